@@ -1,0 +1,86 @@
+"""Composition root: settings from the environment, then the adapter, state, bot and web server.
+
+`python app.py` runs the bot. With no MicrosoftAppId it listens on 127.0.0.1 only, with
+authentication off, for local tools such as the Microsoft 365 Agents Playground.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from aiohttp import web
+from botbuilder.core import ConversationState, UserState
+
+from bot.adapter import create_adapter
+from bot.escalation import Escalation
+from bot.playbook import DEFAULT_PATH, load_playbook
+from bot.server import create_app
+from bot.services import Services
+from bot.settings import Settings
+from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
+from bot.bot_storage import DocumentStorage
+from bot.teams_bot import RecoveryBot
+from bot.transcript import TranscriptStore
+from dialogs.main_dialog import MainDialog
+
+log = logging.getLogger("mailbox_recovery")
+
+
+class StartupRefused(SystemExit):
+    pass
+
+
+def create_documents(settings: Settings) -> DocumentStore:
+    if settings.state_store == "sqlite":
+        return SqliteDocumentStore(settings.sqlite_path)
+    if settings.state_store == "blob":
+        from bot.storage.blob_store import BlobDocumentStore
+
+        return BlobDocumentStore(settings.blob_connection_string, settings.blob_container)
+    if settings.state_store == "memory":
+        return MemoryDocumentStore()
+    raise StartupRefused(f"STATE_STORE must be sqlite, blob or memory, not {settings.state_store!r}")
+
+
+def build(settings: Settings) -> web.Application:
+    """Everything wired together; nothing is built at import time."""
+    playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
+    documents = create_documents(settings)
+    storage = DocumentStorage(documents)
+    transcripts = TranscriptStore(documents)
+    services = Services(playbook)
+    services.escalation = Escalation(playbook, transcripts)
+    bot = RecoveryBot(services, MainDialog(services), ConversationState(storage), UserState(storage), transcripts, documents)
+    adapter = create_adapter(settings)
+
+    async def close(_app: web.Application) -> None:
+        await documents.close()
+
+    return create_app(adapter, bot, settings.max_body_bytes, on_shutdown=close)
+
+
+def check_exposure(settings: Settings) -> None:
+    if settings.auth_enabled or settings.bind_host in ("127.0.0.1", "localhost", "::1"):
+        return
+    if not settings.allow_open_without_auth:
+        raise StartupRefused(
+            f"Refusing to listen on {settings.bind_host} with authentication off (no MicrosoftAppId). "
+            "Set MicrosoftAppId, listen on 127.0.0.1, or set ALLOW_OPEN_WITHOUT_AUTH=true if this is deliberate.")
+    log.warning("AUTHENTICATION IS OFF and the bot listens on %s: anyone who reaches it can use it", settings.bind_host)
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    check_exposure(settings)
+    if not settings.auth_enabled:
+        log.info("no MicrosoftAppId: authentication off, listening on %s only (local use)", settings.bind_host)
+    app = build(settings)
+    log.info("bot listening on http://%s:%d/api/messages (state: %s)", settings.bind_host, settings.port, settings.state_store)
+    web.run_app(app, host=settings.bind_host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The Bot Framework adapter and the turn error handler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+from .settings import Settings
+from .storage import Conflict, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _SdkConfig:
+    """The attribute names the SDK's configuration classes read."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+
+def create_adapter(settings: Settings) -> CloudAdapter:
+    # Without an app id the SDK runs anonymous (local tools only); its SingleTenant factory would
+    # refuse an empty id, so the local configuration is the anonymous one.
+    config = _SdkConfig(settings.app_id, settings.app_password,
+                        settings.app_type if settings.auth_enabled else "MultiTenant", settings.app_tenant_id)
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    adapter.on_turn_error = on_turn_error
+    return adapter
+
+
+async def on_turn_error(context: TurnContext, error: Exception) -> None:
+    """Log (activity id, never its content), tell the admin, keep every byte of state."""
+    activity_id = context.activity.id if context.activity else None
+    if isinstance(error, StoreUnavailable):
+        log.error("state store unavailable during activity %s: %s", activity_id, error)
+        message = ("I cannot save your progress right now (the state store is not reachable), so I did not act on that. "
+                   "Please try again in a minute: your case is kept exactly as it was.")
+    elif isinstance(error, Conflict):
+        log.warning("concurrent update during activity %s", activity_id)
+        message = "Another click was processed at the same moment and won; nothing was lost. Type 'status' to see where you are."
+    else:
+        log.error("turn failed for activity %s: %s", activity_id, type(error).__name__, exc_info=error)
+        message = ("Something went wrong on my side. Your progress is kept: type 'status' to see where you are, "
+                   "try again, or type 'escalate' to hand the case to support.")
+    try:
+        await context.send_activity(MessageFactory.text(message))
+    except Exception:  # noqa: BLE001 - the channel itself may be what failed
+        log.warning("could not tell the admin about the error in activity %s", activity_id)

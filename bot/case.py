@@ -1,0 +1,134 @@
+"""A recovery case: one admin recovering one user's mailbox. Plain data, kept apart from the
+Bot Framework dialog stack so that a deployment that changes the dialogs never loses a case.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+CASE_SCHEMA_VERSION = 2
+# Case numbers are read over the phone: no 0/O, 1/I/L.
+_CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+OPEN = "open"
+COMPLETE = "complete"
+NEEDS_SUPPORT = "needs_support"
+ESCALATED = "escalated"
+CLOSED = "closed"  # abandoned by "start over"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_case_id() -> str:
+    return "MR-" + "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
+
+
+@dataclass
+class StepRecord:
+    status: str  # done | skipped | failed (moved past by its failure path) | stuck (failed, no path)
+    at: str
+    failures: int = 0
+
+
+@dataclass
+class RecoveryCase:
+    id: str
+    owner_id: str
+    owner_name: str = ""
+    tenant_id: str = ""
+    upn: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)  # scoping and sub-questions
+    answered_by: dict[str, str] = field(default_factory=dict)  # question id -> "admin" | "graph"
+    values: dict[str, str] = field(default_factory=dict)  # placeholder values, validated
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    confirmed: list[str] = field(default_factory=list)  # destructive steps whose values were recorded
+    dialect: str = "modern"
+    status: str = OPEN
+    end_reason: str = ""
+    leaf_id: str | None = None
+    created_at: str = field(default_factory=now_iso)
+    updated_at: str = field(default_factory=now_iso)
+    ticket: dict[str, Any] | None = None
+    schema_version: int = CASE_SCHEMA_VERSION
+
+    def touch(self) -> None:
+        self.updated_at = now_iso()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RecoveryCase":
+        data = migrate_case(dict(data))
+        known = set(cls.__dataclass_fields__)
+        data = {k: v for k, v in data.items() if k in known}
+        data["steps"] = {k: StepRecord(**v) for k, v in data.get("steps", {}).items()}
+        return cls(**data)
+
+
+def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a stored case up to CASE_SCHEMA_VERSION; older versions are kept readable forever."""
+    version = data.get("schema_version", 1)
+    if version < 2:
+        # v1 kept scoping and sub-answers apart and had no answered_by.
+        data["answers"] = {**data.get("answers", {}), **data.pop("sub_answers", {})}
+        data.setdefault("answered_by", {k: "admin" for k in data["answers"]})
+        data["schema_version"] = 2
+    return data
+
+
+@dataclass
+class CaseBook:
+    """All of one admin's cases and which one they are working on."""
+
+    cases: dict[str, RecoveryCase] = field(default_factory=dict)
+    current_id: str | None = None
+
+    @property
+    def current(self) -> RecoveryCase | None:
+        return self.cases.get(self.current_id) if self.current_id else None
+
+    def open_cases(self) -> list[RecoveryCase]:
+        return sorted((c for c in self.cases.values() if c.is_open), key=lambda c: c.updated_at, reverse=True)
+
+    def recent(self) -> list[RecoveryCase]:
+        return sorted(self.cases.values(), key=lambda c: c.updated_at, reverse=True)
+
+    def start(self, owner_id: str, owner_name: str, tenant_id: str, dialect: str = "modern") -> RecoveryCase:
+        case_id = new_case_id()
+        while case_id in self.cases:
+            case_id = new_case_id()
+        case = RecoveryCase(case_id, owner_id, owner_name, tenant_id, dialect=dialect)
+        self.cases[case.id] = case
+        self.current_id = case.id
+        return case
+
+    def purge_older_than(self, cutoff_iso: str) -> list[str]:
+        """Drop cases last touched before cutoff; returns their ids (for their transcripts)."""
+        gone = [cid for cid, c in self.cases.items() if c.updated_at < cutoff_iso]
+        for cid in gone:
+            del self.cases[cid]
+        if self.current_id not in self.cases:
+            self.current_id = None
+        return gone
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": CASE_SCHEMA_VERSION, "current_id": self.current_id,
+                "cases": {cid: c.to_dict() for cid, c in self.cases.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "CaseBook":
+        if not data:
+            return cls()
+        cases = {cid: RecoveryCase.from_dict(c) for cid, c in data.get("cases", {}).items()}
+        current = data.get("current_id")
+        return cls(cases, current if current in cases else None)

@@ -1,0 +1,12 @@
+"""The recovery playbook: data, loading and checking, command rendering. Plain Python only."""
+
+from .loader import DEFAULT_PATH, PlaybookError, load_playbook
+from .model import DIALECTS, OUTCOMES, Leaf, Option, Playbook, Question, Step
+from .render import render_commands, render_text
+from .values import InvalidValue, check_upn, ps_quote, validate
+
+__all__ = [
+    "DEFAULT_PATH", "DIALECTS", "OUTCOMES", "InvalidValue", "Leaf", "Option", "Playbook", "PlaybookError",
+    "Question", "Step", "check_upn", "load_playbook", "ps_quote", "render_commands",
+    "render_text", "validate",
+]

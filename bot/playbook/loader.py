@@ -1,0 +1,292 @@
+"""Load the playbook TOML and refuse it, with every problem named, when it is broken.
+
+The bot does not start with a broken playbook: a support engineer who mistypes a step id or a
+placeholder learns it from the test run, with the leaf and step named, not from an admin.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterable
+
+from .model import DIALECTS, ENDS, OUTCOMES, CheckStep, Leaf, Option, Placeholder, Playbook, Question, Step
+from .values import VALIDATORS
+
+DEFAULT_PATH = Path(__file__).with_name("playbook.toml")
+PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+SCHEMA_VERSION = 1
+SOURCES = ("seed", "added")
+_STEP_FIELDS = {
+    "id", "use", "title", "why", "modern", "original", "look_for", "manual", "ask", "collect", "when",
+    "on_failure", "failure_note", "destructive", "warning", "record", "wait_minutes", "wait_check",
+}
+
+
+class PlaybookError(Exception):
+    """The playbook file is broken; the message lists every problem found."""
+
+    def __init__(self, problems: list[str], path: Path | str = "") -> None:
+        self.problems = problems
+        where = f" ({path})" if path else ""
+        super().__init__(f"The playbook{where} is broken:\n- " + "\n- ".join(problems))
+
+
+def load_playbook(path: Path | str = DEFAULT_PATH) -> Playbook:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PlaybookError([f"cannot read it: {exc}"], path) from exc
+    return build_playbook(data, path)
+
+
+def build_playbook(data: dict[str, Any], path: Path | str = "") -> Playbook:
+    problems: list[str] = []
+    try:
+        playbook = _build(data, problems)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # A missing or mistyped field: say which, rather than a traceback.
+        problems.append(f"malformed entry: {type(exc).__name__}: {exc}")
+        raise PlaybookError(problems, path) from exc
+    if problems:
+        raise PlaybookError(problems, path)
+    return playbook
+
+
+def _text(entry: dict[str, Any], key: str, where: str, problems: list[str], required: bool = True) -> str:
+    value = entry.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        problems.append(f"{where}: '{key}' is missing or empty")
+        return ""
+    return value.strip()
+
+
+def _options(raw: Iterable[dict[str, Any]], where: str, problems: list[str]) -> tuple[Option, ...]:
+    options = []
+    for entry in raw:
+        oid = _text(entry, "id", where, problems)
+        end = entry.get("end")
+        if end is not None and end not in ENDS:
+            problems.append(f"{where}, option '{oid}': end '{end}' is not one of {', '.join(ENDS)}")
+        options.append(Option(oid, _text(entry, "label", f"{where}, option '{oid}'", problems),
+                              _text(entry, "meaning", f"{where}, option '{oid}'", problems), end, entry.get("note"),
+                              bool(entry.get("continues", False))))
+    if len(options) < 2:
+        problems.append(f"{where}: needs at least two options")
+    if len({o.id for o in options}) != len(options):
+        problems.append(f"{where}: option ids repeat")
+    return tuple(options)
+
+
+def _commands(entry: dict[str, Any]) -> MappingProxyType:
+    return MappingProxyType({d: str(entry.get(d, "")).strip() for d in DIALECTS})
+
+
+def _question(qid: str, raw: dict[str, Any], kind: str, problems: list[str]) -> Question:
+    where = f"{kind} '{qid}'"
+    checks = tuple(CheckStep(_text(c, "text", f"{where}, check", problems), _commands(c)) for c in raw.get("check", []))
+    return Question(qid, _text(raw, "prompt", where, problems), _options(raw.get("options", []), where, problems),
+                    raw.get("help", ""), checks)
+
+
+def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, problems: list[str]) -> Step:
+    unknown = set(raw) - _STEP_FIELDS
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    merged: dict[str, Any] = {}
+    if "use" in raw:
+        base = library.get(raw["use"])
+        if base is None:
+            problems.append(f"{where}: uses library step '{raw['use']}', which does not exist")
+        else:
+            merged.update(base)
+            merged["id"] = raw["use"]
+    merged.update({k: v for k, v in raw.items() if k != "use"})
+    sid = merged.get("id") or ""
+    if not sid:
+        problems.append(f"{where}: has neither 'id' nor 'use'")
+    where = f"{where} ('{sid}')"
+    return Step(
+        id=sid,
+        title=_text(merged, "title", where, problems),
+        why=_text(merged, "why", where, problems),
+        commands=_commands(merged),
+        look_for=merged.get("look_for", ""),
+        manual=bool(merged.get("manual", False)),
+        ask=merged.get("ask"),
+        collect=tuple(merged.get("collect", ())),
+        when=MappingProxyType(dict(merged.get("when", {}))),
+        on_failure=merged.get("on_failure"),
+        failure_note=merged.get("failure_note", ""),
+        destructive=bool(merged.get("destructive", False)),
+        warning=merged.get("warning", ""),
+        record=tuple(merged.get("record", ())),
+        wait_minutes=int(merged.get("wait_minutes", 0)),
+        wait_check=merged.get("wait_check", ""),
+    )
+
+
+def placeholders_in(text: str) -> list[str]:
+    return PLACEHOLDER_RE.findall(text)
+
+
+def _build(data: dict[str, Any], problems: list[str]) -> Playbook:
+    if data.get("schema_version") != SCHEMA_VERSION:
+        problems.append(f"schema_version must be {SCHEMA_VERSION}, found {data.get('schema_version')!r}")
+
+    placeholders = {}
+    for name, raw in data.get("placeholders", {}).items():
+        kind = raw.get("kind")
+        if kind not in VALIDATORS:
+            problems.append(f"placeholder '{name}': kind '{kind}' is not one of {', '.join(VALIDATORS)}")
+        placeholders[name] = Placeholder(name, _text(raw, "label", f"placeholder '{name}'", problems), kind,
+                                         raw.get("derive"), raw.get("escape"))
+    for ph in placeholders.values():
+        for part in placeholders_in(ph.derive or ""):
+            if part not in placeholders or placeholders[part].derive:
+                problems.append(f"placeholder '{ph.name}': derives from unknown or derived placeholder '{part}'")
+
+    questions = tuple(_question(qid, raw, "question", problems) for qid, raw in data.get("questions", {}).items())
+    if len(questions) != 3:
+        problems.append(f"there must be three scoping questions, found {len(questions)}")
+    subquestions = {qid: _question(qid, raw, "sub-question", problems) for qid, raw in data.get("subquestions", {}).items()}
+    library = data.get("steps", {})
+
+    leaves: dict[str, Leaf] = {}
+    by_answers: dict[tuple[str, ...], str] = {}
+    for raw in data.get("leaves", []):
+        leaf = _leaf(raw, library, problems)
+        if leaf.id in leaves:
+            problems.append(f"leaf {leaf.id}: defined twice")
+        leaves[leaf.id] = leaf
+        key = tuple(leaf.answers.get(q.id, "") for q in questions)
+        if key in by_answers:
+            problems.append(f"leaf {leaf.id}: same answers as leaf {by_answers[key]}")
+        by_answers[key] = leaf.id
+        _check_leaf(leaf, questions, subquestions, placeholders, problems)
+
+    # Every combination of the three answers must lead to a leaf.
+    for combo in itertools.product(*[[o.id for o in q.options] for q in questions]):
+        if combo not in by_answers:
+            shown = ", ".join(f"{q.id}={a}" for q, a in zip(questions, combo))
+            problems.append(f"no leaf for the answers {shown}")
+
+    for q in questions:
+        for check in q.check:
+            _check_placeholders(" ".join(check.commands.values()), placeholders, f"question '{q.id}', check", problems)
+
+    closing = data.get("closing", {})
+    return Playbook(
+        title=_text(data, "title", "playbook", problems),
+        audience=data.get("audience", ""),
+        estimated_time=data.get("estimated_time", ""),
+        retired_note=_text(data, "retired_note", "playbook", problems),
+        questions=questions,
+        subquestions=MappingProxyType(subquestions),
+        placeholders=MappingProxyType(placeholders),
+        leaves=MappingProxyType(leaves),
+        complete_text=_text(closing, "complete", "closing", problems),
+        resources=tuple(closing.get("resources", ())),
+        support_always=tuple(closing.get("support_always", ())),
+        by_answers=MappingProxyType(by_answers),
+    )
+
+
+def _leaf(raw: dict[str, Any], library: dict[str, dict[str, Any]], problems: list[str]) -> Leaf:
+    lid = raw.get("id", "?")
+    where = f"leaf {lid}"
+    steps = tuple(_step(s, library, f"{where}, step {n}", problems) for n, s in enumerate(raw.get("steps", []), start=1))
+    return Leaf(
+        id=lid,
+        answers=MappingProxyType(dict(raw.get("answers", {}))),
+        outcome=raw.get("outcome", ""),
+        source=raw.get("source", ""),
+        summary=_text(raw, "summary", where, problems),
+        steps=steps,
+        reference=raw.get("reference", ""),
+        duration=raw.get("duration", ""),
+        verify=raw.get("verify", ""),
+        ask_first=tuple(raw.get("ask_first", ())),
+        support_needs=tuple(raw.get("support_needs", ())),
+    )
+
+
+def _check_placeholders(text: str, placeholders: dict[str, Placeholder], where: str, problems: list[str]) -> None:
+    for name in placeholders_in(text):
+        if name not in placeholders:
+            problems.append(f"{where}: unknown placeholder {{{name}}}")
+
+
+def _check_leaf(leaf: Leaf, questions: tuple[Question, ...], subquestions: dict[str, Question],
+                placeholders: dict[str, Placeholder], problems: list[str]) -> None:
+    where = f"leaf {leaf.id}"
+    for q in questions:
+        if q.option(leaf.answers.get(q.id, "")) is None:
+            problems.append(f"{where}: answer {q.id}={leaf.answers.get(q.id)!r} is not an option of that question")
+    if leaf.outcome not in OUTCOMES:
+        problems.append(f"{where}: outcome '{leaf.outcome}' is not one of {', '.join(OUTCOMES)}")
+    if leaf.source not in SOURCES:
+        problems.append(f"{where}: source '{leaf.source}' is not one of {', '.join(SOURCES)}")
+    if leaf.source == "added" and not leaf.reference:
+        problems.append(f"{where}: added guidance must name its 'reference'")
+    if leaf.outcome == "support" and not leaf.support_needs:
+        problems.append(f"{where}: a support leaf must say what support will need ('support_needs')")
+    if leaf.outcome != "support" and not leaf.steps:
+        problems.append(f"{where}: has no steps")
+
+    asked = set()
+    for sub in leaf.ask_first:
+        if sub not in subquestions:
+            problems.append(f"{where}: ask_first names unknown sub-question '{sub}'")
+        asked.add(sub)
+    ids = [s.id for s in leaf.steps]
+    for n, step in enumerate(leaf.steps, start=1):
+        at = f"{where}, step {n} ('{step.id}')"
+        if ids.count(step.id) > 1:
+            problems.append(f"{at}: step id used twice in the leaf")
+        for dialect in DIALECTS:
+            if not step.manual and not step.commands[dialect]:
+                problems.append(f"{at}: no {dialect} command (mark the step manual = true if it has none)")
+            _check_placeholders(step.commands[dialect], placeholders, at, problems)
+            if re.search(r"-AsPlainText|ConvertTo-SecureString\s+-String", step.commands[dialect]):
+                problems.append(f"{at}: a password is typed into the {dialect} command; use Read-Host -AsSecureString")
+        for name in (*step.collect, *step.record):
+            if name not in placeholders:
+                problems.append(f"{at}: collects or records unknown placeholder '{name}'")
+        for sub, value in step.when.items():
+            question = subquestions.get(sub)
+            if question is None:
+                problems.append(f"{at}: 'when' names unknown sub-question '{sub}'")
+            elif question.option(value) is None:
+                problems.append(f"{at}: 'when' {sub}={value!r} is not an option of that sub-question")
+            elif sub not in asked:
+                problems.append(f"{at}: depends on '{sub}', which is not asked before this step")
+        if step.ask:
+            if step.ask not in subquestions:
+                problems.append(f"{at}: asks unknown sub-question '{step.ask}'")
+            asked.add(step.ask)
+        if step.destructive and (not step.warning or not step.record):
+            problems.append(f"{at}: a destructive step needs a 'warning' and the values to 'record' first")
+        if step.on_failure and step.on_failure not in ENDS:
+            if step.on_failure not in ids:
+                problems.append(f"{at}: on failure goes to step '{step.on_failure}', which the leaf does not have")
+            elif ids.index(step.on_failure) <= n - 1:
+                problems.append(f"{at}: on failure goes back to step '{step.on_failure}'; only later steps are allowed")
+        if step.wait_minutes and not step.wait_check:
+            problems.append(f"{at}: waits {step.wait_minutes} minutes but does not say how to check ('wait_check')")
+
+    # A sub-question that branches (later steps run only for some answers) must lead each answer
+    # somewhere: to an end, to a step of its own, or on with the common steps when the option
+    # says so (`continues = true`, e.g. "not hybrid" simply skips the hybrid-only step).
+    for sub in asked & set(subquestions):
+        start = 0 if sub in leaf.ask_first else next(i for i, s in enumerate(leaf.steps) if s.ask == sub) + 1
+        branches = {s.when[sub] for s in leaf.steps[start:] if sub in s.when}
+        if not branches:
+            continue
+        for option in subquestions[sub].options:
+            if not (option.end or option.continues or option.id in branches):
+                problems.append(f"{where}: sub-question '{sub}' answer '{option.id}' leads nowhere")

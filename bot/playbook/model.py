@@ -1,0 +1,132 @@
+"""The playbook's shape: plain frozen dataclasses, no Bot Framework types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+DIALECTS = ("modern", "original")
+OUTCOMES = {
+    "self_service": "The data can be recovered by following the steps.",
+    "support": "Microsoft Support is needed.",
+    "nothing": "Nothing is lost: there is nothing to recover.",
+    "new_mailbox": "The user gets a new, empty mailbox; the old data is lost.",
+}
+ENDS = ("support",)
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    meaning: str
+    end: str | None = None
+    note: str | None = None
+    continues: bool = False  # goes on with the steps common to every answer
+
+
+@dataclass(frozen=True)
+class CheckStep:
+    text: str
+    commands: Mapping[str, str]  # dialect -> command text (may be empty: an instruction only)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    prompt: str
+    options: tuple[Option, ...]
+    help: str = ""
+    check: tuple[CheckStep, ...] = ()
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    name: str
+    label: str
+    kind: str
+    derive: str | None = None
+    escape: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    why: str
+    commands: Mapping[str, str]
+    look_for: str = ""
+    manual: bool = False
+    ask: str | None = None
+    collect: tuple[str, ...] = ()
+    when: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    on_failure: str | None = None
+    failure_note: str = ""
+    destructive: bool = False
+    warning: str = ""
+    record: tuple[str, ...] = ()
+    wait_minutes: int = 0
+    wait_check: str = ""
+
+    def applies(self, sub_answers: Mapping[str, str]) -> bool:
+        """True when every condition is met; a condition not answered yet counts as not met."""
+        return all(sub_answers.get(q) == v for q, v in self.when.items())
+
+
+@dataclass(frozen=True)
+class Leaf:
+    id: str
+    answers: Mapping[str, str]
+    outcome: str
+    source: str
+    summary: str
+    steps: tuple[Step, ...]
+    reference: str = ""
+    duration: str = ""
+    verify: str = ""
+    ask_first: tuple[str, ...] = ()
+    support_needs: tuple[str, ...] = ()
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def index_of(self, step_id: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.id == step_id)
+
+    def collected_at(self) -> dict[str, int]:
+        """Placeholder name -> 1-based number of the first step that collects it."""
+        found: dict[str, int] = {}
+        for number, step in enumerate(self.steps, start=1):
+            for name in step.collect:
+                found.setdefault(name, number)
+        return found
+
+
+@dataclass(frozen=True)
+class Playbook:
+    title: str
+    audience: str
+    estimated_time: str
+    retired_note: str
+    questions: tuple[Question, ...]
+    subquestions: Mapping[str, Question]
+    placeholders: Mapping[str, Placeholder]
+    leaves: Mapping[str, Leaf]
+    complete_text: str
+    resources: tuple[str, ...]
+    support_always: tuple[str, ...]
+    by_answers: Mapping[tuple[str, ...], str]  # (onprem, entra, mailbox) -> leaf id
+
+    def question(self, question_id: str) -> Question | None:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        return self.subquestions.get(question_id)
+
+    def leaf_for(self, answers: Mapping[str, str]) -> Leaf | None:
+        leaf_id = self.by_answers.get(tuple(answers.get(q.id) for q in self.questions))
+        return self.leaves[leaf_id] if leaf_id else None

@@ -1,0 +1,78 @@
+"""Every setting, read from the environment in one place. Defaults run the bot locally with no
+Azure account: auth off, loopback only, state in a local SQLite file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "SingleTenant"
+    app_tenant_id: str = ""
+    host: str = ""
+    port: int = 3978
+    state_store: str = "sqlite"  # sqlite | blob | memory
+    sqlite_path: str = "data/bot-state.sqlite3"
+    blob_connection_string: str = field(default="", repr=False)
+    blob_container: str = "mailbox-recovery-state"
+    retention_days: int = 30
+    allowed_tenants: tuple[str, ...] = ()
+    allowed_admins: tuple[str, ...] = ()
+    support_team_conversation_id: str = ""
+    support_service_url: str = ""
+    support_tenant_id: str = ""
+    handoff_enabled: bool = False
+    allow_open_without_auth: bool = False
+    playbook_path: str = ""
+    log_level: str = "INFO"
+    max_body_bytes: int = 256 * 1024
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @property
+    def bind_host(self) -> str:
+        # Without an app id nobody can authenticate to us: never listen beyond loopback by default.
+        return self.host or ("0.0.0.0" if self.auth_enabled else "127.0.0.1")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        return cls(
+            app_id=env.get("MicrosoftAppId", ""),
+            app_password=env.get("MicrosoftAppPassword", ""),
+            app_type=env.get("MicrosoftAppType", "SingleTenant") or "SingleTenant",
+            app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            host=env.get("HOST", ""),
+            port=int(env.get("PORT", "3978") or 3978),
+            state_store=(env.get("STATE_STORE", "sqlite") or "sqlite").lower(),
+            sqlite_path=env.get("SQLITE_PATH", "data/bot-state.sqlite3") or "data/bot-state.sqlite3",
+            blob_connection_string=env.get("BLOB_CONNECTION_STRING", ""),
+            blob_container=env.get("BLOB_CONTAINER", "mailbox-recovery-state") or "mailbox-recovery-state",
+            retention_days=int(env.get("RETENTION_DAYS", "30") or 30),
+            allowed_tenants=_list(env.get("ALLOWED_TENANTS")),
+            allowed_admins=_list(env.get("ALLOWED_ADMINS")),
+            support_team_conversation_id=env.get("SUPPORT_CHANNEL_ID", ""),
+            support_service_url=env.get("SUPPORT_SERVICE_URL", ""),
+            support_tenant_id=env.get("SUPPORT_TENANT_ID", ""),
+            handoff_enabled=_bool(env.get("HANDOFF_ENABLED")),
+            allow_open_without_auth=_bool(env.get("ALLOW_OPEN_WITHOUT_AUTH")),
+            playbook_path=env.get("PLAYBOOK_PATH", ""),
+            log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
+        )

@@ -1,0 +1,8 @@
+"""Where state lives: a small async document store with e_tags, in SQLite (embedded default),
+Azure Blob Storage (several instances) or memory (unit tests). Plain Python; `bot_storage`
+adapts any of them to botbuilder's Storage interface."""
+
+from .documents import Conflict, DocumentStore, MemoryDocumentStore, StoreUnavailable
+from .sqlite_store import SqliteDocumentStore
+
+__all__ = ["Conflict", "DocumentStore", "MemoryDocumentStore", "SqliteDocumentStore", "StoreUnavailable"]

@@ -1,0 +1,79 @@
+"""The document store contract: JSON documents by key, each with an e_tag for optimistic
+concurrency, and an insert-if-absent used to process each incoming activity once."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from abc import ABC, abstractmethod
+from typing import Any, Iterable
+
+Document = dict[str, Any]
+
+
+class Conflict(Exception):
+    """The document changed (or appeared) since it was read: someone else wrote first."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached right now; nothing was written."""
+
+
+class DocumentStore(ABC):
+    @abstractmethod
+    async def read(self, keys: Iterable[str]) -> dict[str, tuple[Document, str]]:
+        """Documents found, with their e_tags; missing keys are absent from the result."""
+
+    @abstractmethod
+    async def write(self, key: str, document: Document, e_tag: str | None) -> str:
+        """Write and return the new e_tag. e_tag None: only if absent; "*": unconditionally;
+        otherwise only if unchanged since that e_tag. Raises Conflict."""
+
+    @abstractmethod
+    async def delete(self, keys: Iterable[str]) -> None: ...
+
+    async def insert_if_absent(self, key: str, document: Document) -> bool:
+        """True if this call created the document, False if it already existed."""
+        try:
+            await self.write(key, document, None)
+            return True
+        except Conflict:
+            return False
+
+    @abstractmethod
+    async def purge(self, prefix: str, older_than: float) -> int:
+        """Delete documents under prefix last written before the epoch time; returns how many."""
+
+    async def close(self) -> None:
+        return None
+
+
+class MemoryDocumentStore(DocumentStore):
+    """Per process, for unit tests only: returns copies, never live objects."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, tuple[Document, str, float]] = {}
+        self._tags = itertools.count(1)
+
+    async def read(self, keys):
+        return {k: (copy.deepcopy(self._docs[k][0]), self._docs[k][1]) for k in keys if k in self._docs}
+
+    async def write(self, key, document, e_tag):
+        current = self._docs.get(key)
+        if e_tag is None and current is not None:
+            raise Conflict(key)
+        if e_tag not in (None, "*") and (current is None or current[1] != e_tag):
+            raise Conflict(key)
+        tag = str(next(self._tags))
+        self._docs[key] = (copy.deepcopy(document), tag, time.time())
+        return tag
+
+    async def delete(self, keys):
+        for key in keys:
+            self._docs.pop(key, None)
+
+    async def purge(self, prefix, older_than):
+        gone = [k for k, (_, _, at) in self._docs.items() if k.startswith(prefix) and at < older_than]
+        await self.delete(gone)
+        return len(gone)

@@ -1,0 +1,154 @@
+"""The activity handler: thin. It loads the admin's cases, runs the root dialog, saves state once,
+and writes the turn into the case transcript."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Awaitable, Callable
+
+from botbuilder.core import ActivityHandler, CardFactory, ConversationState, MessageFactory, TurnContext, UserState
+from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from . import cards
+from .case import CaseBook
+from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
+from .storage import DocumentStore
+from .transcript import Entry, TranscriptStore, card_text, describe_click, entry
+
+log = logging.getLogger(__name__)
+DIALOG_STACK_VERSION = 1  # bump when dialog ids or waterfall steps change: old stacks restart from the case
+DEDUPE_PREFIX = "activities/"
+
+
+def identity_of(activity: Activity) -> Identity:
+    sender = activity.from_property or ChannelAccount()
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") or {}
+    # botbuilder 4.17 maps conversation.tenantId to JSON "tenantID", so Teams' value is lost there:
+    # channelData.tenant.id is where Teams' tenant arrives intact.
+    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
+    conversation = activity.conversation
+    return Identity(
+        user_id=sender.id or "unknown",
+        name=sender.name or "",
+        tenant_id=tenant_id or (conversation.tenant_id if conversation else None) or "",
+        aad_object_id=sender.aad_object_id or "",
+        conversation_id=conversation.id if conversation else "",
+    )
+
+
+class RecoveryBot(ActivityHandler):
+    def __init__(self, services: Services, dialog: Dialog, conversation_state: ConversationState, user_state: UserState,
+                 transcripts: TranscriptStore, documents: DocumentStore, dedupe_seconds: int = 86_400) -> None:
+        self.services = services
+        self.dialog = dialog
+        self.conversation_state = conversation_state
+        self.user_state = user_state
+        self.transcripts = transcripts
+        self.documents = documents
+        self.dedupe_seconds = dedupe_seconds
+        self.dialog_state = conversation_state.create_property("DialogState")
+        self.stack_version = conversation_state.create_property("StackVersion")
+        self.casebook_state = user_state.create_property("CaseBook")
+
+    async def first_time(self, context: TurnContext) -> bool:
+        """Insert-if-absent of (conversation, activity id): Teams re-sends slow activities with the
+        same id, and a double click may arrive twice. Only the first is processed."""
+        activity = context.activity
+        if not activity.id or activity.type != ActivityTypes.message:
+            return True
+        key = f"{DEDUPE_PREFIX}{activity.conversation.id if activity.conversation else ''}/{activity.id}"
+        return await self.documents.insert_if_absent(key, {"at": time.time()})
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        turn_context.turn_state[IDENTITY_KEY] = identity_of(turn_context.activity)
+        if not await self.first_time(turn_context):
+            log.info("duplicate activity %s ignored", turn_context.activity.id)
+            return
+        await self.conversation_state.load(turn_context)
+        await self.user_state.load(turn_context)
+        stored = await self.casebook_state.get(turn_context, dict)
+        book = CaseBook.from_dict(stored)
+        turn_context.turn_state[CASEBOOK_KEY] = book
+        outgoing: list[Activity] = []
+        turn_context.on_send_activities(self._capture(outgoing))
+
+        await super().on_turn(turn_context)
+
+        await self.casebook_state.set(turn_context, book.to_dict())
+        await self.conversation_state.save_changes(turn_context)
+        await self.user_state.save_changes(turn_context)
+        await self._write_transcript(turn_context, book, outgoing)
+
+    @staticmethod
+    def _capture(outgoing: list[Activity]) -> Callable:
+        async def capture(context: TurnContext, activities: list[Activity], next_send: Callable[[], Awaitable]):
+            outgoing.extend(activities)
+            return await next_send()
+
+        return capture
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if await self.stack_version.get(turn_context, lambda: DIALOG_STACK_VERSION) != DIALOG_STACK_VERSION:
+            await self._reset_stack(turn_context, "the bot was updated")
+        try:
+            await DialogExtensions.run_dialog(self.dialog, turn_context, self.dialog_state)
+        except Exception as exc:  # noqa: BLE001 - a stored stack that no longer fits: restart from the case
+            if "wasn't found" not in str(exc) and not isinstance(exc, (KeyError, IndexError)):
+                raise
+            log.warning("dialog stack did not fit (%s); restarting from the case", type(exc).__name__)
+            await self._reset_stack(turn_context, "the bot was updated")
+            await DialogExtensions.run_dialog(self.dialog, turn_context, self.dialog_state)
+
+    async def _reset_stack(self, turn_context: TurnContext, why: str) -> None:
+        await self.dialog_state.delete(turn_context)
+        await self.stack_version.set(turn_context, DIALOG_STACK_VERSION)
+        case = self.services.case(turn_context)
+        if case is not None and case.is_open:
+            await turn_context.send_activity(MessageFactory.text(
+                f"Picking up case {case.id} ({case.upn or 'user not chosen yet'}) where you left it; {why}."))
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        for member in members_added:
+            if member.id != bot_id:
+                continue
+            book = self.services.casebook(turn_context)
+            await turn_context.send_activity(MessageFactory.attachment(
+                CardFactory.adaptive_card(cards.welcome_card(self.services.playbook, book.open_cases()))))
+
+    async def _write_transcript(self, turn_context: TurnContext, book: CaseBook, outgoing: list[Activity]) -> None:
+        case = book.current
+        if case is None:
+            return
+        entries = [incoming_entry(turn_context.activity, self.services)] if turn_context.activity.type == ActivityTypes.message else []
+        for activity in outgoing:
+            if activity.type != ActivityTypes.message:
+                continue
+            parts = [activity.text or ""]
+            for attachment in activity.attachments or []:
+                if isinstance(attachment.content, dict):
+                    parts.append(card_text(attachment.content))
+            text = "\n".join(p for p in parts if p)
+            if text:
+                entries.append(entry("bot", text))
+        try:
+            await self.transcripts.append(case.id, entries)
+        except Exception:  # noqa: BLE001 - the answer is already sent; never fail the turn for the log
+            log.warning("transcript of case %s not written for activity %s", case.id, turn_context.activity.id, exc_info=True)
+
+
+def incoming_entry(activity: Activity, services: Services) -> Entry:
+    if isinstance(activity.value, dict):
+        data = activity.value
+        labels = {}
+        question = services.playbook.question(str(data.get("question", "")))
+        if question:
+            labels["question"] = question.prompt
+            option = question.option(str(data.get("option", "")))
+            if option:
+                labels["option"] = option.label
+        return entry("admin", describe_click(data, labels))
+    return entry("admin", activity.text or "")

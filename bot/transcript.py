@@ -1,0 +1,137 @@
+"""The case transcript: every message in and out of a case, in order, as readable text.
+
+Card clicks are written as the answer they stand for, cards as their title and commands.
+Anything that looks like a secret is redacted before it is stored. Plain Python: the bot edge
+turns activities into (text, card data) before calling in here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable
+
+from .case import now_iso
+from .storage import Conflict, DocumentStore
+
+MAX_ENTRY = 4000
+_SECRETS = [
+    # JWTs and bearer tokens
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[redacted token]"),
+    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [redacted token]"),
+    # key=value / key: value for password-like keys
+    (re.compile(r"(?i)\b(password|passwd|pwd|secret|client[_ ]?secret|api[_ ]?key|token|access[_ ]?key)"
+                r"(\s*[:=]\s*|\s+is\s+)(['\"]?)[^\s'\"]+\3"), r"\1\2[redacted]"),
+    # -Password 'literal' / -AsPlainText literals in PowerShell
+    (re.compile(r"(?i)(-(?:Password|String|ClientSecret)\s+)(['\"])(?:(?!\2).)+\2"), r"\1[redacted]"),
+    # Entra client secrets: 34-40 chars with a ~ in them
+    (re.compile(r"\b[A-Za-z0-9_.-]{3}\dQ~[A-Za-z0-9_.~-]{30,}"), "[redacted secret]"),
+    # Storage account keys and connection strings
+    (re.compile(r"(?i)(AccountKey|SharedAccessSignature|sig)=[^;&\s]+"), r"\1=[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@dataclass
+class Entry:
+    at: str
+    speaker: str  # "admin" | "bot" | "support"
+    text: str
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """A card as lines of text: its text blocks, facts and commands (not its buttons)."""
+    lines: list[str] = []
+
+    def walk(element: Any) -> None:
+        if isinstance(element, list):
+            for item in element:
+                walk(item)
+            return
+        if not isinstance(element, dict):
+            return
+        kind = element.get("type")
+        if kind == "TextBlock":
+            lines.append(str(element.get("text", "")))
+        elif kind == "CodeBlock":
+            lines.extend("    " + line for line in str(element.get("codeSnippet", "")).splitlines())
+            return  # the fallback repeats the same lines
+        elif kind == "FactSet":
+            lines.extend(f"{f.get('title')}: {f.get('value')}" for f in element.get("facts", []))
+        elif kind == "Input.Text" and element.get("value"):
+            lines.append(f"{element.get('label', element.get('id'))}: {element['value']}")
+        for key in ("body", "items", "columns"):
+            walk(element.get(key))
+
+    walk(card.get("body", []))
+    return "\n".join(line for line in lines if line)
+
+
+def describe_click(data: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    """A card submit written as what it stands for."""
+    action = data.get("action")
+    labels = labels or {}
+    values = {k.split(".", 1)[1]: v for k, v in data.items() if isinstance(k, str) and k.startswith("value.") and v}
+    recorded = "; ".join(f"{k} = {v}" for k, v in values.items())
+    suffix = f" (recorded {recorded})" if recorded else ""
+    if action == "answer":
+        return f"[answered] {labels.get('question', data.get('question'))}: {labels.get('option', data.get('option'))}"
+    if action == "upn":
+        return f"[user] {data.get('upn')}"
+    if action == "step":
+        option = f": {labels.get('option', data.get('option'))}" if data.get("option") else ""
+        return f"[step {labels.get('step', data.get('step'))}] {data.get('result')}{option}{suffix}"
+    if action == "confirm":
+        return f"[confirmed values recorded before {labels.get('step', data.get('step'))}]{suffix}"
+    if action == "command":
+        return f"[command] {data.get('command')}"
+    if action == "escalation":
+        return f"[escalation form] {data.get('description', '')}"
+    return f"[card click] {action}"
+
+
+class TranscriptStore:
+    """One document per case: transcripts/<case id>. Appends retry on a concurrent write."""
+
+    PREFIX = "transcripts/"
+
+    def __init__(self, documents: DocumentStore) -> None:
+        self.documents = documents
+
+    async def append(self, case_id: str, entries: Iterable[Entry]) -> None:
+        new = [asdict(Entry(e.at, e.speaker, redact(e.text)[:MAX_ENTRY])) for e in entries]
+        if not new:
+            return
+        key = self.PREFIX + case_id
+        for _ in range(5):
+            found = await self.documents.read([key])
+            document, e_tag = found.get(key, ({"case_id": case_id, "entries": []}, None))
+            document["entries"].extend(new)
+            try:
+                await self.documents.write(key, document, e_tag)
+                return
+            except Conflict:
+                continue
+        raise Conflict(key)
+
+    async def read(self, case_id: str) -> list[Entry]:
+        found = await self.documents.read([self.PREFIX + case_id])
+        if not found:
+            return []
+        return [Entry(**e) for e in found[self.PREFIX + case_id][0]["entries"]]
+
+    async def delete(self, case_ids: Iterable[str]) -> None:
+        await self.documents.delete(self.PREFIX + c for c in case_ids)
+
+
+def format_transcript(entries: Iterable[Entry]) -> str:
+    return "\n".join(f"{e.at} {e.speaker}: {e.text}" for e in entries)
+
+
+def entry(speaker: str, text: str) -> Entry:
+    return Entry(now_iso(), speaker, text)

@@ -1,0 +1,168 @@
+"""Where a case stands in the playbook and how it moves on. Pure functions of case + playbook.
+
+The dialogs ask; this module decides what is asked next, which step is current, and what an
+answer, a Done or a failure does to the case.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Mapping
+
+from .case import COMPLETE, NEEDS_SUPPORT, RecoveryCase, StepRecord, now_iso
+from .playbook import Leaf, Playbook, Question, Step, validate
+from .playbook.values import InvalidValue
+
+UPN = "upn"  # the first thing asked: not a playbook question, the target of every command
+PASSED = ("done", "skipped", "failed")
+
+
+def leaf_of(case: RecoveryCase, playbook: Playbook) -> Leaf | None:
+    return playbook.leaf_for(case.answers)
+
+
+def pending_question(case: RecoveryCase, playbook: Playbook) -> str | None:
+    """Id of the next question to ask before the steps ("upn" first), or None when all are in."""
+    if not case.upn:
+        return UPN
+    for question in playbook.questions:
+        if question.id not in case.answers:
+            return question.id
+    leaf = leaf_of(case, playbook)
+    for sub in leaf.ask_first if leaf else ():
+        if sub not in case.answers:
+            return sub
+    return None
+
+
+def set_upn(case: RecoveryCase, raw: str) -> str:
+    """Validate and store the target UPN; raises InvalidValue with a reason."""
+    upn = validate("upn", raw, "UPN")
+    case.upn = upn
+    case.values["upn"] = upn
+    case.touch()
+    return upn
+
+
+def answer(case: RecoveryCase, playbook: Playbook, question: Question, option_id: str, by: str = "admin") -> None:
+    if question.option(option_id) is None:
+        raise InvalidValue(f"'{option_id}' is not an answer to that question.")
+    case.answers[question.id] = option_id
+    case.answered_by[question.id] = by
+    leaf = leaf_of(case, playbook)
+    case.leaf_id = leaf.id if leaf else None
+    case.touch()
+
+
+def applicable_steps(case: RecoveryCase, leaf: Leaf) -> list[Step]:
+    return [s for s in leaf.steps if s.applies(case.answers)]
+
+
+def current_step(case: RecoveryCase, leaf: Leaf) -> Step | None:
+    for step in leaf.steps:
+        if not step.applies(case.answers):
+            continue
+        record = case.steps.get(step.id)
+        if record is None or record.status not in PASSED:
+            return step
+    return None
+
+
+def step_number(leaf: Leaf, step: Step, case: RecoveryCase) -> tuple[int, int]:
+    """(position among the steps that apply, expected total) for 'Step 3 of 8'."""
+    steps = [s for s in leaf.steps if may_apply(s, case)]
+    return steps.index(step) + 1 if step in steps else 0, expected_step_count(case, leaf)
+
+
+def may_apply(step: Step, case: RecoveryCase) -> bool:
+    return all(case.answers.get(q, v) == v for q, v in step.when.items())
+
+
+def expected_step_count(case: RecoveryCase, leaf: Leaf) -> int:
+    """Steps on the longest path still possible given the answers so far."""
+    unknown = sorted({q for s in leaf.steps for q in s.when if q not in case.answers})
+    if not unknown:
+        return len(applicable_steps(case, leaf))
+    choices = [sorted({s.when[q] for s in leaf.steps if q in s.when}) for q in unknown]
+    best = 0
+    for combo in itertools.product(*choices):
+        answers = {**case.answers, **dict(zip(unknown, combo))}
+        best = max(best, sum(1 for s in leaf.steps if s.applies(answers)))
+    return best
+
+
+def total_wait_minutes(leaf: Leaf) -> int:
+    return sum(s.wait_minutes for s in leaf.steps)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a Done or a failure led to. kind: next | complete | support | stuck."""
+
+    kind: str
+    note: str = ""
+
+
+def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str]) -> list[str]:
+    """Validate and store collected values; returns the problems (the valid ones are kept)."""
+    problems = []
+    for name, value in raw.items():
+        if name not in playbook.placeholders or not isinstance(value, str) or not value.strip():
+            continue
+        placeholder = playbook.placeholders[name]
+        try:
+            case.values[name] = validate(placeholder.kind, value, placeholder.label)
+        except InvalidValue as exc:
+            problems.append(str(exc))
+    case.touch()
+    return problems
+
+
+def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step,
+                  sub_answer: str | None = None) -> Progress:
+    note = ""
+    if step.ask:
+        question = playbook.subquestions[step.ask]
+        option = question.option(sub_answer or "")
+        if option is None:
+            raise InvalidValue(f"Choose one of: {', '.join(o.label for o in question.options)}.")
+        answer(case, playbook, question, option.id)
+        note = option.note or ""
+        if option.end:
+            case.steps[step.id] = StepRecord("done", now_iso())
+            return _end(case, NEEDS_SUPPORT, note or "This answer needs Microsoft Support.")
+    previous = case.steps.get(step.id)
+    case.steps[step.id] = StepRecord("done", now_iso(), previous.failures if previous else 0)
+    case.touch()
+    if current_step(case, leaf) is not None:
+        return Progress("next", note)
+    if leaf.outcome == "support":
+        return _end(case, NEEDS_SUPPORT, "The steps are done; this scenario needs Microsoft Support.")
+    return _end(case, COMPLETE, note)
+
+
+def fail_step(case: RecoveryCase, leaf: Leaf, step: Step) -> Progress:
+    previous = case.steps.get(step.id)
+    failures = (previous.failures if previous else 0) + 1
+    at = now_iso()
+    if step.on_failure == "support":
+        case.steps[step.id] = StepRecord("failed", at, failures)
+        return _end(case, NEEDS_SUPPORT, step.failure_note or "This step failed; Microsoft Support is needed.")
+    if step.on_failure:
+        case.steps[step.id] = StepRecord("failed", at, failures)
+        target = leaf.index_of(step.on_failure)
+        for skipped in leaf.steps[leaf.index_of(step.id) + 1:target]:
+            case.steps.setdefault(skipped.id, StepRecord("skipped", at))
+        case.touch()
+        return Progress("next", step.failure_note)
+    case.steps[step.id] = StepRecord("stuck", at, failures)
+    case.touch()
+    return Progress("stuck", step.failure_note)
+
+
+def _end(case: RecoveryCase, status: str, reason: str) -> Progress:
+    case.status = status
+    case.end_reason = reason
+    case.touch()
+    return Progress("support" if status == NEEDS_SUPPORT else "complete", reason)

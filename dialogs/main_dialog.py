@@ -1,0 +1,194 @@
+"""The root dialog: commands that work at any point (the 13.core-bot CancelAndHelpDialog pattern),
+then the walkthrough.
+
+A command interrupts whatever is being asked; help, status, transcript and the dialect switch
+leave the question or step where it was; start, start over and resume restart the walkthrough
+on the right case, which picks up where that case stands.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
+
+from bot import cards
+from bot.case import CLOSED
+from bot.escalation import transcript_cards
+from bot.services import Services
+
+from .prompts import card_activity, describe_position, normalise, submitted
+from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog
+
+log = logging.getLogger(__name__)
+MAIN_DIALOG = "main"
+
+COMMANDS = {
+    "help": "help", "?": "help", "what can you do": "help",
+    "start": "start", "new": "start", "new case": "start", "begin": "start", "start a recovery": "start",
+    "start over": "start over", "restart": "start over", "reset": "start over",
+    "status": "status", "where am i": "status",
+    "resume": "resume", "cases": "resume", "my cases": "resume",
+    "escalate": "escalate", "contact support": "escalate", "support": "escalate",
+    "transcript": "transcript",
+    "commands original": "commands original", "commands modern": "commands modern",
+    "original commands": "commands original", "modern commands": "commands modern",
+}
+FORM_ACTIONS = ("escalation", "escalation_cancel")
+
+
+def parse_command(activity) -> tuple[str, str | None] | None:
+    """(command, case id or None) for a typed command or a command button; None otherwise."""
+    data = submitted(activity)
+    if data is not None:
+        case_id = data.get("case") if isinstance(data.get("case"), str) else None
+        if data.get("action") in FORM_ACTIONS:
+            return data["action"], case_id
+        if data.get("action") == "command" and data.get("command") in set(COMMANDS.values()):
+            return data["command"], case_id
+        return None
+    said = normalise(activity.text).rstrip(".!")
+    if said.startswith("resume "):
+        return "resume", said.split(" ", 1)[1].upper()
+    return (COMMANDS[said], None) if said in COMMANDS else None
+
+
+class MainDialog(ComponentDialog):
+    def __init__(self, services: Services) -> None:
+        super().__init__(MAIN_DIALOG)
+        self.services = services
+        self.add_dialog(RecoveryDialog(services))
+        self.initial_dialog_id = RECOVERY_DIALOG
+
+    async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
+        interrupted = await self.interrupt(inner_dc)
+        if interrupted is not None:
+            return interrupted
+        case = self.services.case(inner_dc.context)
+        if case is not None and case.is_open:
+            return await inner_dc.begin_dialog(RECOVERY_DIALOG)
+        book = self.services.casebook(inner_dc.context)
+        await inner_dc.context.send_activity(card_activity(cards.welcome_card(self.services.playbook, book.open_cases())))
+        return DialogTurnResult(DialogTurnStatus.Complete)
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        interrupted = await self.interrupt(inner_dc)
+        if interrupted is not None:
+            return interrupted
+        return await super().on_continue_dialog(inner_dc)
+
+    async def interrupt(self, dc: DialogContext) -> DialogTurnResult | None:
+        parsed = parse_command(dc.context.activity)
+        if parsed is None:
+            return None
+        command, case_id = parsed
+        log.info("command %s", command)
+        # Commands that leave the walkthrough where it is answer "waiting" while a prompt is active.
+        stay = DialogTurnResult(DialogTurnStatus.Waiting if dc.stack else DialogTurnStatus.Complete)
+        if command in ("start", "start over"):
+            return await self.start(dc, command)
+        if command == "resume":
+            return await self.resume(dc, case_id) or stay
+        if command in ("escalate", *FORM_ACTIONS):
+            return await self.escalate(dc, command, case_id) or stay
+        await {"help": self.help, "status": self.status, "transcript": self.transcript}.get(command, self.dialect)(dc, command)
+        return stay
+
+    async def help(self, dc: DialogContext, _command: str) -> None:
+        await dc.context.send_activity(card_activity(cards.help_card()))
+        if dc.stack:
+            await dc.context.send_activity(MessageFactory.text(describe_position(self.services, dc.context)))
+
+    async def status(self, dc: DialogContext, _command: str) -> None:
+        case = self.services.case(dc.context)
+        if case is None:
+            await dc.context.send_activity(MessageFactory.text("You have no recovery case yet; say 'start' to begin."))
+        else:
+            await dc.context.send_activity(card_activity(cards.status_card(case, self.services.playbook)))
+
+    async def transcript(self, dc: DialogContext, _command: str) -> None:
+        case = self.services.case(dc.context)
+        if case is None:
+            await dc.context.send_activity(MessageFactory.text("You have no recovery case yet."))
+            return
+        entries = await self.services.escalation.transcripts.read(case.id)
+        for content in transcript_cards(entries, case.id):
+            await dc.context.send_activity(card_activity(content))
+
+    async def dialect(self, dc: DialogContext, command: str) -> None:
+        dialect = command.split(" ", 1)[1]
+        case = self.services.case(dc.context)
+        if case is not None:
+            case.dialect = dialect
+            case.touch()
+        note = ("From now on cards show the modern commands (Microsoft Graph PowerShell and Exchange Online PowerShell V3)."
+                if dialect == "modern" else
+                "From now on cards show the walkthrough's original commands. " + self.services.playbook.retired_note)
+        await dc.context.send_activity(MessageFactory.text(note))
+        if dc.stack:
+            await dc.reprompt_dialog()  # the card being asked comes again in the new dialect
+
+    async def start(self, dc: DialogContext, command: str) -> DialogTurnResult:
+        book = self.services.casebook(dc.context)
+        identity = self.services.identity(dc.context)
+        case = book.current
+        if case is not None and case.is_open and not case.upn:
+            new_case = case  # a case with nothing in it yet is reused rather than piling up
+        else:
+            if case is not None and case.is_open and command == "start over":
+                case.status = CLOSED
+                case.end_reason = "Closed by 'start over'."
+                case.touch()
+            new_case = book.start(identity.aad_object_id or identity.user_id, identity.name, identity.tenant_id,
+                                  dialect=case.dialect if case else "modern")
+        book.current_id = new_case.id
+        await dc.cancel_all_dialogs()
+        return await dc.begin_dialog(RECOVERY_DIALOG)
+
+    async def resume(self, dc: DialogContext, case_id: str | None) -> DialogTurnResult | None:
+        book = self.services.casebook(dc.context)
+        context = dc.context
+        case = book.current
+        if case_id:
+            target = book.cases.get(case_id)
+        else:
+            target = case if case is not None and case.is_open else next(iter(book.open_cases()), None)
+        if target is None or not target.is_open:
+            if case_id:
+                await context.send_activity(MessageFactory.text(f"There is no open case {case_id}."))
+            await context.send_activity(card_activity(cards.cases_card(book.recent(), book.current_id)))
+            return None
+        book.current_id = target.id
+        if not case_id and len(book.open_cases()) > 1:
+            await context.send_activity(card_activity(cards.cases_card(book.recent(), target.id)))
+        await dc.cancel_all_dialogs()
+        return await dc.begin_dialog(RECOVERY_DIALOG)
+
+    async def escalate(self, dc: DialogContext, command: str, case_id: str | None) -> DialogTurnResult | None:
+        services = self.services
+        context = dc.context
+        book = services.casebook(context)
+        identity = services.identity(context)
+        target = book.cases.get(case_id) if case_id else book.current
+        if target is None:
+            await context.send_activity(MessageFactory.text(
+                "There is no case to escalate yet. Say 'start' first, or describe the problem to your support team directly."))
+            return None
+        if command == "escalate":
+            await context.send_activity(card_activity(services.escalation.form(target, identity.name)))
+            return None
+        if command == "escalation_cancel":
+            await context.send_activity(MessageFactory.text("Not escalated. " + describe_position(services, context)))
+            return None
+        data = submitted(context.activity) or {}
+        admin = {"name": identity.name, "aad_object_id": identity.aad_object_id, "user_id": identity.user_id,
+                 "conversation_id": identity.conversation_id}
+        reply, extra = await services.escalation.submit(target, admin, str(data.get("description") or ""),
+                                                        str(data.get("contact") or ""))
+        for content in (reply, *extra):
+            await context.send_activity(card_activity(content))
+        if target is book.current and not target.is_open:  # escalated: this walkthrough ends here
+            await dc.cancel_all_dialogs()
+            return DialogTurnResult(DialogTurnStatus.Complete)
+        return None

@@ -1,0 +1,204 @@
+"""One prompt for everything the walkthrough asks: a card out, a click or typed words back.
+
+Teams sends a card click as a message with `text` None and the button's data in `value`; typed
+answers arrive as `text`. Both are recognised here. A click on a card that is not the one being
+asked (an old question, a step already done, another case) is refused with where the admin is,
+and changes nothing. Options are stored as a plain dict so the dialog stack stays plain JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
+
+from bot import cards
+from bot.playbook import InvalidValue, check_upn
+from bot.services import Services
+from bot.walkthrough import current_step, pending_question, step_number
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
+
+
+def card_activity(content: dict):
+    return MessageFactory.attachment(CardFactory.adaptive_card(content))
+
+
+def normalise(text: str | None) -> str:
+    return " ".join((text or "").strip().lower().split())
+
+
+def submitted(activity) -> dict[str, Any] | None:
+    """The data of a card click, or None for a typed message."""
+    value = activity.value
+    return value if isinstance(value, dict) else None
+
+
+class CasePrompt(Prompt):
+    """Asks one thing about the current case. kind: upn | question | step | confirm."""
+
+    def __init__(self, dialog_id: str, services: Services) -> None:
+        super().__init__(dialog_id)
+        self.services = services
+
+    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
+        if not isinstance(options, dict) or "kind" not in options:
+            raise TypeError("CasePrompt needs a dict with 'kind'")
+        state = dialog_context.active_dialog.state
+        state[self.persisted_options] = dict(options)
+        state[self.persisted_state] = {}
+        await self.on_prompt(dialog_context.context, state[self.persisted_state], state[self.persisted_options], False)
+        return Dialog.end_of_turn
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def build_card(self, context: TurnContext, options: dict) -> dict:
+        services = self.services
+        case = services.case(context)
+        kind = options["kind"]
+        if kind == "upn":
+            return cards.upn_card(case.id)
+        if kind == "question":
+            question = services.playbook.question(options["question"])
+            return cards.question_card(question, case, services.playbook, options.get("number", ""))
+        leaf = services.playbook.leaves[case.leaf_id]
+        step = leaf.step(options["step"])
+        if kind == "confirm":
+            return cards.confirm_card(leaf, step, case, services.playbook)
+        return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""))
+
+    async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool):
+        if is_retry and state.get("retry"):
+            await turn_context.send_activity(MessageFactory.text(state.pop("retry")))
+            return
+        response = await turn_context.send_activity(card_activity(self.build_card(turn_context, options)))
+        if response is not None and response.id:
+            state["card_id"] = response.id
+
+    # --- recognising -----------------------------------------------------------------------
+
+    async def on_recognize(self, turn_context: TurnContext, state: dict, options: dict) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        activity = turn_context.activity
+        data = submitted(activity)
+        try:
+            if data is not None:
+                value = self._from_click(turn_context, data, options)
+            else:
+                text = activity.text or ""
+                if len(text) > MAX_TEXT:
+                    raise InvalidValue(f"That message is {len(text):,} characters long; I expected a short answer.")
+                value = self._from_text(turn_context, text, options)
+        except InvalidValue as exc:
+            state["retry"] = f"{exc} {self._reask(turn_context, options)}".strip()
+            return result
+        value["card_id"] = state.get("card_id")
+        value["reply_to_id"] = activity.reply_to_id
+        result.succeeded = True
+        result.value = value
+        return result
+
+    def _where(self, context: TurnContext) -> str:
+        return describe_position(self.services, context)
+
+    def _from_click(self, context: TurnContext, data: dict, options: dict) -> dict:
+        case = self.services.case(context)
+        action = data.get("action")
+        if not isinstance(action, str):
+            raise InvalidValue("I did not recognise that card.")
+        if data.get("case") not in (None, case.id):
+            raise InvalidValue(f"That card belongs to another case (type 'resume' to switch to it). {self._where(context)}")
+        kind = options["kind"]
+        if kind == "upn" and action == "upn":
+            return {"upn": check_upn(str(data.get("upn") or ""))}
+        if kind == "question" and action == "answer":
+            if data.get("question") != options["question"]:
+                raise InvalidValue(f"That question was already answered. {self._where(context)}")
+            question = self.services.playbook.question(options["question"])
+            if question.option(str(data.get("option"))) is None:
+                raise InvalidValue("That is not an answer to this question.")
+            return {"option": data["option"]}
+        if kind in ("step", "confirm") and action in ("step", "confirm"):
+            if data.get("step") != options["step"] or (action == "confirm") != (kind == "confirm"):
+                raise InvalidValue(f"That card is not the current step. {self._where(context)}")
+            values = {k[len("value."):]: v for k, v in data.items() if isinstance(k, str) and k.startswith("value.") and isinstance(v, str)}
+            if action == "confirm":
+                return {"result": "confirm", "values": values}
+            result = data.get("result")
+            if result not in ("done", "failed"):
+                raise InvalidValue("I did not recognise that button.")
+            return {"result": result, "option": data.get("option"), "values": values}
+        raise InvalidValue(f"That card is not the one I am waiting for. {self._where(context)}")
+
+    def _from_text(self, context: TurnContext, text: str, options: dict) -> dict:
+        kind = options["kind"]
+        said = normalise(text)
+        if not said:
+            raise InvalidValue("I got an empty message.")
+        if kind == "upn":
+            return {"upn": check_upn(text)}
+        if kind == "question":
+            question = self.services.playbook.question(options["question"])
+            return {"option": match_option(question, said)}
+        if kind == "confirm":
+            if said in ("yes", "confirm", "confirmed", "recorded", "i have recorded them", "done"):
+                return {"result": "confirm", "values": {}}
+            raise InvalidValue("Say 'recorded' once you have recorded the values, or 'escalate'.")
+        step = self.services.playbook.leaves[self.services.case(context).leaf_id].step(options["step"])
+        if said in ("failed", "it failed", "fail", "error"):
+            return {"result": "failed", "values": {}}
+        if step.ask:
+            question = self.services.playbook.subquestions[step.ask]
+            answer_text = said.removeprefix("done").strip(" :-")
+            if not answer_text:
+                choices = ", ".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1))
+                raise InvalidValue(f"{question.prompt} Choose {choices}.")
+            return {"result": "done", "option": match_option(question, answer_text), "values": {}}
+        if said in ("done", "ok", "next", "finished", "completed"):
+            return {"result": "done", "values": {}}
+        raise InvalidValue("Say 'done' when the step worked, 'it failed' if it did not, or 'escalate'.")
+
+    def _reask(self, context: TurnContext, options: dict) -> str:
+        kind = options["kind"]
+        if kind == "upn":
+            return "Type the user's UPN, for example jane.doe@contoso.com."
+        if kind == "question":
+            question = self.services.playbook.question(options["question"])
+            return "Choose " + ", ".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1)) + " (or type help)."
+        return ""
+
+
+def match_option(question, said: str) -> str:
+    """Option id for a typed answer: its number, label or id, in any case."""
+    said = normalise(said)
+    for number, option in enumerate(question.options, start=1):
+        if said in (str(number), normalise(option.label), option.id.replace("_", " "), option.id):
+            return option.id
+    for option in question.options:  # "present" for "Present (synced)", "soft deleted" for "Soft-deleted"
+        label = normalise(option.label).replace("-", " ")
+        if said.replace("-", " ") and label.split(" (")[0] == said.replace("-", " "):
+            return option.id
+    choices = ", ".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1))
+    raise InvalidValue(f"I did not understand '{said[:60]}'. Choose {choices}.")
+
+
+def describe_position(services: Services, context: TurnContext) -> str:
+    """'You are at ...' for the current case, in one sentence."""
+    case = services.case(context)
+    if case is None:
+        return "You have no recovery in progress; say 'start' to begin."
+    pending = pending_question(case, services.playbook)
+    if pending == "upn":
+        return "You are at: which user's mailbox to recover."
+    if pending:
+        return f"You are at the question: {services.playbook.question(pending).prompt}"
+    leaf = services.playbook.leaves.get(case.leaf_id or "")
+    step = current_step(case, leaf) if leaf and case.is_open else None
+    if step:
+        number, total = step_number(leaf, step, case)
+        return f"You are at step {number} of {total}: {step.title}."
+    return f"Case {case.id} is {case.status.replace('_', ' ')}."

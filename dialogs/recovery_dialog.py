@@ -1,0 +1,222 @@
+"""The walkthrough as a waterfall: user, the three scoping questions, the sub-questions the leaf
+needs, the plan, the steps, the ending.
+
+Every waterfall step first records what the previous prompt returned into the case, then skips
+itself when the case already holds its answer. So beginning this dialog afresh on a stored case
+(after a restart, a redeploy that changed the dialogs, or `resume`) lands exactly where the admin
+left off: the case, not the dialog stack, is the source of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+
+from bot import cards
+from bot.case import RecoveryCase
+from bot.playbook import InvalidValue
+from bot.services import Services
+from bot.walkthrough import (
+    answer, complete_step, current_step, fail_step, leaf_of, pending_question, record_values, set_upn,
+)
+
+from .prompts import CasePrompt, card_activity
+
+log = logging.getLogger(__name__)
+
+RECOVERY_DIALOG = "recovery"
+STEPS_DIALOG = "recovery.steps"
+SUBQUESTIONS_DIALOG = "recovery.subquestions"
+PROMPT = "recovery.prompt"
+
+
+async def replace_card(context: TurnContext, card_id: str | None, content: dict) -> None:
+    """Update an answered card in place (no buttons left). Best effort: a client that cannot
+    update keeps the old card, and the stale-click check still protects the case."""
+    if not card_id:
+        return
+    activity = card_activity(content)
+    activity.id = card_id
+    try:
+        await context.update_activity(activity)
+    except Exception:  # noqa: BLE001 - an update that fails must not fail the turn
+        log.warning("could not update card %s in place", card_id, exc_info=True)
+
+
+class RecoveryDialog(ComponentDialog):
+    def __init__(self, services: Services) -> None:
+        super().__init__(RECOVERY_DIALOG)
+        self.services = services
+        playbook = services.playbook
+        self.add_dialog(CasePrompt(PROMPT, services))
+        self.add_dialog(SubQuestionsDialog(services))
+        self.add_dialog(StepsDialog(services))
+        scoping = [self._question_step(q.id, f"{n}/3") for n, q in enumerate(playbook.questions, start=1)]
+        self.add_dialog(WaterfallDialog(f"{RECOVERY_DIALOG}.waterfall", [
+            self.ask_upn, *scoping, self.ask_subquestions, self.show_plan, self.walk_steps, self.finish,
+        ]))
+        self.initial_dialog_id = f"{RECOVERY_DIALOG}.waterfall"
+
+    def case(self, step: WaterfallStepContext) -> RecoveryCase:
+        return self.services.case(step.context)
+
+    async def _record(self, step: WaterfallStepContext) -> None:
+        """Apply what the previous prompt returned to the case and mark its card answered."""
+        result = step.result
+        if not isinstance(result, dict):
+            return
+        case = self.case(step)
+        playbook = self.services.playbook
+        if "upn" in result:
+            set_upn(case, result["upn"])
+            await replace_card(step.context, result.get("card_id"), cards.card(
+                [cards.heading("Which user's mailbox are we recovering?"), cards.text(f"User: {case.upn}", weight="Bolder", color="Good")]))
+        elif "option" in result and step.values.get("asking"):
+            asking = step.values.pop("asking")
+            question = playbook.question(asking["question"])
+            answer(case, playbook, question, result["option"])
+            option = question.option(result["option"])
+            await replace_card(step.context, result.get("card_id"),
+                               cards.question_card(question, case, playbook, asking["number"], answered=option.label))
+            if option.note:
+                await step.context.send_activity(MessageFactory.text(option.note))
+
+    async def ask_upn(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.case(step)
+        if case.upn:
+            await step.context.send_activity(MessageFactory.text(
+                f"Case {case.id}: recovering the mailbox of {case.upn}. Type 'status' at any time to see where you are."))
+            return await step.next(None)
+        return await step.begin_dialog(PROMPT, {"kind": "upn"})
+
+    def _question_step(self, question_id: str, number: str):
+        async def ask(step: WaterfallStepContext) -> DialogTurnResult:
+            await self._record(step)
+            if question_id in self.case(step).answers:
+                return await step.next(None)
+            step.values["asking"] = {"question": question_id, "number": number}
+            return await step.begin_dialog(PROMPT, {"kind": "question", "question": question_id, "number": number})
+
+        ask.__name__ = f"ask_{question_id}"
+        return ask
+
+    async def ask_subquestions(self, step: WaterfallStepContext) -> DialogTurnResult:
+        await self._record(step)
+        return await step.begin_dialog(SUBQUESTIONS_DIALOG)
+
+    async def show_plan(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.case(step)
+        leaf = leaf_of(case, self.services.playbook)
+        if not case.steps:  # the plan is shown once, before the first step
+            await step.context.send_activity(card_activity(cards.plan_card(leaf, case, self.services.playbook)))
+        return await step.next(None)
+
+    async def walk_steps(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.begin_dialog(STEPS_DIALOG)
+
+    async def finish(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.case(step)
+        leaf = leaf_of(case, self.services.playbook)
+        if not case.is_open:
+            await step.context.send_activity(card_activity(cards.ending_card(leaf, case, self.services.playbook)))
+        return await step.end_dialog(case.status)
+
+
+class SubQuestionsDialog(ComponentDialog):
+    """Asks the sub-questions the leaf needs before its plan (SSO/AD FS, Exchange hybrid), one
+    per loop."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(SUBQUESTIONS_DIALOG)
+        self.services = services
+        self.add_dialog(CasePrompt(PROMPT, services))
+        self.add_dialog(WaterfallDialog(f"{SUBQUESTIONS_DIALOG}.loop", [self.ask, self.record]))
+        self.initial_dialog_id = f"{SUBQUESTIONS_DIALOG}.loop"
+
+    async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.services.case(step.context)
+        pending = pending_question(case, self.services.playbook)
+        if pending is None:
+            return await step.end_dialog(None)
+        step.values["question"] = pending
+        return await step.begin_dialog(PROMPT, {"kind": "question", "question": pending})
+
+    async def record(self, step: WaterfallStepContext) -> DialogTurnResult:
+        result = dict(step.result or {})
+        result["question"] = step.values["question"]
+        playbook = self.services.playbook
+        case = self.services.case(step.context)
+        question = playbook.question(result["question"])
+        answer(case, playbook, question, result["option"])
+        await replace_card(step.context, result.get("card_id"),
+                           cards.question_card(question, case, playbook, answered=question.option(result["option"]).label))
+        return await step.replace_dialog(SUBQUESTIONS_DIALOG)
+
+
+class StepsDialog(ComponentDialog):
+    """One step per loop: confirm first if destructive, show the step card, apply Done / It failed."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(STEPS_DIALOG)
+        self.services = services
+        self.add_dialog(CasePrompt(PROMPT, services))
+        self.add_dialog(WaterfallDialog(f"{STEPS_DIALOG}.loop", [self.show, self.apply]))
+        self.initial_dialog_id = f"{STEPS_DIALOG}.loop"
+
+    async def show(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.services.case(step.context)
+        leaf = leaf_of(case, self.services.playbook)
+        current = current_step(case, leaf) if case.is_open else None
+        if current is None:
+            return await step.end_dialog(None)
+        step.values["step"] = current.id
+        kind = "confirm" if current.destructive and current.id not in case.confirmed else "step"
+        step.values["kind"] = kind
+        options = {"kind": kind, "step": current.id}
+        if isinstance(step.options, dict) and step.options.get("note"):
+            options["note"] = step.options["note"]
+        return await step.begin_dialog(PROMPT, options)
+
+    async def apply(self, step: WaterfallStepContext) -> DialogTurnResult:
+        services = self.services
+        playbook = services.playbook
+        context = step.context
+        case = services.case(context)
+        leaf = leaf_of(case, playbook)
+        current = leaf.step(step.values["step"])
+        result = step.result or {}
+        problems = record_values(case, playbook, result.get("values") or {})
+        if problems:
+            note = "Not saved: " + " ".join(problems)
+            return await step.replace_dialog(STEPS_DIALOG, {"note": note})
+
+        if result.get("result") == "confirm":
+            case.confirmed.append(current.id)
+            case.touch()
+            await replace_card(context, result.get("card_id"),
+                               cards.confirm_card(leaf, current, case, playbook, answered="Recorded. Continue with the step below."))
+            return await step.replace_dialog(STEPS_DIALOG)
+
+        if result.get("result") == "failed":
+            progress = fail_step(case, leaf, current)
+            label = "It failed"
+        else:
+            try:
+                progress = complete_step(case, playbook, leaf, current, result.get("option"))
+            except InvalidValue as exc:
+                return await step.replace_dialog(STEPS_DIALOG, {"note": str(exc)})
+            label = "Done"
+            if current.ask:
+                label += ": " + playbook.subquestions[current.ask].option(result["option"]).label
+        await replace_card(context, result.get("card_id"), cards.step_card(leaf, current, case, playbook, answered=label))
+
+        if progress.kind == "stuck":
+            await context.send_activity(card_activity(cards.stuck_card(current, case)))
+            return await step.replace_dialog(STEPS_DIALOG)
+        if progress.kind in ("complete", "support"):
+            return await step.end_dialog(progress.kind)
+        if progress.note:
+            await context.send_activity(MessageFactory.text(progress.note))
+        return await step.replace_dialog(STEPS_DIALOG)

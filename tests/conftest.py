@@ -1,0 +1,97 @@
+"""Shared fixtures: the bot served over real HTTP on loopback, with a recording connector."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app import build  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from tests.harness import Admin, Connector  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def playbook():
+    from bot.playbook import load_playbook
+
+    return load_playbook()
+
+
+class RunningBot:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+        self.app: web.Application | None = None
+
+    async def start(self) -> str:
+        self.app = build(self.settings)
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        self.url = f"http://127.0.0.1:{port}/api/messages"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def connector():
+    connector = Connector()
+    await connector.start()
+    yield connector
+    await connector.stop()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"))
+
+
+@pytest_asyncio.fixture
+async def bot(settings):
+    running = RunningBot(settings)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture
+async def admin(bot, connector):
+    person = Admin(bot.url, connector)
+    yield person
+    await person.close()
+
+
+@pytest.fixture
+def make_admin(bot, connector):
+    created = []
+
+    def make(**fields):
+        person = Admin(bot.url, connector, **fields)
+        created.append(person)
+        return person
+
+    yield make
+    import asyncio
+
+    for person in created:
+        if person.session:
+            asyncio.get_event_loop().run_until_complete(person.close()) if not asyncio.get_event_loop().is_running() else None
+
+
+def with_settings(settings: Settings, **changes) -> Settings:
+    return replace(settings, **changes)

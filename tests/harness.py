@@ -1,0 +1,216 @@
+"""Test doubles that speak the real wire formats on loopback: a Bot Connector service that
+records what the bot sends (Teams itself cannot run here), and an admin who posts Teams-shaped
+activities to the bot over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+@dataclass
+class Recorded:
+    kind: str  # "send" | "update" | "create"
+    conversation_id: str
+    activity: dict[str, Any]
+    activity_id: str
+
+
+class Connector:
+    """A loopback Bot Connector: POST/PUT under /v3/conversations, answering like the real one."""
+
+    def __init__(self) -> None:
+        self.records: list[Recorded] = []
+        self._ids = itertools.count(1)
+        self.fail_next: list[int] = []  # HTTP statuses to answer before succeeding
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    def _next_id(self) -> str:
+        return f"bot-activity-{next(self._ids)}"
+
+    async def _maybe_fail(self) -> web.Response | None:
+        if self.fail_next:
+            status = self.fail_next.pop(0)
+            return web.json_response({"error": {"code": "Throttled", "message": "retry"}}, status=status,
+                                     headers={"Retry-After": "0"})
+        return None
+
+    async def reply(self, request: web.Request) -> web.Response:
+        failed = await self._maybe_fail()
+        if failed:
+            return failed
+        body = await request.json()
+        activity_id = self._next_id()
+        self.records.append(Recorded("send", request.match_info["conversation"], body, activity_id))
+        return web.json_response({"id": activity_id})
+
+    async def update(self, request: web.Request) -> web.Response:
+        failed = await self._maybe_fail()
+        if failed:
+            return failed
+        body = await request.json()
+        self.records.append(Recorded("update", request.match_info["conversation"], body, request.match_info["activity"]))
+        return web.json_response({"id": request.match_info["activity"]})
+
+    async def create(self, request: web.Request) -> web.Response:
+        failed = await self._maybe_fail()
+        if failed:
+            return failed
+        body = await request.json()
+        channel = (body.get("channelData") or {}).get("channel", {}).get("id", "channel")
+        conversation_id = f"{channel};messageid={uuid.uuid4().hex[:8]}"
+        activity_id = self._next_id()
+        self.records.append(Recorded("create", conversation_id, body, activity_id))
+        return web.json_response({"id": conversation_id, "activityId": activity_id})
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self.create)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self.reply)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.reply)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self.update)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - the port the OS chose
+        self.url = f"http://127.0.0.1:{port}/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    def sent_to(self, conversation_id: str) -> list[Recorded]:
+        return [r for r in self.records if r.conversation_id == conversation_id]
+
+
+def cards_of(records: list[Recorded]) -> list[dict]:
+    return [a["content"] for r in records for a in r.activity.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+
+def texts_of(records: list[Recorded]) -> list[str]:
+    """Everything a person would read in these activities: texts, card text, code, button titles."""
+    out = []
+    for record in records:
+        if record.activity.get("text"):
+            out.append(record.activity["text"])
+        for attachment in record.activity.get("attachments") or []:
+            out.append(flatten(attachment.get("content")))
+    return out
+
+
+def flatten(node: Any) -> str:
+    if isinstance(node, dict):
+        parts = [str(node[k]) for k in ("text", "title", "codeSnippet", "value", "label") if isinstance(node.get(k), str)]
+        if node.get("type") == "FactSet":
+            parts += [f"{f['title']}: {f['value']}" for f in node.get("facts", [])]
+        for key, value in node.items():
+            if key in ("body", "items", "actions", "card", "inlines", "columns"):
+                parts.append(flatten(value))
+        return "\n".join(p for p in parts if p)
+    if isinstance(node, list):
+        return "\n".join(flatten(n) for n in node)
+    return ""
+
+
+def actions_of(card: dict) -> list[dict]:
+    return card.get("actions", [])
+
+
+def find_action(records: list[Recorded], title: str) -> tuple[dict, str]:
+    """(data, activity id of its card) of the last button with that title."""
+    for record in reversed(records):
+        for content in cards_of([record]):
+            for action in actions_of(content):
+                if action.get("title") == title and action.get("type") == "Action.Submit":
+                    return action["data"], record.activity_id
+    raise AssertionError(f"no button {title!r} in {[a.get('title') for c in cards_of(records) for a in actions_of(c)]}")
+
+
+@dataclass
+class Admin:
+    """An admin in a Teams personal chat with the bot."""
+
+    bot_url: str
+    connector: Connector
+    name: str = "Adele Vance"
+    aad_object_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    tenant_id: str = TENANT
+    conversation_id: str = field(default_factory=lambda: "a:1" + uuid.uuid4().hex)
+    session: aiohttp.ClientSession | None = None
+
+    @property
+    def user_id(self) -> str:
+        return "29:1" + self.aad_object_id.replace("-", "")
+
+    def activity(self, **fields: Any) -> dict[str, Any]:
+        base = {
+            "type": "message",
+            "id": fields.pop("id", None) or f"1{uuid.uuid4().int % 10**12}",
+            "timestamp": "2026-11-25T17:00:00.000Z",
+            "serviceUrl": self.connector.url,
+            "channelId": "msteams",
+            "from": {"id": self.user_id, "name": self.name, "aadObjectId": self.aad_object_id},
+            "conversation": {"conversationType": "personal", "tenantId": self.tenant_id, "id": self.conversation_id},
+            "recipient": {"id": "28:bot-app-id", "name": "Mailbox Recovery"},
+            "channelData": {"tenant": {"id": self.tenant_id}},
+            "locale": "en-US",
+        }
+        base.update(fields)
+        return base
+
+    async def post(self, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> aiohttp.ClientResponse:
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        data = raw if raw is not None else json.dumps(body)
+        async with self.session.post(self.bot_url, data=data, headers=headers) as response:
+            await response.read()
+            return response
+
+    async def send(self, **fields: Any) -> list[Recorded]:
+        before = len(self.connector.records)
+        response = await self.post(self.activity(**fields))
+        assert response.status in (200, 201), response.status
+        return [r for r in self.connector.records[before:] if r.conversation_id == self.conversation_id]
+
+    async def say(self, text: str) -> list[Recorded]:
+        return await self.send(text=text)
+
+    async def click(self, data: dict[str, Any], card_id: str | None = None, **inputs: str) -> list[Recorded]:
+        """A Teams Action.Submit: text None, the button's data plus the card's inputs in value."""
+        return await self.send(value={**data, **inputs}, replyToId=card_id)
+
+    async def press(self, title: str, records: list[Recorded] | None = None, **inputs: str) -> list[Recorded]:
+        data, card_id = find_action(records if records is not None else self.history(), title)
+        return await self.click(data, card_id, **inputs)
+
+    def history(self) -> list[Recorded]:
+        return self.connector.sent_to(self.conversation_id)
+
+    async def close(self) -> None:
+        if self.session:
+            await self.session.close()
+
+
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

@@ -1,0 +1,225 @@
+"""The playbook against the reference decision table: every leaf, its steps, their commands."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.playbook import DIALECTS, load_playbook, render_commands
+
+# The reference table (shared/reference/mailbox-recovery.md), written out independently of the
+# data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
+EXPECTED = {
+    "A1": ("deleted", "present", "present", "support", ["connect", "gather_for_support"]),
+    "A2": ("deleted", "present", "not_present", "support", ["connect", "gather_for_support"]),
+    "A3": ("deleted", "present", "soft_deleted", "self_service",
+           ["connect", "restore_ad_user", "delta_sync", "verify_entra_user", "license", "find_mailbox_guids",
+            "restore_request", "verify_mailbox"]),
+    "A4": ("deleted", "hard_deleted", "present", "self_service",
+           ["connect", "record_mailbox", "remove_mailbox", "restore_ad_user", "delta_sync", "verify_entra_user", "license",
+            "find_mailbox_guids", "restore_request", "verify_mailbox"]),
+    "A5": ("deleted", "hard_deleted", "not_present", "new_mailbox",
+           ["create_ad_user", "delta_sync", "verify_entra_user", "enable_remote_mailbox", "license"]),
+    "A6": ("deleted", "hard_deleted", "soft_deleted", "self_service",
+           ["connect", "read_mailbox", "new_mailbox_managed", "new_mailbox_federated", "create_ad_user", "delta_sync",
+            "verify_mailbox"]),
+    "A7": ("deleted", "soft_deleted", "present", "self_service",
+           ["connect", "deleted_user_id", "compare_ids", "create_ad_user", "wait_replication"]),
+    "A8": ("deleted", "soft_deleted", "not_present", "new_mailbox",
+           ["restore_ad_user", "delta_sync", "verify_entra_user", "license"]),
+    "A9": ("deleted", "soft_deleted", "soft_deleted", "self_service", ["create_ad_user", "delta_sync", "wait_replication"]),
+    "B1": ("present", "present", "present", "nothing", ["connect", "check_link", "check_license", "item_recovery"]),
+    "B2": ("present", "present", "soft_deleted", "self_service",
+           ["connect", "mailbox_owner", "compare_ids", "soft_delete_user", "restore_user", "verify_mailbox"]),
+    "B3": ("present", "present", "not_present", "new_mailbox", ["connect", "check_license", "license", "verify_mailbox"]),
+    "B4": ("present", "soft_deleted", "present", "self_service",
+           ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "verify_mailbox"]),
+    "B5": ("present", "soft_deleted", "soft_deleted", "self_service",
+           ["move_to_synced_ou", "delta_sync", "verify_entra_user", "verify_mailbox"]),
+    "B6": ("present", "soft_deleted", "not_present", "new_mailbox",
+           ["connect", "deleted_user_licenses", "move_to_synced_ou", "delta_sync", "license"]),
+    "B7": ("present", "hard_deleted", "present", "support", ["delta_sync", "connect", "gather_for_support"]),
+    "B8": ("present", "hard_deleted", "soft_deleted", "self_service",
+           ["connect", "inactive_state", "read_inactive_mailbox", "new_mailbox_inactive", "undo_soft_deleted",
+            "verify_entra_user", "move_to_synced_ou", "delta_sync", "verify_mailbox"]),
+    "B9": ("present", "hard_deleted", "not_present", "new_mailbox",
+           ["delta_sync", "verify_entra_user", "enable_remote_mailbox", "license"]),
+    "C1": ("none", "present", "present", "nothing", ["connect", "check_link", "check_license", "item_recovery"]),
+    "C2": ("none", "present", "soft_deleted", "self_service",
+           ["connect", "check_license", "license", "find_mailbox_guids", "restore_request", "verify_mailbox"]),
+    "C3": ("none", "present", "not_present", "new_mailbox", ["connect", "license"]),
+    "C4": ("none", "soft_deleted", "present", "self_service",
+           ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "verify_mailbox"]),
+    "C5": ("none", "soft_deleted", "not_present", "new_mailbox", ["connect", "restore_deleted_user", "check_license", "license"]),
+    "C6": ("none", "soft_deleted", "soft_deleted", "self_service",
+           ["connect", "restore_deleted_user", "check_license", "verify_mailbox"]),
+    "C7": ("none", "hard_deleted", "present", "support", ["connect", "gather_for_support"]),
+    "C8": ("none", "hard_deleted", "soft_deleted", "self_service",
+           ["connect", "inactive_state", "read_inactive_mailbox", "new_mailbox_inactive", "undo_soft_deleted",
+            "verify_entra_user", "license", "verify_mailbox"]),
+    "C9": ("none", "hard_deleted", "not_present", "new_mailbox", ["connect", "create_user", "license"]),
+}
+
+# Key cmdlets: step id -> (in the modern dialect, in the original dialect).
+KEY_CMDLETS = {
+    "connect": ("Connect-ExchangeOnline", "Connect-MsolService"),
+    "delta_sync": ("Start-ADSyncSyncCycle -PolicyType Delta", "Start-ADSyncSyncCycle -PolicyType Delta"),
+    "verify_entra_user": ("Get-MgUser", "Get-MsolUser"),
+    "license": ("Set-MgUserLicense", "Set-MsolUserLicense"),
+    "check_license": ("Get-MgUserLicenseDetail", "Get-MsolUser"),
+    "restore_deleted_user": ("Restore-MgDirectoryDeletedItem", "Restore-MsolUser"),
+    "restore_user": ("Restore-MgDirectoryDeletedItem", "Restore-MsolUser"),
+    "soft_delete_user": ("Remove-MgUser", "Remove-MsolUser"),
+    "remove_mailbox": ("Remove-Mailbox", "Remove-Mailbox"),
+    "restore_request": ("New-MailboxRestoreRequest", "New-MailboxRestoreRequest"),
+    "find_mailbox_guids": ("Get-Mailbox -SoftDeletedMailbox", "Get-Mailbox -SoftDeletedMailbox"),
+    "new_mailbox_inactive": ("New-Mailbox", "New-Mailbox"),
+    "new_mailbox_managed": ("-InactiveMailbox", "-InactiveMailbox"),
+    "new_mailbox_federated": ("-InactiveMailbox", "-InactiveMailbox"),
+    "undo_soft_deleted": ("Undo-SoftDeletedMailbox", "Undo-SoftDeletedMailbox"),
+    "inactive_state": ("IsInactiveMailbox", "IsInactiveMailbox"),
+    "enable_remote_mailbox": ("Enable-RemoteMailbox", "Enable-RemoteMailbox"),
+    "restore_ad_user": ("Restore-ADObject", "Restore-ADObject"),
+    "create_ad_user": ("New-ADUser", "New-ADUser"),
+    "move_to_synced_ou": ("Move-ADObject", "Move-ADObject"),
+    "deleted_user_licenses": ("Get-MgDirectoryDeletedItemAsUser", "-ReturnDeletedUsers"),
+    "deleted_user_id": ("Get-MgDirectoryDeletedItemAsUser", "-ReturnDeletedUsers"),
+    "find_deleted_user": ("Get-MgDirectoryDeletedItemAsUser", "-ReturnDeletedUsers"),
+    "compare_ids": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
+    "item_recovery": ("Restore-RecoverableItems", "Restore-RecoverableItems"),
+    "create_user": ("New-MgUser", "New-MsolUser"),
+    "gather_for_support": ("Get-MgUser", "Get-MsolUser"),
+    "verify_mailbox": ("Get-MailboxStatistics", "Get-MailboxStatistics"),
+    "record_mailbox": ("ExchangeGuid", "ExchangeGuid"),
+    "read_mailbox": ("Get-Mailbox -SoftDeletedMailbox", "Get-Mailbox -SoftDeletedMailbox"),
+    "read_inactive_mailbox": ("MicrosoftOnlineServicesID", "MicrosoftOnlineServicesID"),
+    "mailbox_owner": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
+    "check_link": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
+    "wait_replication": ("Get-Mailbox", "Get-Mailbox"),
+    ("B2", "compare_ids"): ("Get-MgUser -UserId {object_id}", "Get-MsolUser -ObjectId {object_id}"),
+}
+RETIRED = re.compile(r"Msol|AzureAD|New-PSSession|Import-PSSession|-Authentication Basic")
+ADDED = {"A5", "A8", "B1", "B7", "C1", "C4", "C7"}  # the seven leaves the seed leaves empty
+
+playbook = load_playbook()
+
+
+def test_every_leaf_is_in_the_reference_table():
+    assert sorted(playbook.leaves) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("leaf_id", sorted(EXPECTED))
+def test_answers_lead_to_the_leaf_with_its_outcome_and_ordered_steps(leaf_id):
+    onprem, entra, mailbox, outcome, steps = EXPECTED[leaf_id]
+    leaf = playbook.leaf_for({"onprem": onprem, "entra": entra, "mailbox": mailbox})
+    assert leaf.id == leaf_id
+    assert leaf.outcome == outcome
+    assert [s.id for s in leaf.steps] == steps
+    assert all(s.title for s in leaf.steps)
+    assert leaf.summary
+
+
+@pytest.mark.parametrize("leaf_id", sorted(EXPECTED))
+def test_each_step_has_its_key_cmdlets_in_both_dialects(leaf_id):
+    leaf = playbook.leaves[leaf_id]
+    for step in leaf.steps:
+        modern, original = KEY_CMDLETS.get((leaf_id, step.id)) or KEY_CMDLETS[step.id]
+        assert modern in step.commands["modern"], (leaf_id, step.id)
+        assert original in step.commands["original"], (leaf_id, step.id)
+        assert not RETIRED.search(step.commands["modern"]), f"{leaf_id}/{step.id}: retired cmdlet in modern"
+
+
+def test_c6_restores_the_deleted_user_with_graph_and_with_msonline():
+    step = playbook.leaves["C6"].step("restore_deleted_user")
+    assert "Restore-MgDirectoryDeletedItem -DirectoryObjectId {object_id}" in step.commands["modern"]
+    assert "Restore-MsolUser -ObjectId $DelUser.ObjectId" in step.commands["original"]
+
+
+def test_original_connect_is_the_seeds_remote_powershell_normalised():
+    original = playbook.leaves["A3"].step("connect").commands["original"]
+    assert "New-PSSession -ConfigurationName Microsoft.Exchange" in original
+    assert "-AllowRedirection" in original
+
+
+def test_no_source_typo_survives():
+    texts = [c for leaf in playbook.leaves.values() for s in leaf.steps for c in s.commands.values()]
+    texts += [c for q in playbook.questions for chk in q.check for c in chk.commands.values()]
+    for text in texts:
+        assert "\u2013" not in text and "\u2014" not in text, "en or em dash in a command"
+        assert not re.search("[\u2018\u2019\u201c\u201d]", text), "curly quote in a command"
+        assert "Undo- SoftDeletedMailbox" not in text
+        assert "-AsPlainText" not in text and "Pa$$word" not in text
+        assert ".mail.onmicrosoft.com \u201c" not in text
+
+
+def test_seed_and_added_guidance_are_marked():
+    for leaf in playbook.leaves.values():
+        if leaf.id in ADDED:
+            assert leaf.source == "added" and leaf.reference, leaf.id
+        else:
+            assert leaf.source == "seed", leaf.id
+
+
+def test_support_leaves_say_what_support_needs():
+    for leaf in playbook.leaves.values():
+        if leaf.outcome == "support":
+            assert leaf.support_needs, leaf.id
+
+
+def test_every_destructive_step_warns_and_records_first():
+    destructive = {(leaf.id, s.id) for leaf in playbook.leaves.values() for s in leaf.steps if s.destructive}
+    for leaf_id, step_id in destructive:
+        step = playbook.leaves[leaf_id].step(step_id)
+        assert step.warning and step.record, (leaf_id, step_id)
+    # Remove-Mailbox, Remove-MgUser and licensing while a soft-deleted mailbox waits are all destructive.
+    assert ("A4", "remove_mailbox") in destructive
+    assert ("B2", "soft_delete_user") in destructive
+    assert {("A3", "license"), ("A4", "license"), ("C2", "license")} <= destructive
+    for leaf in playbook.leaves.values():
+        for step in leaf.steps:
+            if re.search(r"Remove-Mailbox|Remove-MgUser|Remove-MsolUser", " ".join(step.commands.values())):
+                assert step.destructive, (leaf.id, step.id)
+
+
+def test_sub_questions_and_failure_paths():
+    assert playbook.leaves["A6"].ask_first == ("sso",)
+    assert playbook.leaves["B9"].ask_first == ("hybrid",)
+    assert playbook.leaves["B8"].step("inactive_state").ask == "inactive"
+    assert playbook.leaves["A7"].step("compare_ids").ask == "ids_match"
+    assert playbook.leaves["B6"].step("deleted_user_licenses").ask == "has_license"
+    # The seed's "if step 2 fails, skip to step 8" points at a step that does not exist: repaired.
+    remove = playbook.leaves["A4"].step("remove_mailbox")
+    assert remove.on_failure == "support" and "step 8" in remove.failure_note
+    assert playbook.subquestions["ids_match"].option("no").end == "support"
+
+
+def test_waits_say_how_long_and_how_to_check():
+    waits = [(leaf.id, s) for leaf in playbook.leaves.values() for s in leaf.steps if s.wait_minutes]
+    assert waits
+    for leaf_id, step in waits:
+        assert step.wait_check, (leaf_id, step.id)
+    assert playbook.leaves["A9"].step("wait_replication").wait_minutes == 180
+
+
+def test_status_checks_are_modernised_and_warn_about_typos():
+    entra = playbook.question("entra")
+    modern = " ".join(render_commands(c.commands, "modern", playbook, {"upn": "a@contoso.com"}) for c in entra.check)
+    assert "Get-MgUser" in modern and "Get-MgDirectoryDeletedItemAsUser" in modern and "endswith" in modern
+    assert any("mistyped" in c.text for c in entra.check)
+    mailbox = " ".join(c.commands["modern"] for c in playbook.question("mailbox").check)
+    assert "Connect-ExchangeOnline" in mailbox and "-SoftDeletedMailbox" in mailbox
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_command_renders_with_known_values_and_visible_hints(dialect):
+    values = {"upn": "jane.doe@contoso.com"}
+    for leaf in playbook.leaves.values():
+        for step in leaf.steps:
+            rendered = render_commands(step.commands, dialect, playbook, values, leaf.collected_at())
+            assert "{" + "upn}" not in rendered
+            for name in re.findall(r"\{([a-z_]+)\}", rendered):
+                pytest.fail(f"{leaf.id}/{step.id}: placeholder {name} left unrendered")
+    guids = playbook.leaves["A4"]
+    rendered = render_commands(guids.step("restore_request").commands, dialect, playbook, values, guids.collected_at())
+    assert "<ExchangeGuid of the soft-deleted mailbox from step 2>" in rendered
