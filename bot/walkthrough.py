@@ -69,10 +69,13 @@ def current_step(case: RecoveryCase, leaf: Leaf) -> Step | None:
     return None
 
 
-def step_number(leaf: Leaf, step: Step, case: RecoveryCase) -> tuple[int, int]:
-    """(position among the steps that apply, expected total) for 'Step 3 of 8'."""
+def step_number(leaf: Leaf, step: Step, case: RecoveryCase) -> tuple[int, str]:
+    """(position among the steps done or to do, total as shown): 'Step 3 of 8', or 'of up to 8'
+    while an answer still to come decides between branches of different lengths."""
     steps = [s for s in leaf.steps if may_apply(s, case)]
-    return steps.index(step) + 1 if step in steps else 0, expected_step_count(case, leaf)
+    total = expected_step_count(case, leaf)
+    exact = not any(q not in case.answers for s in leaf.steps for q in s.when)
+    return steps.index(step) + 1 if step in steps else 0, str(total) if exact else f"up to {total}"
 
 
 def may_apply(step: Step, case: RecoveryCase) -> bool:
