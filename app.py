@@ -13,13 +13,14 @@ from aiohttp import web
 from botbuilder.core import ConversationState, UserState
 
 from bot.adapter import create_adapter
+from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
+from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
-from bot.bot_storage import DocumentStorage
 from bot.teams_bot import RecoveryBot
 from bot.transcript import TranscriptStore
 from dialogs.main_dialog import MainDialog
@@ -51,6 +52,7 @@ def build(settings: Settings) -> web.Application:
     transcripts = TranscriptStore(documents)
     services = Services(playbook)
     services.escalation = Escalation(playbook, transcripts)
+    services.card_ids = CardIds(documents)
     bot = RecoveryBot(services, MainDialog(services), ConversationState(storage), UserState(storage), transcripts, documents)
     adapter = create_adapter(settings)
 
@@ -66,20 +68,20 @@ def check_exposure(settings: Settings) -> None:
     if not settings.allow_open_without_auth:
         raise StartupRefused(
             f"Refusing to listen on {settings.bind_host} with authentication off (no MicrosoftAppId). "
-            "Set MicrosoftAppId, listen on 127.0.0.1, or set ALLOW_OPEN_WITHOUT_AUTH=true if this is deliberate.")
+            "Set MicrosoftAppId, listen on 127.0.0.1, or set ALLOW_OPEN_WITHOUT_AUTH=true if this is deliberate."
+        )
     log.warning("AUTHENTICATION IS OFF and the bot listens on %s: anyone who reaches it can use it", settings.bind_host)
 
 
 def main() -> None:
     settings = Settings.from_env()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     check_exposure(settings)
     if not settings.auth_enabled:
         log.info("no MicrosoftAppId: authentication off, listening on %s only (local use)", settings.bind_host)
     app = build(settings)
     log.info("bot listening on http://%s:%d/api/messages (state: %s)", settings.bind_host, settings.port, settings.state_store)
-    web.run_app(app, host=settings.bind_host, port=settings.port, print=None)
+    web.run_app(app, host=settings.bind_host, port=settings.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import ResourceResponse
 
+from .outgoing import OutgoingBuffer, is_provisional
 from .settings import Settings
 from .storage import Conflict, StoreUnavailable
 
@@ -24,12 +26,55 @@ class _SdkConfig:
     APP_TENANTID: str
 
 
-def create_adapter(settings: Settings) -> CloudAdapter:
+OUTGOING_KEY = "mailbox_recovery.outgoing"
+
+
+class BufferingCloudAdapter(CloudAdapter):
+    """CloudAdapter whose sends and updates wait in the turn's OutgoingBuffer, when it has one,
+    until `flush` (after the state is saved)."""
+
+    async def send_activities(self, context: TurnContext, activities):
+        buffer: OutgoingBuffer | None = context.turn_state.get(OUTGOING_KEY)
+        if buffer is None or buffer.flushing:
+            return await super().send_activities(context, activities)
+        return [ResourceResponse(id=buffer.add_send(activity)) for activity in activities]
+
+    async def update_activity(self, context: TurnContext, activity):
+        buffer: OutgoingBuffer | None = context.turn_state.get(OUTGOING_KEY)
+        if buffer is None or buffer.flushing:
+            return await super().update_activity(context, activity)
+        buffer.add_update(activity)
+        return ResourceResponse(id=activity.id)
+
+    async def flush(self, context: TurnContext, buffer: OutgoingBuffer) -> dict[str, str]:
+        """Send what the turn held back, in order; returns provisional id -> real id."""
+        buffer.flushing = True
+        real: dict[str, str] = {}
+        for kind, activity, provisional in buffer.operations:
+            if kind == "send":
+                responses = await super().send_activities(context, [activity])
+                if responses and responses[0] is not None and responses[0].id:
+                    real[provisional] = responses[0].id
+            else:
+                if is_provisional(activity.id):
+                    if activity.id not in real:
+                        continue  # the card it would update was never sent
+                    activity.id = real[activity.id]
+                await super().update_activity(context, activity)
+        buffer.operations.clear()
+        return real
+
+
+def create_adapter(settings: Settings) -> BufferingCloudAdapter:
     # Without an app id the SDK runs anonymous (local tools only); its SingleTenant factory would
     # refuse an empty id, so the local configuration is the anonymous one.
-    config = _SdkConfig(settings.app_id, settings.app_password,
-                        settings.app_type if settings.auth_enabled else "MultiTenant", settings.app_tenant_id)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    config = _SdkConfig(
+        settings.app_id,
+        settings.app_password,
+        settings.app_type if settings.auth_enabled else "MultiTenant",
+        settings.app_tenant_id,
+    )
+    adapter = BufferingCloudAdapter(ConfigurationBotFrameworkAuthentication(config))
     adapter.on_turn_error = on_turn_error
     return adapter
 
@@ -39,16 +84,20 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
     activity_id = context.activity.id if context.activity else None
     if isinstance(error, StoreUnavailable):
         log.error("state store unavailable during activity %s: %s", activity_id, error)
-        message = ("I cannot save your progress right now (the state store is not reachable), so I did not act on that. "
-                   "Please try again in a minute: your case is kept exactly as it was.")
+        message = (
+            "I cannot save your progress right now (the state store is not reachable), so I did not act on that. "
+            "Please try again in a minute: your case is kept exactly as it was."
+        )
     elif isinstance(error, Conflict):
         log.warning("concurrent update during activity %s", activity_id)
         message = "Another click was processed at the same moment and won; nothing was lost. Type 'status' to see where you are."
     else:
         log.error("turn failed for activity %s: %s", activity_id, type(error).__name__, exc_info=error)
-        message = ("Something went wrong on my side. Your progress is kept: type 'status' to see where you are, "
-                   "try again, or type 'escalate' to hand the case to support.")
+        message = (
+            "Something went wrong on my side. Your progress is kept: type 'status' to see where you are, "
+            "try again, or type 'escalate' to hand the case to support."
+        )
     try:
         await context.send_activity(MessageFactory.text(message))
-    except Exception:  # noqa: BLE001 - the channel itself may be what failed
+    except Exception:
         log.warning("could not tell the admin about the error in activity %s", activity_id)

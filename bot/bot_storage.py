@@ -8,7 +8,7 @@ refused at write time.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from botbuilder.core import Storage
 from botbuilder.dialogs import DialogInstance, DialogState
@@ -52,7 +52,7 @@ class DocumentStorage(Storage):
         self.documents = documents
         self.prefix = prefix
 
-    async def read(self, keys: List[str]) -> Dict[str, object]:
+    async def read(self, keys: list[str]) -> dict[str, object]:
         found = await self.documents.read(self.prefix + k for k in keys)
         result = {}
         for key in keys:
@@ -63,11 +63,11 @@ class DocumentStorage(Storage):
                 result[key] = state
         return result
 
-    async def write(self, changes: Dict[str, object]) -> None:
+    async def write(self, changes: dict[str, object]) -> None:
         for key, change in changes.items():
             state = dict(change) if isinstance(change, dict) else dict(vars(change))
             e_tag = state.pop("e_tag", None)
             await self.documents.write(self.prefix + key, encode(state), e_tag or None)
 
-    async def delete(self, keys: List[str]) -> None:
+    async def delete(self, keys: list[str]) -> None:
         await self.documents.delete(self.prefix + k for k in keys)

@@ -8,7 +8,8 @@ invisible in a client that does not know it.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
 from .playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
@@ -23,8 +24,7 @@ OUTCOME_HEADLINES = {
     "nothing": "Nothing to recover: the user and mailbox are both there.",
     "new_mailbox": "New empty mailbox: the user gets a new mailbox; the old data cannot be recovered here.",
 }
-STATUS_WORDS = {"done": "done", "skipped": "skipped", "failed": "failed (followed its failure path)",
-                "stuck": "failed"}
+STATUS_WORDS = {"done": "done", "skipped": "skipped", "failed": "failed (followed its failure path)", "stuck": "failed"}
 
 
 def card(body: list[dict], actions: list[dict] | None = None) -> Card:
@@ -57,9 +57,13 @@ def code_block(command: str) -> dict:
     """A Teams CodeBlock; the fallback shows the same lines in monospace, one block per line,
     as TextRuns (never markdown, which would eat PowerShell's * and _)."""
     lines = command.splitlines() or [""]
-    fallback = {"type": "Container", "style": "emphasis",
-                "items": [{"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": line, "fontType": "Monospace"}]}
-                          for line in lines]}
+    fallback = {
+        "type": "Container",
+        "style": "emphasis",
+        "items": [
+            {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": line, "fontType": "Monospace"}]} for line in lines
+        ],
+    }
     return {"type": "CodeBlock", "codeSnippet": command, "language": "PowerShell", "fallback": fallback}
 
 
@@ -75,20 +79,30 @@ def commands_section(commands: str, dialect: str, playbook: Playbook) -> list[di
 
 # --- welcome, help --------------------------------------------------------------------------
 
+
 def welcome_card(playbook: Playbook, open_cases: list[RecoveryCase]) -> Card:
     body = [
         heading("Mailbox recovery for Exchange Online"),
-        text("I walk you through recovering a user's mailbox: I ask which user, what state their on-premises "
-             "account, Entra ID account and Exchange Online mailbox are in, then give you the exact PowerShell "
-             f"steps for that case. Typical time: {playbook.estimated_time}."),
-        text("I never run anything in your tenant and I never ask for a password: you run the commands, "
-             "and any password is typed into PowerShell's own prompt.", isSubtle=True),
+        text(
+            "I walk you through recovering a user's mailbox: I ask which user, what state their on-premises "
+            "account, Entra ID account and Exchange Online mailbox are in, then give you the exact PowerShell "
+            f"steps for that case. Typical time: {playbook.estimated_time}."
+        ),
+        text(
+            "I never run anything in your tenant and I never ask for a password: you run the commands, "
+            "and any password is typed into PowerShell's own prompt.",
+            isSubtle=True,
+        ),
     ]
     actions = [submit("Start a recovery", {"action": "command", "command": "start"}, "positive")]
     if open_cases:
         body.append(text(f"You have {len(open_cases)} recovery case(s) in progress.", weight="Bolder"))
-        body.append(facts((c.id, f"{c.upn or 'user not chosen yet'} (updated {c.updated_at[:16].replace('T', ' ')})")
-                          for c in open_cases[:5]))
+        body.append(
+            facts(
+                (c.id, f"{c.upn or 'user not chosen yet'} (updated {c.updated_at[:16].replace('T', ' ')})")
+                for c in open_cases[:5]
+            )
+        )
         actions.append(submit("Resume", {"action": "command", "command": "resume"}))
     actions.append(submit("Help", {"action": "command", "command": "help"}))
     return card(body, actions)
@@ -96,7 +110,8 @@ def welcome_card(playbook: Playbook, open_cases: list[RecoveryCase]) -> Card:
 
 HELP_COMMANDS = [
     ("start", "start a new recovery case"),
-    ("resume", "list your open cases and switch between them"),
+    ("resume", "continue your current case (or 'resume MR-XXXXXX' for another)"),
+    ("cases", "list your cases, open, finished and escalated"),
     ("status", "show the current case: user, answers, steps"),
     ("commands modern / commands original", "show Graph + EXO V3 commands (default) or the walkthrough's retired ones"),
     ("escalate", "hand the case to support with its transcript"),
@@ -106,20 +121,34 @@ HELP_COMMANDS = [
 
 
 def help_card() -> Card:
-    return card([heading("What you can say"), facts(HELP_COMMANDS),
-                 text("Answer a question with its button, its number or its label. Everything works typed or clicked.",
-                      isSubtle=True)])
+    return card(
+        [
+            heading("What you can say"),
+            facts(HELP_COMMANDS),
+            text("Answer a question with its button, its number or its label. Everything works typed or clicked.", isSubtle=True),
+        ]
+    )
 
 
 # --- questions ------------------------------------------------------------------------------
 
+
 def upn_card(case_id: str) -> Card:
-    return card([
-        heading("Which user's mailbox are we recovering?"),
-        text("Type their user principal name (UPN), for example jane.doe@contoso.com."),
-        {"type": "Input.Text", "id": "upn", "placeholder": "user@contoso.com", "style": "Email",
-         "label": "User principal name", "maxLength": 113},
-    ], [submit("Next", {"action": "upn", "case": case_id}, "positive")])
+    return card(
+        [
+            heading("Which user's mailbox are we recovering?"),
+            text("Type their user principal name (UPN), for example jane.doe@contoso.com."),
+            {
+                "type": "Input.Text",
+                "id": "upn",
+                "placeholder": "user@contoso.com",
+                "style": "Email",
+                "label": "User principal name",
+                "maxLength": 113,
+            },
+        ],
+        [submit("Next", {"action": "upn", "case": case_id}, "positive")],
+    )
 
 
 def check_procedure_card(question: Question, playbook: Playbook, values: Mapping[str, str], dialect: str) -> Card:
@@ -130,8 +159,9 @@ def check_procedure_card(question: Question, playbook: Playbook, values: Mapping
     return card(body)
 
 
-def question_card(question: Question, case: RecoveryCase, playbook: Playbook, number: str = "",
-                  answered: str | None = None) -> Card:
+def question_card(
+    question: Question, case: RecoveryCase, playbook: Playbook, number: str = "", answered: str | None = None
+) -> Card:
     """A scoping or sub-question; `answered` is the chosen option's label once answered (no buttons)."""
     title = f"{number} {question.prompt}".strip()
     body: list[dict] = [heading(title), text(f"User: {case.upn}", isSubtle=True)]
@@ -141,31 +171,52 @@ def question_card(question: Question, case: RecoveryCase, playbook: Playbook, nu
         body.append(text(f"Answer: {answered}", weight="Bolder", color="Good"))
         return card(body)
     body.append(facts((f"{i}. {o.label}", o.meaning) for i, o in enumerate(question.options, start=1)))
-    actions = [submit(o.label, {"action": "answer", "case": case.id, "question": question.id, "option": o.id})
-               for o in question.options]
+    actions = [
+        submit(o.label, {"action": "answer", "case": case.id, "question": question.id, "option": o.id}) for o in question.options
+    ]
     if question.check:
-        actions.append({"type": "Action.ShowCard", "title": "How do I check?",
-                        "card": check_procedure_card(question, playbook, case.values, case.dialect)})
+        actions.append(
+            {
+                "type": "Action.ShowCard",
+                "title": "How do I check?",
+                "card": check_procedure_card(question, playbook, case.values, case.dialect),
+            }
+        )
     return card(body, actions)
 
 
 # --- plan, steps ----------------------------------------------------------------------------
+
 
 def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
     warnings = [s for s in leaf.steps if s.destructive and may_apply(s, case)]
     total = expected_step_count(case, leaf)
     body = [
         heading(f"Your recovery plan ({leaf.id})"),
-        text(OUTCOME_HEADLINES[leaf.outcome], weight="Bolder",
-             color={"self_service": "Good", "support": "Attention", "nothing": "Good", "new_mailbox": "Warning"}[leaf.outcome]),
+        text(
+            OUTCOME_HEADLINES[leaf.outcome],
+            weight="Bolder",
+            color={"self_service": "Good", "support": "Attention", "nothing": "Good", "new_mailbox": "Warning"}[leaf.outcome],
+        ),
         text(leaf.summary),
-        facts([("User", case.upn or ""), ("Steps", str(total)),
-               ("Time", leaf.duration or playbook.estimated_time)]
-              + ([("Waiting", f"about {total_wait_minutes(leaf)} minutes of it is replication")] if total_wait_minutes(leaf) else [])),
+        facts(
+            [("User", case.upn or ""), ("Steps", str(total)), ("Time", leaf.duration or playbook.estimated_time)]
+            + (
+                [("Waiting", f"about {total_wait_minutes(leaf)} minutes of it is replication")]
+                if total_wait_minutes(leaf)
+                else []
+            )
+        ),
     ]
     if leaf.source == "added":
-        body.append(text(f"The walkthrough has no procedure for this case; this guidance is added from Microsoft's "
-                         f"documentation ({leaf.reference}).", isSubtle=True, size="Small"))
+        body.append(
+            text(
+                f"The walkthrough has no procedure for this case; this guidance is added from Microsoft's "
+                f"documentation ({leaf.reference}).",
+                isSubtle=True,
+                size="Small",
+            )
+        )
     for step in warnings:
         body.append(text(f"Warning ({step.title}): {step.warning}", color="Attention", wrap=True))
     if leaf.outcome == "support":
@@ -181,16 +232,21 @@ def _record_inputs(step: Step, names: Iterable[str], playbook: Playbook, case: R
     inputs = []
     for name in names:
         placeholder = playbook.placeholders[name]
-        field_: dict[str, Any] = {"type": "Input.Text", "id": f"value.{name}", "label": placeholder.label[:1].upper() + placeholder.label[1:],
-                                  "maxLength": 256}
+        field_: dict[str, Any] = {
+            "type": "Input.Text",
+            "id": f"value.{name}",
+            "label": placeholder.label[:1].upper() + placeholder.label[1:],
+            "maxLength": 256,
+        }
         if name in case.values:
             field_["value"] = case.values[name]
         inputs.append(field_)
     return inputs
 
 
-def step_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None,
-              note: str = "") -> Card:
+def step_card(
+    leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
+) -> Card:
     number, total = step_number(leaf, step, case)
     commands = render_commands(step.commands, case.dialect, playbook, case.values, leaf.collected_at())
     body: list[dict] = [
@@ -216,8 +272,10 @@ def step_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, an
     if step.ask:
         question = playbook.subquestions[step.ask]
         body.append(text(f"When done: {question.prompt}", weight="Bolder"))
-        actions += [submit(f"Done: {o.label}", {**base, "action": "step", "result": "done", "option": o.id}, "positive")
-                    for o in question.options]
+        actions += [
+            submit(f"Done: {o.label}", {**base, "action": "step", "result": "done", "option": o.id}, "positive")
+            for o in question.options
+        ]
     else:
         actions.append(submit("Done", {**base, "action": "step", "result": "done"}, "positive"))
     actions.append(submit("It failed", {**base, "action": "step", "result": "failed"}, "destructive"))
@@ -242,10 +300,13 @@ def confirm_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook,
         return card(body)
     body.extend(_record_inputs(step, step.record, playbook, case))
     base = {"case": case.id, "step": step.id}
-    return card(body, [
-        submit("I have recorded them", {**base, "action": "confirm"}, "positive"),
-        submit("Escalate instead", {"action": "command", "command": "escalate", "case": case.id}),
-    ])
+    return card(
+        body,
+        [
+            submit("I have recorded them", {**base, "action": "confirm"}, "positive"),
+            submit("Escalate instead", {"action": "command", "command": "escalate", "case": case.id}),
+        ],
+    )
 
 
 def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
@@ -265,14 +326,23 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
         body.append(text(case.end_reason, color="Attention"))
     body.append(text("What support will need:", weight="Bolder"))
     body.extend(text(f"- {need}") for need in (*leaf.support_needs, *playbook.support_always))
-    return card(body, [submit("Escalate to support", {"action": "command", "command": "escalate", "case": case.id}, "positive"),
-                       submit("Start another recovery", {"action": "command", "command": "start"})])
+    return card(
+        body,
+        [
+            submit("Escalate to support", {"action": "command", "command": "escalate", "case": case.id}, "positive"),
+            submit("Start another recovery", {"action": "command", "command": "start"}),
+        ],
+    )
 
 
 def stuck_card(step: Step, case: RecoveryCase) -> Card:
-    body = [heading(f"'{step.title}' failed"),
-            text("The walkthrough has no other path for this step. Check the error against 'What to look for', "
-                 "run it again and press Done if it works, or escalate with what you have.")]
+    body = [
+        heading(f"'{step.title}' failed"),
+        text(
+            "The walkthrough has no other path for this step. Check the error against 'What to look for', "
+            "run it again and press Done if it works, or escalate with what you have."
+        ),
+    ]
     if step.failure_note:
         body.append(text(step.failure_note))
     return card(body, [submit("Escalate to support", {"action": "command", "command": "escalate", "case": case.id}, "positive")])
@@ -280,14 +350,23 @@ def stuck_card(step: Step, case: RecoveryCase) -> Card:
 
 # --- status, cases --------------------------------------------------------------------------
 
+
 def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
     leaf = playbook.leaves.get(case.leaf_id or "")
-    state = {COMPLETE: "complete", NEEDS_SUPPORT: "needs support", ESCALATED: "escalated to support"}.get(case.status, case.status)
-    rows = [("Case", case.id), ("User", case.upn or "not chosen yet"), ("State", state),
-            ("Commands", "modern" if case.dialect == "modern" else "original (retired)")]
+    state = {COMPLETE: "complete", NEEDS_SUPPORT: "needs support", ESCALATED: "escalated to support"}.get(
+        case.status, case.status
+    )
+    rows = [
+        ("Case", case.id),
+        ("User", case.upn or "not chosen yet"),
+        ("State", state),
+        ("Commands", "modern" if case.dialect == "modern" else "original (retired)"),
+    ]
     for question in playbook.questions:
         option = question.option(case.answers.get(question.id, ""))
-        rows.append((question.prompt.split(" the user's ")[-1].rstrip("?").capitalize(), option.label if option else "not answered"))
+        rows.append(
+            (question.prompt.split(" the user's ")[-1].rstrip("?").capitalize(), option.label if option else "not answered")
+        )
     for sub, value in case.answers.items():
         question = playbook.subquestions.get(sub)
         if question:
@@ -301,20 +380,28 @@ def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
             if not step.applies(case.answers) and step.id not in case.steps:
                 continue
             record = case.steps.get(step.id)
-            step_rows.append((step.title, f"{STATUS_WORDS[record.status]} {record.at[:16].replace('T', ' ')}" if record else "to do"))
+            step_rows.append(
+                (step.title, f"{STATUS_WORDS[record.status]} {record.at[:16].replace('T', ' ')}" if record else "to do")
+            )
         body.append(facts(step_rows))
     return card(body)
 
 
 def cases_card(cases: list[RecoveryCase], current_id: str | None) -> Card:
     if not cases:
-        return card([text("You have no recovery cases yet.")], [submit("Start a recovery", {"action": "command", "command": "start"})])
+        return card(
+            [text("You have no recovery cases yet.")], [submit("Start a recovery", {"action": "command", "command": "start"})]
+        )
     body = [heading("Your recovery cases")]
     actions = []
     for case in cases[:5]:
         marker = " (current)" if case.id == current_id else ""
-        body.append(text(f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status} · updated "
-                         f"{case.updated_at[:16].replace('T', ' ')}"))
+        body.append(
+            text(
+                f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status} · updated "
+                f"{case.updated_at[:16].replace('T', ' ')}"
+            )
+        )
         if case.is_open and case.id != current_id:
             actions.append(submit(f"Resume {case.id}", {"action": "command", "command": "resume", "case": case.id}))
     return card(body, actions)

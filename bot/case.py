@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 CASE_SCHEMA_VERSION = 2
@@ -21,7 +21,7 @@ CLOSED = "closed"  # abandoned by "start over"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def new_case_id() -> str:
@@ -67,7 +67,7 @@ class RecoveryCase:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RecoveryCase":
+    def from_dict(cls, data: dict[str, Any]) -> RecoveryCase:
         data = migrate_case(dict(data))
         known = set(cls.__dataclass_fields__)
         data = {k: v for k, v in data.items() if k in known}
@@ -122,11 +122,14 @@ class CaseBook:
         return gone
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": CASE_SCHEMA_VERSION, "current_id": self.current_id,
-                "cases": {cid: c.to_dict() for cid, c in self.cases.items()}}
+        return {
+            "schema_version": CASE_SCHEMA_VERSION,
+            "current_id": self.current_id,
+            "cases": {cid: c.to_dict() for cid, c in self.cases.items()},
+        }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "CaseBook":
+    def from_dict(cls, data: dict[str, Any] | None) -> CaseBook:
         if not data:
             return cls()
         cases = {cid: RecoveryCase.from_dict(c) for cid, c in data.get("cases", {}).items()}

@@ -45,7 +45,7 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, on_shutdown=
             return json_error(401, "malformed Authorization header")
         try:
             activity = Activity().deserialize(body)
-        except Exception:  # noqa: BLE001 - msrest raises several kinds on a wrong shape
+        except Exception:
             return json_error(400, "body is not an activity")
         outcome = "ok"
         try:
@@ -53,16 +53,21 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, on_shutdown=
         except PermissionError:
             outcome = "unauthorized"
             return json_error(401, "unauthorized")
-        except Exception as exc:  # noqa: BLE001 - jwt errors and the like are the caller's fault
+        except Exception as exc:
             if type(exc).__module__.startswith("jwt"):
                 outcome = "unauthorized"
                 return json_error(401, "unauthorized")
             outcome = "error"
             raise
         finally:
-            log.info("turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
-                     body.get("id"), body.get("type"), (body.get("conversation") or {}).get("id"),
-                     (time.perf_counter() - started) * 1000, outcome)
+            log.info(
+                "turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
+                body.get("id"),
+                body.get("type"),
+                (body.get("conversation") or {}).get("id"),
+                (time.perf_counter() - started) * 1000,
+                outcome,
+            )
         if response:
             return web.json_response(data=response.body, status=response.status)
         return web.Response(status=201)

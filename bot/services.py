@@ -31,6 +31,7 @@ class Identity:
 class Services:
     playbook: Playbook
     escalation: Any = None  # bot.escalation.Escalation, set by app.py
+    card_ids: Any = None  # bot.outgoing.CardIds
     extras: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod

@@ -4,8 +4,8 @@ Azure account: auth off, loopback only, state in a local SQLite file."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -52,7 +52,7 @@ class Settings:
         return self.host or ("0.0.0.0" if self.auth_enabled else "127.0.0.1")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
             app_id=env.get("MicrosoftAppId", ""),

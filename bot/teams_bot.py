@@ -3,23 +3,27 @@ and writes the turn into the case transcript."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from typing import Awaitable, Callable
+import weakref
 
 from botbuilder.core import ActivityHandler, CardFactory, ConversationState, MessageFactory, TurnContext, UserState
 from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from . import cards
+from .adapter import OUTGOING_KEY
 from .case import CaseBook
+from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
-from .storage import DocumentStore
+from .storage import Conflict, DocumentStore
 from .transcript import Entry, TranscriptStore, card_text, describe_click, entry
 
 log = logging.getLogger(__name__)
 DIALOG_STACK_VERSION = 1  # bump when dialog ids or waterfall steps change: old stacks restart from the case
 DEDUPE_PREFIX = "activities/"
+MAX_ATTEMPTS = 3
 
 
 def identity_of(activity: Activity) -> Identity:
@@ -40,8 +44,16 @@ def identity_of(activity: Activity) -> Identity:
 
 
 class RecoveryBot(ActivityHandler):
-    def __init__(self, services: Services, dialog: Dialog, conversation_state: ConversationState, user_state: UserState,
-                 transcripts: TranscriptStore, documents: DocumentStore, dedupe_seconds: int = 86_400) -> None:
+    def __init__(
+        self,
+        services: Services,
+        dialog: Dialog,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        transcripts: TranscriptStore,
+        documents: DocumentStore,
+        dedupe_seconds: int = 86_400,
+    ) -> None:
         self.services = services
         self.dialog = dialog
         self.conversation_state = conversation_state
@@ -52,6 +64,8 @@ class RecoveryBot(ActivityHandler):
         self.dialog_state = conversation_state.create_property("DialogState")
         self.stack_version = conversation_state.create_property("StackVersion")
         self.casebook_state = user_state.create_property("CaseBook")
+        self.card_ids = services.card_ids
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def first_time(self, context: TurnContext) -> bool:
         """Insert-if-absent of (conversation, activity id): Teams re-sends slow activities with the
@@ -63,39 +77,64 @@ class RecoveryBot(ActivityHandler):
         return await self.documents.insert_if_absent(key, {"at": time.time()})
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        turn_context.turn_state[IDENTITY_KEY] = identity_of(turn_context.activity)
+        identity = identity_of(turn_context.activity)
+        turn_context.turn_state[IDENTITY_KEY] = identity
         if not await self.first_time(turn_context):
             log.info("duplicate activity %s ignored", turn_context.activity.id)
             return
-        await self.conversation_state.load(turn_context)
-        await self.user_state.load(turn_context)
-        stored = await self.casebook_state.get(turn_context, dict)
+        # One turn at a time per conversation in this process (double clicks, Teams' install
+        # events); across processes the e_tag decides and the loser is re-run on fresh state.
+        async with self._lock_for(identity.conversation_id):
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                buffer = OutgoingBuffer()
+                turn_context.turn_state[OUTGOING_KEY] = buffer
+                try:
+                    book = await self._attempt(turn_context, force_load=attempt > 1)
+                except Conflict:
+                    log.warning("state changed under activity %s (attempt %d); re-running it", turn_context.activity.id, attempt)
+                    turn_context._responded = False
+                    if attempt == MAX_ATTEMPTS:
+                        turn_context.turn_state.pop(OUTGOING_KEY, None)
+                        raise
+                    continue
+                except BaseException:
+                    # The error handler speaks directly; what this attempt said is dropped with its state.
+                    turn_context.turn_state.pop(OUTGOING_KEY, None)
+                    raise
+                break
+            turn_context.turn_state.pop(OUTGOING_KEY, None)
+            sent = buffer.sent
+            real_ids = await turn_context.adapter.flush(turn_context, buffer)
+            await self.card_ids.remember(identity.conversation_id, real_ids)
+        await self._write_transcript(turn_context, book, sent)
+
+    async def _attempt(self, turn_context: TurnContext, force_load: bool) -> CaseBook:
+        await self.conversation_state.load(turn_context, force_load)
+        await self.user_state.load(turn_context, force_load)
+        stored = await self.casebook_state.get(turn_context)
         book = CaseBook.from_dict(stored)
         turn_context.turn_state[CASEBOOK_KEY] = book
-        outgoing: list[Activity] = []
-        turn_context.on_send_activities(self._capture(outgoing))
-
         await super().on_turn(turn_context)
-
-        await self.casebook_state.set(turn_context, book.to_dict())
+        updated = book.to_dict()
+        if updated != (stored or CaseBook().to_dict()):
+            await self.casebook_state.set(turn_context, updated)
         await self.conversation_state.save_changes(turn_context)
         await self.user_state.save_changes(turn_context)
-        await self._write_transcript(turn_context, book, outgoing)
+        return book
 
-    @staticmethod
-    def _capture(outgoing: list[Activity]) -> Callable:
-        async def capture(context: TurnContext, activities: list[Activity], next_send: Callable[[], Awaitable]):
-            outgoing.extend(activities)
-            return await next_send()
-
-        return capture
+    def _lock_for(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         if await self.stack_version.get(turn_context, lambda: DIALOG_STACK_VERSION) != DIALOG_STACK_VERSION:
             await self._reset_stack(turn_context, "the bot was updated")
         try:
             await DialogExtensions.run_dialog(self.dialog, turn_context, self.dialog_state)
-        except Exception as exc:  # noqa: BLE001 - a stored stack that no longer fits: restart from the case
+        except Exception as exc:
             if "wasn't found" not in str(exc) and not isinstance(exc, (KeyError, IndexError)):
                 raise
             log.warning("dialog stack did not fit (%s); restarting from the case", type(exc).__name__)
@@ -107,8 +146,9 @@ class RecoveryBot(ActivityHandler):
         await self.stack_version.set(turn_context, DIALOG_STACK_VERSION)
         case = self.services.case(turn_context)
         if case is not None and case.is_open:
-            await turn_context.send_activity(MessageFactory.text(
-                f"Picking up case {case.id} ({case.upn or 'user not chosen yet'}) where you left it; {why}."))
+            await turn_context.send_activity(
+                MessageFactory.text(f"Picking up case {case.id} ({case.upn or 'user not chosen yet'}) where you left it; {why}.")
+            )
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
@@ -116,14 +156,19 @@ class RecoveryBot(ActivityHandler):
             if member.id != bot_id:
                 continue
             book = self.services.casebook(turn_context)
-            await turn_context.send_activity(MessageFactory.attachment(
-                CardFactory.adaptive_card(cards.welcome_card(self.services.playbook, book.open_cases()))))
+            await turn_context.send_activity(
+                MessageFactory.attachment(
+                    CardFactory.adaptive_card(cards.welcome_card(self.services.playbook, book.open_cases()))
+                )
+            )
 
     async def _write_transcript(self, turn_context: TurnContext, book: CaseBook, outgoing: list[Activity]) -> None:
         case = book.current
         if case is None:
             return
-        entries = [incoming_entry(turn_context.activity, self.services)] if turn_context.activity.type == ActivityTypes.message else []
+        entries = (
+            [incoming_entry(turn_context.activity, self.services)] if turn_context.activity.type == ActivityTypes.message else []
+        )
         for activity in outgoing:
             if activity.type != ActivityTypes.message:
                 continue
@@ -136,7 +181,7 @@ class RecoveryBot(ActivityHandler):
                 entries.append(entry("bot", text))
         try:
             await self.transcripts.append(case.id, entries)
-        except Exception:  # noqa: BLE001 - the answer is already sent; never fail the turn for the log
+        except Exception:
             log.warning("transcript of case %s not written for activity %s", case.id, turn_context.activity.id, exc_info=True)
 
 

@@ -8,8 +8,9 @@ turns activities into (text, card data) before calling in here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .case import now_iso
 from .storage import Conflict, DocumentStore
@@ -20,8 +21,13 @@ _SECRETS = [
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[redacted token]"),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [redacted token]"),
     # key=value / key: value for password-like keys
-    (re.compile(r"(?i)\b(password|passwd|pwd|secret|client[_ ]?secret|api[_ ]?key|token|access[_ ]?key)"
-                r"(\s*[:=]\s*|\s+is\s+)(['\"]?)[^\s'\"]+\3"), r"\1\2[redacted]"),
+    (
+        re.compile(
+            r"(?i)\b(password|passwd|pwd|secret|client[_ ]?secret|api[_ ]?key|token|access[_ ]?key)"
+            r"(\s*[:=]\s*|\s+is\s+)(['\"]?)[^\s'\"]+\3"
+        ),
+        r"\1\2[redacted]",
+    ),
     # -Password 'literal' / -AsPlainText literals in PowerShell
     (re.compile(r"(?i)(-(?:Password|String|ClientSecret)\s+)(['\"])(?:(?!\2).)+\2"), r"\1[redacted]"),
     # Entra client secrets: 34-40 chars with a ~ in them

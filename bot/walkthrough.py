@@ -7,8 +7,8 @@ answer, a Done or a failure does to the case.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .case import COMPLETE, NEEDS_SUPPORT, RecoveryCase, StepRecord, now_iso
 from .playbook import Leaf, Playbook, Question, Step, validate
@@ -90,7 +90,7 @@ def expected_step_count(case: RecoveryCase, leaf: Leaf) -> int:
     choices = [sorted({s.when[q] for s in leaf.steps if q in s.when}) for q in unknown]
     best = 0
     for combo in itertools.product(*choices):
-        answers = {**case.answers, **dict(zip(unknown, combo))}
+        answers = {**case.answers, **dict(zip(unknown, combo, strict=True))}
         best = max(best, sum(1 for s in leaf.steps if s.applies(answers)))
     return best
 
@@ -122,8 +122,7 @@ def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str]
     return problems
 
 
-def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step,
-                  sub_answer: str | None = None) -> Progress:
+def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step, sub_answer: str | None = None) -> Progress:
     note = ""
     if step.ask:
         question = playbook.subquestions[step.ask]
@@ -155,7 +154,7 @@ def fail_step(case: RecoveryCase, leaf: Leaf, step: Step) -> Progress:
     if step.on_failure:
         case.steps[step.id] = StepRecord("failed", at, failures)
         target = leaf.index_of(step.on_failure)
-        for skipped in leaf.steps[leaf.index_of(step.id) + 1:target]:
+        for skipped in leaf.steps[leaf.index_of(step.id) + 1 : target]:
             case.steps.setdefault(skipped.id, StepRecord("skipped", at))
         case.touch()
         return Progress("next", step.failure_note)

@@ -25,15 +25,31 @@ log = logging.getLogger(__name__)
 MAIN_DIALOG = "main"
 
 COMMANDS = {
-    "help": "help", "?": "help", "what can you do": "help",
-    "start": "start", "new": "start", "new case": "start", "begin": "start", "start a recovery": "start",
-    "start over": "start over", "restart": "start over", "reset": "start over",
-    "status": "status", "where am i": "status",
-    "resume": "resume", "cases": "resume", "my cases": "resume",
-    "escalate": "escalate", "contact support": "escalate", "support": "escalate",
+    "help": "help",
+    "?": "help",
+    "what can you do": "help",
+    "start": "start",
+    "new": "start",
+    "new case": "start",
+    "begin": "start",
+    "start a recovery": "start",
+    "start over": "start over",
+    "restart": "start over",
+    "reset": "start over",
+    "status": "status",
+    "where am i": "status",
+    "resume": "resume",
+    "cases": "cases",
+    "my cases": "cases",
+    "list cases": "cases",
+    "escalate": "escalate",
+    "contact support": "escalate",
+    "support": "escalate",
     "transcript": "transcript",
-    "commands original": "commands original", "commands modern": "commands modern",
-    "original commands": "commands original", "modern commands": "commands modern",
+    "commands original": "commands original",
+    "commands modern": "commands modern",
+    "original commands": "commands original",
+    "modern commands": "commands modern",
 }
 FORM_ACTIONS = ("escalation", "escalation_cancel")
 
@@ -92,13 +108,18 @@ class MainDialog(ComponentDialog):
             return await self.resume(dc, case_id) or stay
         if command in ("escalate", *FORM_ACTIONS):
             return await self.escalate(dc, command, case_id) or stay
-        await {"help": self.help, "status": self.status, "transcript": self.transcript}.get(command, self.dialect)(dc, command)
+        handlers = {"help": self.help, "status": self.status, "transcript": self.transcript, "cases": self.cases}
+        await handlers.get(command, self.dialect)(dc, command)
         return stay
 
     async def help(self, dc: DialogContext, _command: str) -> None:
         await dc.context.send_activity(card_activity(cards.help_card()))
         if dc.stack:
             await dc.context.send_activity(MessageFactory.text(describe_position(self.services, dc.context)))
+
+    async def cases(self, dc: DialogContext, _command: str) -> None:
+        book = self.services.casebook(dc.context)
+        await dc.context.send_activity(card_activity(cards.cases_card(book.recent(), book.current_id)))
 
     async def status(self, dc: DialogContext, _command: str) -> None:
         case = self.services.case(dc.context)
@@ -122,9 +143,11 @@ class MainDialog(ComponentDialog):
         if case is not None:
             case.dialect = dialect
             case.touch()
-        note = ("From now on cards show the modern commands (Microsoft Graph PowerShell and Exchange Online PowerShell V3)."
-                if dialect == "modern" else
-                "From now on cards show the walkthrough's original commands. " + self.services.playbook.retired_note)
+        note = (
+            "From now on cards show the modern commands (Microsoft Graph PowerShell and Exchange Online PowerShell V3)."
+            if dialect == "modern"
+            else "From now on cards show the walkthrough's original commands. " + self.services.playbook.retired_note
+        )
         await dc.context.send_activity(MessageFactory.text(note))
         if dc.stack:
             await dc.reprompt_dialog()  # the card being asked comes again in the new dialect
@@ -140,8 +163,12 @@ class MainDialog(ComponentDialog):
                 case.status = CLOSED
                 case.end_reason = "Closed by 'start over'."
                 case.touch()
-            new_case = book.start(identity.aad_object_id or identity.user_id, identity.name, identity.tenant_id,
-                                  dialect=case.dialect if case else "modern")
+            new_case = book.start(
+                identity.aad_object_id or identity.user_id,
+                identity.name,
+                identity.tenant_id,
+                dialect=case.dialect if case else "modern",
+            )
         book.current_id = new_case.id
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
@@ -172,8 +199,11 @@ class MainDialog(ComponentDialog):
         identity = services.identity(context)
         target = book.cases.get(case_id) if case_id else book.current
         if target is None:
-            await context.send_activity(MessageFactory.text(
-                "There is no case to escalate yet. Say 'start' first, or describe the problem to your support team directly."))
+            await context.send_activity(
+                MessageFactory.text(
+                    "There is no case to escalate yet. Say 'start' first, or describe the problem to your support team directly."
+                )
+            )
             return None
         if command == "escalate":
             await context.send_activity(card_activity(services.escalation.form(target, identity.name)))
@@ -182,10 +212,15 @@ class MainDialog(ComponentDialog):
             await context.send_activity(MessageFactory.text("Not escalated. " + describe_position(services, context)))
             return None
         data = submitted(context.activity) or {}
-        admin = {"name": identity.name, "aad_object_id": identity.aad_object_id, "user_id": identity.user_id,
-                 "conversation_id": identity.conversation_id}
-        reply, extra = await services.escalation.submit(target, admin, str(data.get("description") or ""),
-                                                        str(data.get("contact") or ""))
+        admin = {
+            "name": identity.name,
+            "aad_object_id": identity.aad_object_id,
+            "user_id": identity.user_id,
+            "conversation_id": identity.conversation_id,
+        }
+        reply, extra = await services.escalation.submit(
+            target, admin, str(data.get("description") or ""), str(data.get("contact") or "")
+        )
         for content in (reply, *extra):
             await context.send_activity(card_activity(content))
         if target is book.current and not target.is_open:  # escalated: this walkthrough ends here

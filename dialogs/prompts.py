@@ -125,7 +125,11 @@ class CasePrompt(Prompt):
         if kind in ("step", "confirm") and action in ("step", "confirm"):
             if data.get("step") != options["step"] or (action == "confirm") != (kind == "confirm"):
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")
-            values = {k[len("value."):]: v for k, v in data.items() if isinstance(k, str) and k.startswith("value.") and isinstance(v, str)}
+            values = {
+                k[len("value.") :]: v
+                for k, v in data.items()
+                if isinstance(k, str) and k.startswith("value.") and isinstance(v, str)
+            }
             if action == "confirm":
                 return {"result": "confirm", "values": values}
             result = data.get("result")

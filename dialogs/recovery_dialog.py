@@ -16,10 +16,18 @@ from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialo
 
 from bot import cards
 from bot.case import RecoveryCase
+from bot.outgoing import is_provisional
 from bot.playbook import InvalidValue
 from bot.services import Services
 from bot.walkthrough import (
-    answer, complete_step, current_step, fail_step, leaf_of, pending_question, record_values, set_upn,
+    answer,
+    complete_step,
+    current_step,
+    fail_step,
+    leaf_of,
+    pending_question,
+    record_values,
+    set_upn,
 )
 
 from .prompts import CasePrompt, card_activity
@@ -30,18 +38,24 @@ RECOVERY_DIALOG = "recovery"
 STEPS_DIALOG = "recovery.steps"
 SUBQUESTIONS_DIALOG = "recovery.subquestions"
 PROMPT = "recovery.prompt"
+STEPS_LOOP = "recovery.steps.loop"
+SUBQUESTIONS_LOOP = "recovery.subquestions.loop"
 
 
-async def replace_card(context: TurnContext, card_id: str | None, content: dict) -> None:
+async def replace_card(context: TurnContext, services: Services, answer: dict, content: dict) -> None:
     """Update an answered card in place (no buttons left). Best effort: a client that cannot
     update keeps the old card, and the stale-click check still protects the case."""
+    # A click names its card (replyToId); a typed answer goes to the card the prompt sent.
+    card_id = answer.get("reply_to_id") or answer.get("card_id")
+    if is_provisional(card_id) and services.card_ids is not None:
+        card_id = await services.card_ids.resolve(context.activity.conversation.id, card_id)
     if not card_id:
         return
     activity = card_activity(content)
     activity.id = card_id
     try:
         await context.update_activity(activity)
-    except Exception:  # noqa: BLE001 - an update that fails must not fail the turn
+    except Exception:
         log.warning("could not update card %s in place", card_id, exc_info=True)
 
 
@@ -54,9 +68,19 @@ class RecoveryDialog(ComponentDialog):
         self.add_dialog(SubQuestionsDialog(services))
         self.add_dialog(StepsDialog(services))
         scoping = [self._question_step(q.id, f"{n}/3") for n, q in enumerate(playbook.questions, start=1)]
-        self.add_dialog(WaterfallDialog(f"{RECOVERY_DIALOG}.waterfall", [
-            self.ask_upn, *scoping, self.ask_subquestions, self.show_plan, self.walk_steps, self.finish,
-        ]))
+        self.add_dialog(
+            WaterfallDialog(
+                f"{RECOVERY_DIALOG}.waterfall",
+                [
+                    self.ask_upn,
+                    *scoping,
+                    self.ask_subquestions,
+                    self.show_plan,
+                    self.walk_steps,
+                    self.finish,
+                ],
+            )
+        )
         self.initial_dialog_id = f"{RECOVERY_DIALOG}.waterfall"
 
     def case(self, step: WaterfallStepContext) -> RecoveryCase:
@@ -71,23 +95,39 @@ class RecoveryDialog(ComponentDialog):
         playbook = self.services.playbook
         if "upn" in result:
             set_upn(case, result["upn"])
-            await replace_card(step.context, result.get("card_id"), cards.card(
-                [cards.heading("Which user's mailbox are we recovering?"), cards.text(f"User: {case.upn}", weight="Bolder", color="Good")]))
+            await replace_card(
+                step.context,
+                self.services,
+                result,
+                cards.card(
+                    [
+                        cards.heading("Which user's mailbox are we recovering?"),
+                        cards.text(f"User: {case.upn}", weight="Bolder", color="Good"),
+                    ]
+                ),
+            )
         elif "option" in result and step.values.get("asking"):
             asking = step.values.pop("asking")
             question = playbook.question(asking["question"])
             answer(case, playbook, question, result["option"])
             option = question.option(result["option"])
-            await replace_card(step.context, result.get("card_id"),
-                               cards.question_card(question, case, playbook, asking["number"], answered=option.label))
+            await replace_card(
+                step.context,
+                self.services,
+                result,
+                cards.question_card(question, case, playbook, asking["number"], answered=option.label),
+            )
             if option.note:
                 await step.context.send_activity(MessageFactory.text(option.note))
 
     async def ask_upn(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         if case.upn:
-            await step.context.send_activity(MessageFactory.text(
-                f"Case {case.id}: recovering the mailbox of {case.upn}. Type 'status' at any time to see where you are."))
+            await step.context.send_activity(
+                MessageFactory.text(
+                    f"Case {case.id}: recovering the mailbox of {case.upn}. Type 'status' at any time to see where you are."
+                )
+            )
             return await step.next(None)
         return await step.begin_dialog(PROMPT, {"kind": "upn"})
 
@@ -132,8 +172,8 @@ class SubQuestionsDialog(ComponentDialog):
         super().__init__(SUBQUESTIONS_DIALOG)
         self.services = services
         self.add_dialog(CasePrompt(PROMPT, services))
-        self.add_dialog(WaterfallDialog(f"{SUBQUESTIONS_DIALOG}.loop", [self.ask, self.record]))
-        self.initial_dialog_id = f"{SUBQUESTIONS_DIALOG}.loop"
+        self.add_dialog(WaterfallDialog(SUBQUESTIONS_LOOP, [self.ask, self.record]))
+        self.initial_dialog_id = SUBQUESTIONS_LOOP
 
     async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.services.case(step.context)
@@ -150,9 +190,13 @@ class SubQuestionsDialog(ComponentDialog):
         case = self.services.case(step.context)
         question = playbook.question(result["question"])
         answer(case, playbook, question, result["option"])
-        await replace_card(step.context, result.get("card_id"),
-                           cards.question_card(question, case, playbook, answered=question.option(result["option"]).label))
-        return await step.replace_dialog(SUBQUESTIONS_DIALOG)
+        await replace_card(
+            step.context,
+            self.services,
+            result,
+            cards.question_card(question, case, playbook, answered=question.option(result["option"]).label),
+        )
+        return await step.replace_dialog(SUBQUESTIONS_LOOP)
 
 
 class StepsDialog(ComponentDialog):
@@ -162,8 +206,8 @@ class StepsDialog(ComponentDialog):
         super().__init__(STEPS_DIALOG)
         self.services = services
         self.add_dialog(CasePrompt(PROMPT, services))
-        self.add_dialog(WaterfallDialog(f"{STEPS_DIALOG}.loop", [self.show, self.apply]))
-        self.initial_dialog_id = f"{STEPS_DIALOG}.loop"
+        self.add_dialog(WaterfallDialog(STEPS_LOOP, [self.show, self.apply]))
+        self.initial_dialog_id = STEPS_LOOP
 
     async def show(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.services.case(step.context)
@@ -190,14 +234,18 @@ class StepsDialog(ComponentDialog):
         problems = record_values(case, playbook, result.get("values") or {})
         if problems:
             note = "Not saved: " + " ".join(problems)
-            return await step.replace_dialog(STEPS_DIALOG, {"note": note})
+            return await step.replace_dialog(STEPS_LOOP, {"note": note})
 
         if result.get("result") == "confirm":
             case.confirmed.append(current.id)
             case.touch()
-            await replace_card(context, result.get("card_id"),
-                               cards.confirm_card(leaf, current, case, playbook, answered="Recorded. Continue with the step below."))
-            return await step.replace_dialog(STEPS_DIALOG)
+            await replace_card(
+                context,
+                self.services,
+                result,
+                cards.confirm_card(leaf, current, case, playbook, answered="Recorded. Continue with the step below."),
+            )
+            return await step.replace_dialog(STEPS_LOOP)
 
         if result.get("result") == "failed":
             progress = fail_step(case, leaf, current)
@@ -206,17 +254,17 @@ class StepsDialog(ComponentDialog):
             try:
                 progress = complete_step(case, playbook, leaf, current, result.get("option"))
             except InvalidValue as exc:
-                return await step.replace_dialog(STEPS_DIALOG, {"note": str(exc)})
+                return await step.replace_dialog(STEPS_LOOP, {"note": str(exc)})
             label = "Done"
             if current.ask:
                 label += ": " + playbook.subquestions[current.ask].option(result["option"]).label
-        await replace_card(context, result.get("card_id"), cards.step_card(leaf, current, case, playbook, answered=label))
+        await replace_card(context, self.services, result, cards.step_card(leaf, current, case, playbook, answered=label))
 
         if progress.kind == "stuck":
             await context.send_activity(card_activity(cards.stuck_card(current, case)))
-            return await step.replace_dialog(STEPS_DIALOG)
+            return await step.replace_dialog(STEPS_LOOP)
         if progress.kind in ("complete", "support"):
             return await step.end_dialog(progress.kind)
         if progress.note:
             await context.send_activity(MessageFactory.text(progress.note))
-        return await step.replace_dialog(STEPS_DIALOG)
+        return await step.replace_dialog(STEPS_LOOP)

@@ -17,10 +17,26 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / ".cache" / "adaptive-card-1.5.schema.json"
 JS_CHECK = ROOT / "tests" / "js" / "check_cards.js"
 TEAMS_ONLY = {"CodeBlock"}  # rendered by Teams, unknown to 1.5: must carry a fallback
-EVENT_NAMES = ["Hint", "ActionTypeNotAllowed", "CollectionCantBeEmpty", "Deprecated", "ElementTypeNotAllowed",
-               "InteractivityNotAllowed", "InvalidPropertyValue", "MissingCardType", "PropertyCantBeNull",
-               "TooManyActions", "UnknownActionType", "UnknownElementType", "UnsupportedCardVersion", "DuplicateId",
-               "UnsupportedProperty", "RequiredInputsShouldHaveLabel", "RequiredInputsShouldHaveErrorMessage", "Other"]
+EVENT_NAMES = [
+    "Hint",
+    "ActionTypeNotAllowed",
+    "CollectionCantBeEmpty",
+    "Deprecated",
+    "ElementTypeNotAllowed",
+    "InteractivityNotAllowed",
+    "InvalidPropertyValue",
+    "MissingCardType",
+    "PropertyCantBeNull",
+    "TooManyActions",
+    "UnknownActionType",
+    "UnknownElementType",
+    "UnsupportedCardVersion",
+    "DuplicateId",
+    "UnsupportedProperty",
+    "RequiredInputsShouldHaveLabel",
+    "RequiredInputsShouldHaveErrorMessage",
+    "Other",
+]
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ class RunningBot:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/api/messages"
         return self.url
 

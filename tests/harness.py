@@ -41,8 +41,9 @@ class Connector:
     async def _maybe_fail(self) -> web.Response | None:
         if self.fail_next:
             status = self.fail_next.pop(0)
-            return web.json_response({"error": {"code": "Throttled", "message": "retry"}}, status=status,
-                                     headers={"Retry-After": "0"})
+            return web.json_response(
+                {"error": {"code": "Throttled", "message": "retry"}}, status=status, headers={"Retry-After": "0"}
+            )
         return None
 
     async def reply(self, request: web.Request) -> web.Response:
@@ -83,7 +84,7 @@ class Connector:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - the port the OS chose
+        port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/"
         return self.url
 
@@ -96,8 +97,12 @@ class Connector:
 
 
 def cards_of(records: list[Recorded]) -> list[dict]:
-    return [a["content"] for r in records for a in r.activity.get("attachments") or []
-            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+    return [
+        a["content"]
+        for r in records
+        for a in r.activity.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
 
 
 def texts_of(records: list[Recorded]) -> list[str]:

@@ -63,7 +63,9 @@ def test_a_goto_to_a_missing_step_is_refused():
     def bad_goto(data):
         leaf(data, "A4")["steps"][2]["on_failure"] = "step_8"
 
-    assert "leaf A4, step 3 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(bad_goto)
+    assert "leaf A4, step 3 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
+        bad_goto
+    )
 
 
 def test_a_destructive_step_without_warning_is_refused():
@@ -75,7 +77,9 @@ def test_a_destructive_step_without_warning_is_refused():
 
 def test_a_password_typed_into_a_command_is_refused():
     def seed_password(data):
-        leaf(data, "C9")["steps"][1]["original"] = "New-MsolUser -Password (ConvertTo-SecureString -String 'Pa$$word1' -AsPlainText -Force)"
+        leaf(data, "C9")["steps"][1]["original"] = (
+            "New-MsolUser -Password (ConvertTo-SecureString -String 'Pa$$word1' -AsPlainText -Force)"
+        )
 
     assert "a password is typed into the original command" in broken(seed_password)
 

@@ -25,7 +25,7 @@ def parse_single_quoted(literal: str) -> tuple[str, str]:
                 value.append(ch)
                 i += 2
                 continue
-            return "".join(value), literal[i + 1:]
+            return "".join(value), literal[i + 1 :]
         value.append(ch)
         i += 1
     raise AssertionError("unterminated string")
@@ -55,7 +55,7 @@ def test_hostile_values_are_refused_or_inert(kind, value):
         assert str(exc), "a refusal must say why"
         return
     command = render_text("Get-Mailbox -Identity {upn} | Select-Object Name", playbook, {"upn": accepted})
-    literal = command[len("Get-Mailbox -Identity "):]
+    literal = command[len("Get-Mailbox -Identity ") :]
     parsed, rest = parse_single_quoted(literal)
     assert parsed == accepted, "the value must come back whole"
     assert rest == " | Select-Object Name", "nothing may follow the string but the template"
@@ -71,22 +71,25 @@ def test_every_powershell_single_quote_is_doubled():
         assert ps_quote(f"a{quote}b") == f"'a{quote}{quote}b'"
 
 
-@pytest.mark.parametrize("upn, reason", [
-    ("", "empty"),
-    ("jane.doe", "exactly one @"),
-    ("jane@doe@contoso.com", "exactly one @"),
-    ("o\u2019brien@contoso.com", "U+2019"),
-    ("$(Remove-Mailbox)@contoso.com", "$"),
-    ("jane doe@contoso.com", "U+0020"),
-    ("jane@contoso", "needs a dot"),
-    (".jane@contoso.com", "cannot start or end with a dot"),
-    ("jane..doe@contoso.com", "two dots"),
-    ("a" * 10_000 + "@contoso.com", "characters long"),
-    ("a" * 65 + "@contoso.com", "at most 64"),
-    ("jane@-contoso.com", "hyphen"),
-    ("jane@contoso.c0m", "must end in a name"),
-    ("jane@cont\u00f6so.com", "U+00F6"),
-])
+@pytest.mark.parametrize(
+    "upn, reason",
+    [
+        ("", "empty"),
+        ("jane.doe", "exactly one @"),
+        ("jane@doe@contoso.com", "exactly one @"),
+        ("o\u2019brien@contoso.com", "U+2019"),
+        ("$(Remove-Mailbox)@contoso.com", "$"),
+        ("jane doe@contoso.com", "U+0020"),
+        ("jane@contoso", "needs a dot"),
+        (".jane@contoso.com", "cannot start or end with a dot"),
+        ("jane..doe@contoso.com", "two dots"),
+        ("a" * 10_000 + "@contoso.com", "characters long"),
+        ("a" * 65 + "@contoso.com", "at most 64"),
+        ("jane@-contoso.com", "hyphen"),
+        ("jane@contoso.c0m", "must end in a name"),
+        ("jane@cont\u00f6so.com", "U+00F6"),
+    ],
+)
 def test_invalid_upns_are_refused_with_what_is_wrong(upn, reason):
     with pytest.raises(InvalidValue) as refused:
         check_upn(upn)
@@ -100,8 +103,9 @@ def test_non_ascii_display_names_are_kept_and_quoted():
 
 def test_unknown_values_stay_visible_as_named_hints():
     leaf = playbook.leaves["B8"]
-    text = render_text(leaf.step("new_mailbox_inactive").commands["modern"], playbook, {"upn": "a@contoso.com"},
-                       leaf.collected_at())
+    text = render_text(
+        leaf.step("new_mailbox_inactive").commands["modern"], playbook, {"upn": "a@contoso.com"}, leaf.collected_at()
+    )
     assert "-InactiveMailbox <ExchangeGuid of the soft-deleted mailbox from step 3>" in text
     assert "-Name <Name of the soft-deleted mailbox from step 3>" in text
 

@@ -42,7 +42,7 @@ async def test_leaf_walked_end_to_end(leaf_id, admin, playbook):
     else:
         assert walk.step_titles[0].startswith(f"Step 1 of {len(expected)}:")
     assert walk.step_titles[-1].startswith(f"Step {len(expected)} of {len(expected)}:")
-    for step, card in zip(expected, walk.step_cards):
+    for step, card in zip(expected, walk.step_cards, strict=True):
         code = code_of(card)
         assert code, f"{leaf_id}/{step.id}: no commands on the card"
         if "{upn}" in step.commands["modern"]:
@@ -73,7 +73,7 @@ async def test_every_card_passes_the_adaptivecards_library(make_admin, playbook)
             all_cards += cards_of(await person.say(command))
         await person.close()
     problems = library_problems(all_cards)
-    failing = [(c["body"][0].get("text"), p) for c, p in zip(all_cards, problems) if p]
+    failing = [(c["body"][0].get("text"), p) for c, p in zip(all_cards, problems, strict=True) if p]
     assert failing == []
     assert len(all_cards) > 40
 

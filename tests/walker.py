@@ -55,8 +55,9 @@ def choose(titles: list[str], prefer: dict[str, str] | None = None) -> str:
     return dones[0]
 
 
-async def walk_leaf(admin: Admin, playbook: Playbook, answers: dict[str, str], prefer: dict[str, str] | None = None,
-                    max_turns: int = 40) -> Walk:
+async def walk_leaf(
+    admin: Admin, playbook: Playbook, answers: dict[str, str], prefer: dict[str, str] | None = None, max_turns: int = 40
+) -> Walk:
     walk = Walk()
     walk.records += await admin.say("start")
     walk.records += await admin.press("Next", upn=UPN)

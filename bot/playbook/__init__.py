@@ -6,7 +6,20 @@ from .render import render_commands, render_text
 from .values import InvalidValue, check_upn, ps_quote, validate
 
 __all__ = [
-    "DEFAULT_PATH", "DIALECTS", "OUTCOMES", "InvalidValue", "Leaf", "Option", "Playbook", "PlaybookError",
-    "Question", "Step", "check_upn", "load_playbook", "ps_quote", "render_commands",
-    "render_text", "validate",
+    "DEFAULT_PATH",
+    "DIALECTS",
+    "OUTCOMES",
+    "InvalidValue",
+    "Leaf",
+    "Option",
+    "Playbook",
+    "PlaybookError",
+    "Question",
+    "Step",
+    "check_upn",
+    "load_playbook",
+    "ps_quote",
+    "render_commands",
+    "render_text",
+    "validate",
 ]

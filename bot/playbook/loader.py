@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable
+from typing import Any
 
 from .model import DIALECTS, ENDS, OUTCOMES, CheckStep, Leaf, Option, Placeholder, Playbook, Question, Step
 from .values import VALIDATORS
@@ -21,8 +22,24 @@ PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 SCHEMA_VERSION = 1
 SOURCES = ("seed", "added")
 _STEP_FIELDS = {
-    "id", "use", "title", "why", "modern", "original", "look_for", "manual", "ask", "collect", "when",
-    "on_failure", "failure_note", "destructive", "warning", "record", "wait_minutes", "wait_check",
+    "id",
+    "use",
+    "title",
+    "why",
+    "modern",
+    "original",
+    "look_for",
+    "manual",
+    "ask",
+    "collect",
+    "when",
+    "on_failure",
+    "failure_note",
+    "destructive",
+    "warning",
+    "record",
+    "wait_minutes",
+    "wait_check",
 }
 
 
@@ -72,9 +89,16 @@ def _options(raw: Iterable[dict[str, Any]], where: str, problems: list[str]) -> 
         end = entry.get("end")
         if end is not None and end not in ENDS:
             problems.append(f"{where}, option '{oid}': end '{end}' is not one of {', '.join(ENDS)}")
-        options.append(Option(oid, _text(entry, "label", f"{where}, option '{oid}'", problems),
-                              _text(entry, "meaning", f"{where}, option '{oid}'", problems), end, entry.get("note"),
-                              bool(entry.get("continues", False))))
+        options.append(
+            Option(
+                oid,
+                _text(entry, "label", f"{where}, option '{oid}'", problems),
+                _text(entry, "meaning", f"{where}, option '{oid}'", problems),
+                end,
+                entry.get("note"),
+                bool(entry.get("continues", False)),
+            )
+        )
     if len(options) < 2:
         problems.append(f"{where}: needs at least two options")
     if len({o.id for o in options}) != len(options):
@@ -89,8 +113,9 @@ def _commands(entry: dict[str, Any]) -> MappingProxyType:
 def _question(qid: str, raw: dict[str, Any], kind: str, problems: list[str]) -> Question:
     where = f"{kind} '{qid}'"
     checks = tuple(CheckStep(_text(c, "text", f"{where}, check", problems), _commands(c)) for c in raw.get("check", []))
-    return Question(qid, _text(raw, "prompt", where, problems), _options(raw.get("options", []), where, problems),
-                    raw.get("help", ""), checks)
+    return Question(
+        qid, _text(raw, "prompt", where, problems), _options(raw.get("options", []), where, problems), raw.get("help", ""), checks
+    )
 
 
 def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, problems: list[str]) -> Step:
@@ -143,8 +168,9 @@ def _build(data: dict[str, Any], problems: list[str]) -> Playbook:
         kind = raw.get("kind")
         if kind not in VALIDATORS:
             problems.append(f"placeholder '{name}': kind '{kind}' is not one of {', '.join(VALIDATORS)}")
-        placeholders[name] = Placeholder(name, _text(raw, "label", f"placeholder '{name}'", problems), kind,
-                                         raw.get("derive"), raw.get("escape"))
+        placeholders[name] = Placeholder(
+            name, _text(raw, "label", f"placeholder '{name}'", problems), kind, raw.get("derive"), raw.get("escape")
+        )
     for ph in placeholders.values():
         for part in placeholders_in(ph.derive or ""):
             if part not in placeholders or placeholders[part].derive:
@@ -172,7 +198,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Playbook:
     # Every combination of the three answers must lead to a leaf.
     for combo in itertools.product(*[[o.id for o in q.options] for q in questions]):
         if combo not in by_answers:
-            shown = ", ".join(f"{q.id}={a}" for q, a in zip(questions, combo))
+            shown = ", ".join(f"{q.id}={a}" for q, a in zip(questions, combo, strict=True))
             problems.append(f"no leaf for the answers {shown}")
 
     for q in questions:
@@ -221,8 +247,13 @@ def _check_placeholders(text: str, placeholders: dict[str, Placeholder], where: 
             problems.append(f"{where}: unknown placeholder {{{name}}}")
 
 
-def _check_leaf(leaf: Leaf, questions: tuple[Question, ...], subquestions: dict[str, Question],
-                placeholders: dict[str, Placeholder], problems: list[str]) -> None:
+def _check_leaf(
+    leaf: Leaf,
+    questions: tuple[Question, ...],
+    subquestions: dict[str, Question],
+    placeholders: dict[str, Placeholder],
+    problems: list[str],
+) -> None:
     where = f"leaf {leaf.id}"
     for q in questions:
         if q.option(leaf.answers.get(q.id, "")) is None:

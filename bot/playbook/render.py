@@ -6,7 +6,7 @@ put there (and which step reads it), so a half-known command is never silently w
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from .loader import PLACEHOLDER_RE
 from .model import Playbook
@@ -27,8 +27,7 @@ def resolve(name: str, playbook: Playbook, values: Mapping[str, str]) -> str | N
     return PLACEHOLDER_RE.sub(lambda m: parts[m.group(1)], placeholder.derive)
 
 
-def render_text(text: str, playbook: Playbook, values: Mapping[str, str],
-                collected_at: Mapping[str, int] | None = None) -> str:
+def render_text(text: str, playbook: Playbook, values: Mapping[str, str], collected_at: Mapping[str, int] | None = None) -> str:
     collected_at = collected_at or {}
 
     def substitute(match) -> str:
@@ -43,6 +42,11 @@ def render_text(text: str, playbook: Playbook, values: Mapping[str, str],
     return PLACEHOLDER_RE.sub(substitute, text)
 
 
-def render_commands(commands: Mapping[str, str], dialect: str, playbook: Playbook, values: Mapping[str, str],
-                    collected_at: Mapping[str, int] | None = None) -> str:
+def render_commands(
+    commands: Mapping[str, str],
+    dialect: str,
+    playbook: Playbook,
+    values: Mapping[str, str],
+    collected_at: Mapping[str, int] | None = None,
+) -> str:
     return render_text(commands.get(dialect, ""), playbook, values, collected_at)

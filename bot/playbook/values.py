@@ -70,7 +70,9 @@ def _check_domain(domain: str, what: str) -> None:
         if not _DOMAIN_LABEL.match(label):
             bad = next((c for c in label if not (c.isascii() and (c.isalnum() or c == "-"))), None)
             if bad is not None:
-                raise InvalidValue(f"The domain of the {what} contains {_describe_char(bad)}; use letters, digits, hyphens and dots.")
+                raise InvalidValue(
+                    f"The domain of the {what} contains {_describe_char(bad)}; use letters, digits, hyphens and dots."
+                )
             raise InvalidValue(f"The domain of the {what} has an empty part or a part that starts or ends with a hyphen.")
     if not labels[-1].isalpha():
         raise InvalidValue(f"The domain of the {what} must end in a name such as .com, not '{labels[-1]}'.")
@@ -86,7 +88,9 @@ def _check_address(value: str, what: str, local_chars: re.Pattern[str]) -> str:
     if not local:
         raise InvalidValue(f"The {what} has nothing before the @.")
     if len(local) > UPN_LOCAL_MAX:
-        raise InvalidValue(f"The part of the {what} before the @ is {len(local)} characters long; at most {UPN_LOCAL_MAX} are allowed.")
+        raise InvalidValue(
+            f"The part of the {what} before the @ is {len(local)} characters long; at most {UPN_LOCAL_MAX} are allowed."
+        )
     for ch in local:
         if not local_chars.match(ch):
             raise InvalidValue(f"The {what} contains {_describe_char(ch)}, which a {what} cannot contain.")

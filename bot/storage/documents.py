@@ -7,7 +7,8 @@ import copy
 import itertools
 import time
 from abc import ABC, abstractmethod
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 Document = dict[str, Any]
 

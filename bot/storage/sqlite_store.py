@@ -70,7 +70,9 @@ class SqliteDocumentStore(DocumentStore):
             db = self._connect()
             now = time.time()
             if e_tag is None:
-                cursor = db.execute("INSERT OR IGNORE INTO documents (key, etag, body, written) VALUES (?, 1, ?, ?)", (key, body, now))
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO documents (key, etag, body, written) VALUES (?, 1, ?, ?)", (key, body, now)
+                )
                 if cursor.rowcount != 1:
                     raise Conflict(key)
                 return "1"
@@ -78,12 +80,16 @@ class SqliteDocumentStore(DocumentStore):
                 row = db.execute(
                     "INSERT INTO documents (key, etag, body, written) VALUES (?, 1, ?, ?) "
                     "ON CONFLICT(key) DO UPDATE SET etag = etag + 1, body = excluded.body, written = excluded.written "
-                    "RETURNING etag", (key, body, now)).fetchone()
+                    "RETURNING etag",
+                    (key, body, now),
+                ).fetchone()
                 return str(row[0])
             if not str(e_tag).isdigit():
                 raise Conflict(key)
-            row = db.execute("UPDATE documents SET etag = etag + 1, body = ?, written = ? WHERE key = ? AND etag = ? RETURNING etag",
-                             (body, now, key, int(e_tag))).fetchone()
+            row = db.execute(
+                "UPDATE documents SET etag = etag + 1, body = ?, written = ? WHERE key = ? AND etag = ? RETURNING etag",
+                (body, now, key, int(e_tag)),
+            ).fetchone()
             if row is None:
                 raise Conflict(key)
             return str(row[0])
@@ -100,8 +106,9 @@ class SqliteDocumentStore(DocumentStore):
 
     async def purge(self, prefix, older_than):
         def purge_rows():
-            cursor = self._connect().execute("DELETE FROM documents WHERE key >= ? AND key < ? AND written < ?",
-                                             (prefix, prefix + "\uffff", older_than))
+            cursor = self._connect().execute(
+                "DELETE FROM documents WHERE key >= ? AND key < ? AND written < ?", (prefix, prefix + "\uffff", older_than)
+            )
             return cursor.rowcount
 
         return await self._run(purge_rows)

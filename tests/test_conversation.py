@@ -1,0 +1,214 @@
+"""What an admin notices in the conversation: typed answers, commands mid-dialog, the dialect
+switch, stale clicks, malformed submits, refused UPNs, cards updated in place, failure paths."""
+
+from __future__ import annotations
+
+import json
+
+from tests.harness import cards_of, find_action, texts_of
+from tests.walker import UPN
+
+A4 = ("Deleted", "Hard-deleted", "Present")
+
+
+def joined(records) -> str:
+    return "\n".join(texts_of(records))
+
+
+def last_card(records) -> dict:
+    return cards_of([r for r in records if r.kind == "send"])[-1]
+
+
+async def begin(admin, answers=A4):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    records = []
+    for label in answers:
+        records = await admin.press(label)
+    return records
+
+
+async def test_welcome_card_on_install_says_what_it_does_and_never_asks_for_a_password(admin):
+    records = await admin.send(
+        type="conversationUpdate", text=None, membersAdded=[{"id": "28:bot-app-id"}, {"id": admin.user_id}]
+    )
+    text = joined(records)
+    assert "never ask for a password" in text and "never run anything in your tenant" in text
+    assert "Start a recovery" in text
+
+
+async def test_any_first_message_gets_the_welcome(admin):
+    assert "Start a recovery" in joined(await admin.say("hello"))
+
+
+async def test_typed_answers_by_number_label_and_case(admin):
+    await admin.say("start")
+    records = await admin.say(UPN)
+    assert "1/3 What is the current state of the user's on-premises" in joined(records)
+    records = await admin.say("1")
+    assert "2/3" in joined(records)
+    records = await admin.say("HARD-DELETED")
+    assert "3/3" in joined(records)
+    records = await admin.say("present")
+    assert "Your recovery plan (A4)" in joined(records)
+
+
+async def test_unrecognised_answer_gets_a_short_re_ask_and_changes_nothing(admin):
+    await admin.say("start")
+    await admin.say(UPN)
+    records = await admin.say("purple")
+    assert len(records) == 1
+    assert "I did not understand 'purple'" in records[0].activity["text"]
+    assert "1. Deleted, 2. Present (synced), 3. No on-premises AD" in records[0].activity["text"]
+    records = await admin.say("status")
+    assert "On-premises active directory account: not answered" in joined(records)
+
+
+async def test_refused_upn_says_what_is_wrong_and_asks_again(admin):
+    await admin.say("start")
+    records = await admin.press("Next", upn="jane\u2019s@contoso.com")
+    assert "contains \u2019 (U+2019, right single quotation mark)" in joined(records)
+    records = await admin.press("Next", upn="")
+    assert "empty" in joined(records)
+    records = await admin.say("jane.doe@contoso.com")
+    assert "1/3" in joined(records)
+
+
+async def test_answered_card_is_updated_in_place_without_buttons(admin):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    _, card_id = find_action(admin.history(), "Deleted")
+    records = await admin.press("Deleted")
+    update = next(r for r in records if r.kind == "update")
+    assert update.activity_id == card_id
+    content = update.activity["attachments"][0]["content"]
+    assert "actions" not in content
+    assert "Answer: Deleted" in joined([update])
+
+
+async def test_stale_click_does_not_move_the_conversation(admin):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    old_data, old_id = find_action(admin.history(), "Present (synced)")
+    await admin.press("Deleted")
+    records = await admin.click(old_data, old_id)
+    assert "already answered" in joined(records)
+    assert "You are at the question: What is the current state of the user's Entra ID" in joined(records)
+    assert "On-premises active directory account: Deleted" in joined(await admin.say("status"))
+
+
+async def test_stale_step_click_is_refused(admin):
+    await begin(admin)
+    first_done, first_id = find_action(admin.history(), "Done")
+    await admin.press("Done", ExchangeGuid="x")
+    records = await admin.click(first_done, first_id)
+    assert "not the current step" in joined(records)
+    assert "You are at step 2 of 10" in joined(records)
+
+
+async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
+    await begin(admin)
+    before = joined(await admin.say("status"))
+    for value in (
+        {"action": 7},
+        {"unknown": "keys"},
+        {"action": "step", "step": "connect", "result": "explode"},
+        {"action": "answer", "question": "onprem", "option": "maybe"},
+    ):
+        records = await admin.send(value=value)
+        assert len(records) == 1 and records[0].activity.get("text"), value
+    records = await admin.send(text="x" * 50_000)
+    assert "characters long" in joined(records)
+    records = await admin.send(text="")
+    assert "empty" in joined(records)
+    after = joined(await admin.say("status"))
+    assert before.split("\n")[:12] == after.split("\n")[:12]
+
+
+async def test_help_status_and_dialect_switch_mid_dialog(admin):
+    await begin(admin)
+    records = await admin.say("help")
+    assert "start over" in joined(records) and "You are at step 1 of 10" in joined(records)
+    records = await admin.say("status")
+    text = joined(records)
+    assert f"User: {UPN}" in text and "Entra id (azure ad) account: Hard-deleted" in text
+    assert "Connect to Exchange Online and Microsoft Graph: to do" in text
+    records = await admin.say("commands original")
+    text = joined(records)
+    assert "Retired commands" in text and "Connect-MsolService" in text and "New-PSSession" in text
+    records = await admin.press("Done")
+    assert "Retired commands" in joined(records)
+    records = await admin.say("Commands Modern")
+    assert "Connect-MsolService" not in joined(records)
+    assert "Get-Mailbox -Identity 'o''brien@contoso.com'" in joined(records)
+
+
+async def test_destructive_step_asks_to_record_values_first(admin):
+    await begin(admin)
+    await admin.press("Done")  # connect
+    guid = "0f1e2d3c-4b5a-4968-8776-655443322110"
+    records = await admin.press("Done", **{"value.exchange_guid": guid, "value.primary_smtp": "obrien@contoso.com"})
+    card = last_card(records)
+    assert card["body"][0]["text"].startswith("Before step 3 of 10: Soft-delete the orphaned mailbox")
+    assert "Remove-Mailbox deletes the mailbox" in joined(records)
+    assert guid in json.dumps(card)  # the recorded value is shown back
+    records = await admin.press("I have recorded them")
+    text = joined(records)
+    assert "Remove-Mailbox -Identity 'o''brien@contoso.com'" in text
+    assert f"Get-Mailbox -SoftDeletedMailbox -Identity '{guid}'" in text
+
+
+async def test_collected_value_is_validated(admin):
+    await begin(admin)
+    await admin.press("Done")
+    records = await admin.press("Done", **{"value.exchange_guid": "not-a-guid"})
+    assert "Not saved: The ExchangeGuid of the soft-deleted mailbox must be a GUID" in joined(records)
+    assert last_card(records)["body"][0]["text"].startswith("Step 2 of 10")
+
+
+async def test_failure_path_of_remove_mailbox_ends_in_support(admin):
+    await begin(admin)
+    await admin.press("Done")
+    await admin.press("Done")
+    await admin.press("I have recorded them")
+    records = await admin.press("It failed")
+    text = joined(records)
+    assert "This case needs Microsoft Support" in text
+    assert "'if step 2 fails, skip to step 8'" in text
+    assert "Escalate to support" in text
+
+
+async def test_failure_without_a_path_offers_escalation_and_keeps_the_step(admin):
+    await begin(admin)
+    records = await admin.press("It failed")
+    text = joined(records)
+    assert "'Connect to Exchange Online and Microsoft Graph' failed" in text and "Escalate to support" in text
+    assert last_card(records)["body"][0]["text"].startswith("Step 1 of 10")
+    records = await admin.say("done")
+    assert last_card(records)["body"][0]["text"].startswith("Step 2 of 10")
+
+
+async def test_sub_question_answer_that_ends_in_support(admin):
+    await begin(admin, ("Deleted", "Soft-deleted", "Present"))  # A7
+    await admin.press("Done")
+    await admin.press("Done", **{"value.object_id": "0f1e2d3c-4b5a-4968-8776-655443322110"})
+    records = await admin.press("Done: No, they differ")
+    assert "duplicate user object" in joined(records) and "This case needs Microsoft Support" in joined(records)
+
+
+async def test_start_over_closes_the_case_and_begins_again(admin):
+    await begin(admin)
+    records = await admin.say("start over")
+    assert "Which user's mailbox" in joined(records)
+    records = await admin.say("cases")
+    assert "closed" in joined(records) and "(current): user not chosen" in joined(records)
+
+
+async def test_escalate_before_this_issue_lands_still_gives_everything_to_forward(admin):
+    await begin(admin)
+    records = await admin.say("escalate")
+    assert "Escalate case MR-" in joined(records)
+    records = await admin.press("Send to support", description="Remove-Mailbox said access denied")
+    text = joined(records)
+    assert "No support team is connected" in text
+    assert "Remove-Mailbox said access denied" in text and "Transcript of case" in text
