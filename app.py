@@ -6,6 +6,8 @@ authentication off, for local tools such as the Microsoft 365 Agents Playground.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 
@@ -15,6 +17,7 @@ from botbuilder.core import ConversationState, UserState
 from bot.adapter import create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
+from bot.housekeeping import run_forever
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
@@ -53,13 +56,28 @@ def build(settings: Settings) -> web.Application:
     services = Services(playbook)
     services.escalation = Escalation(playbook, transcripts)
     services.card_ids = CardIds(documents)
-    bot = RecoveryBot(services, MainDialog(services), ConversationState(storage), UserState(storage), transcripts, documents)
+    bot = RecoveryBot(
+        services,
+        MainDialog(services),
+        ConversationState(storage),
+        UserState(storage),
+        transcripts,
+        documents,
+        retention_days=settings.retention_days,
+    )
     adapter = create_adapter(settings)
+    app = create_app(adapter, bot, settings.max_body_bytes)
 
-    async def close(_app: web.Application) -> None:
+    async def housekeeping(_app: web.Application):
+        task = asyncio.create_task(run_forever(documents, settings.retention_days))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         await documents.close()
 
-    return create_app(adapter, bot, settings.max_body_bytes, on_shutdown=close)
+    app.cleanup_ctx.append(housekeeping)
+    return app
 
 
 def check_exposure(settings: Settings) -> None:

@@ -23,7 +23,7 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, on_shutdown=None) -> web.Application:
+def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024) -> web.Application:
     async def messages(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -78,6 +78,4 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, on_shutdown=
     app = web.Application(client_max_size=max_body_bytes)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
-    if on_shutdown is not None:
-        app.on_shutdown.append(on_shutdown)
     return app

@@ -15,6 +15,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from . import cards
 from .adapter import OUTGOING_KEY
 from .case import CaseBook
+from .housekeeping import retention_cutoff_iso
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
 from .storage import Conflict, DocumentStore
@@ -52,7 +53,7 @@ class RecoveryBot(ActivityHandler):
         user_state: UserState,
         transcripts: TranscriptStore,
         documents: DocumentStore,
-        dedupe_seconds: int = 86_400,
+        retention_days: int = 30,
     ) -> None:
         self.services = services
         self.dialog = dialog
@@ -60,7 +61,7 @@ class RecoveryBot(ActivityHandler):
         self.user_state = user_state
         self.transcripts = transcripts
         self.documents = documents
-        self.dedupe_seconds = dedupe_seconds
+        self.retention_days = retention_days
         self.dialog_state = conversation_state.create_property("DialogState")
         self.stack_version = conversation_state.create_property("StackVersion")
         self.casebook_state = user_state.create_property("CaseBook")
@@ -113,6 +114,7 @@ class RecoveryBot(ActivityHandler):
         await self.user_state.load(turn_context, force_load)
         stored = await self.casebook_state.get(turn_context)
         book = CaseBook.from_dict(stored)
+        expired = book.purge_older_than(retention_cutoff_iso(self.retention_days))
         turn_context.turn_state[CASEBOOK_KEY] = book
         await super().on_turn(turn_context)
         updated = book.to_dict()
@@ -120,6 +122,8 @@ class RecoveryBot(ActivityHandler):
             await self.casebook_state.set(turn_context, updated)
         await self.conversation_state.save_changes(turn_context)
         await self.user_state.save_changes(turn_context)
+        if expired:
+            await self.transcripts.delete(expired)
         return book
 
     def _lock_for(self, conversation_id: str) -> asyncio.Lock:

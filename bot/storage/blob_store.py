@@ -1,0 +1,140 @@
+"""Azure Blob Storage, for several bot instances behind a load balancer.
+
+Our own store on the current azure-storage-blob (async client) rather than botbuilder-azure's
+BlobStorage: that one pins azure-storage-blob 12.7.0 (which needs `six` undeclared), stores
+jsonpickle with Python class paths, and reads any non-404 error as "missing", which looks to an
+admin like lost progress. Here documents are plain JSON, e_tags map to If-Match / If-None-Match,
+and an unreachable store is reported as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote
+
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob.aio import BlobServiceClient, LinearRetry
+
+from .documents import Conflict, DocumentStore, StoreUnavailable
+
+_SAFE = "/-_.~"
+
+
+def blob_name(key: str) -> str:
+    return quote(key, safe=_SAFE)
+
+
+class BlobDocumentStore(DocumentStore):
+    def __init__(self, connection_string: str, container: str, *, timeout_seconds: float = 5.0) -> None:
+        if not connection_string:
+            raise ValueError("BLOB_CONNECTION_STRING is required for STATE_STORE=blob")
+        # Few, quick retries: an admin waiting in Teams is better told "try again" than kept
+        # waiting past Teams' 15 seconds.
+        self._service = BlobServiceClient.from_connection_string(
+            connection_string,
+            retry_policy=LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=2),
+            connection_timeout=timeout_seconds,
+            read_timeout=timeout_seconds,
+        )
+        self._container = self._service.get_container_client(container)
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+
+    async def _ensure_container(self) -> None:
+        if self._ready:
+            return
+        async with self._ready_lock:
+            if self._ready:
+                return
+            with contextlib.suppress(ResourceExistsError):
+                await self._container.create_container()
+            self._ready = True
+
+    async def _guard(self, operation):
+        """Run operation() (an async callable), mapping storage errors to ours."""
+        try:
+            await self._ensure_container()
+            return await operation()
+        except (Conflict, ResourceNotFoundError):
+            raise
+        except HttpResponseError as exc:
+            if exc.status_code in (409, 412):
+                raise Conflict(str(exc.status_code)) from exc
+            raise StoreUnavailable(f"blob storage answered {exc.status_code}") from exc
+        except (TimeoutError, AzureError, OSError) as exc:
+            raise StoreUnavailable(f"blob storage unreachable: {type(exc).__name__}") from exc
+
+    async def _read_one(self, key: str):
+        try:
+            downloader = await self._container.get_blob_client(blob_name(key)).download_blob()
+            body = await downloader.readall()
+            return key, (json.loads(body), downloader.properties.etag)
+        except ResourceNotFoundError:
+            return key, None
+
+    async def read(self, keys):
+        keys = list(keys)
+
+        async def read_all():
+            return await asyncio.gather(*(self._read_one(k) for k in keys))
+
+        results = await self._guard(read_all)
+        return {key: value for key, value in results if value is not None}
+
+    async def write(self, key, document, e_tag):
+        data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        blob = self._container.get_blob_client(blob_name(key))
+        # Last-Modified has whole seconds; the purge wants the write time as written.
+        metadata = {"written": repr(time.time())}
+
+        async def upload():
+            try:
+                if e_tag is None:
+                    result = await blob.upload_blob(data, overwrite=False, metadata=metadata)
+                elif e_tag == "*":
+                    result = await blob.upload_blob(data, overwrite=True, metadata=metadata)
+                else:
+                    result = await blob.upload_blob(
+                        data, overwrite=True, metadata=metadata, etag=e_tag, match_condition=MatchConditions.IfNotModified
+                    )
+            except ResourceExistsError as exc:
+                raise Conflict(key) from exc
+            except ResourceNotFoundError as exc:  # If-Match on a blob that was deleted
+                raise Conflict(key) from exc
+            return result["etag"]
+
+        return await self._guard(upload)
+
+    async def delete(self, keys):
+        async def delete_all():
+            for key in keys:
+                with contextlib.suppress(ResourceNotFoundError):
+                    await self._container.delete_blob(blob_name(key))
+
+        await self._guard(delete_all)
+
+    async def purge(self, prefix, older_than):
+        cutoff = datetime.fromtimestamp(older_than, tz=UTC)
+
+        def written_before(blob) -> bool:
+            written = (blob.metadata or {}).get("written")
+            return float(written) < older_than if written else blob.last_modified < cutoff
+
+        async def purge_old():
+            gone = []
+            async for blob in self._container.list_blobs(name_starts_with=blob_name(prefix), include=["metadata"]):
+                if written_before(blob):
+                    gone.append(unquote(blob.name))
+            await self.delete(gone)
+            return len(gone)
+
+        return await self._guard(purge_old)
+
+    async def close(self):
+        await self._container.close()
+        await self._service.close()

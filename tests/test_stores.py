@@ -1,0 +1,95 @@
+"""The document store contract, the same for memory, SQLite and Azure Blob (on Azurite)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import pytest_asyncio
+
+from bot.storage import Conflict, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
+from bot.storage.blob_store import BlobDocumentStore
+from tests.processes import AzuriteProcess
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory):
+    process = AzuriteProcess(tmp_path_factory.mktemp("azurite")).start()
+    yield process
+    process.stop()
+
+
+@pytest_asyncio.fixture(params=["memory", "sqlite", "blob"])
+async def store(request, tmp_path):
+    if request.param == "memory":
+        created = MemoryDocumentStore()
+    elif request.param == "sqlite":
+        created = SqliteDocumentStore(tmp_path / "docs.sqlite3")
+    else:
+        azurite = request.getfixturevalue("azurite")
+        created = BlobDocumentStore(azurite.connection_string, f"t{int(time.time() * 1000)}")
+    yield created
+    await created.close()
+
+
+async def test_read_what_was_written_with_its_e_tag(store):
+    tag = await store.write("state/a:1/x", {"n": 1, "text": "Zoë"}, None)
+    found = await store.read(["state/a:1/x", "missing"])
+    assert found == {"state/a:1/x": ({"n": 1, "text": "Zoë"}, tag)}
+
+
+async def test_insert_if_absent_only_once(store):
+    assert await store.insert_if_absent("activities/c/1", {"at": 1}) is True
+    assert await store.insert_if_absent("activities/c/1", {"at": 2}) is False
+    assert (await store.read(["activities/c/1"]))["activities/c/1"][0] == {"at": 1}
+
+
+async def test_stale_e_tag_is_a_conflict_and_changes_nothing(store):
+    first = await store.write("k", {"v": 1}, None)
+    second = await store.write("k", {"v": 2}, first)
+    assert second != first
+    with pytest.raises(Conflict):
+        await store.write("k", {"v": 3}, first)
+    with pytest.raises(Conflict):
+        await store.write("k", {"v": 4}, None)
+    assert (await store.read(["k"]))["k"] == ({"v": 2}, second)
+    await store.write("k", {"v": 5}, "*")
+    assert (await store.read(["k"]))["k"][0] == {"v": 5}
+
+
+async def test_concurrent_writers_one_wins(store):
+    tag = await store.write("race", {"v": 0}, None)
+    results = await asyncio.gather(*(store.write("race", {"v": i}, tag) for i in range(1, 6)), return_exceptions=True)
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
+
+
+async def test_delete_and_purge(store):
+    await store.write("transcripts/old", {"x": 1}, None)
+    await store.write("other/old", {"x": 1}, None)
+    await asyncio.sleep(1.1)
+    cutoff = time.time()
+    await store.write("transcripts/new", {"x": 1}, None)
+    assert await store.purge("transcripts/", cutoff) == 1
+    assert set(await store.read(["transcripts/old", "transcripts/new", "other/old"])) == {"transcripts/new", "other/old"}
+    await store.delete(["other/old", "never-there"])
+    assert await store.read(["other/old"]) == {}
+
+
+async def test_sqlite_survives_a_reopen(tmp_path):
+    path = tmp_path / "state.sqlite3"
+    first = SqliteDocumentStore(path)
+    tag = await first.write("k", {"v": 1}, None)
+    await first.close()
+    second = SqliteDocumentStore(path)
+    assert (await second.read(["k"]))["k"] == ({"v": 1}, tag)
+    await second.close()
+
+
+async def test_unreachable_blob_storage_is_reported_not_taken_for_missing(tmp_path):
+    azurite = AzuriteProcess(tmp_path / "gone")  # never started: nothing listens on its port
+    store = BlobDocumentStore(azurite.connection_string, "state", timeout_seconds=1)
+    with pytest.raises(StoreUnavailable):
+        await store.read(["k"])
+    await store.close()
