@@ -21,7 +21,7 @@ CLOSED = "closed"  # abandoned by "start over"
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def new_case_id() -> str:

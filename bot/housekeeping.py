@@ -16,7 +16,7 @@ DAY = 86_400.0
 
 def retention_cutoff_iso(retention_days: int, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return (now - timedelta(days=retention_days)).isoformat(timespec="seconds")
+    return (now - timedelta(days=retention_days)).isoformat(timespec="milliseconds")
 
 
 async def purge_once(documents: DocumentStore, retention_days: int, dedupe_seconds: float = DAY) -> dict[str, int]:

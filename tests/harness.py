@@ -181,9 +181,14 @@ class Admin:
             self.session = aiohttp.ClientSession()
         headers = {"Content-Type": "application/json", **(headers or {})}
         data = raw if raw is not None else json.dumps(body)
-        async with self.session.post(self.bot_url, data=data, headers=headers) as response:
-            await response.read()
-            return response
+        for attempt in (1, 2):
+            try:
+                async with self.session.post(self.bot_url, data=data, headers=headers) as response:
+                    await response.read()
+                    return response
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if attempt == 2:
+                    raise  # a kept-alive connection to a bot that was killed: once more on a new one
 
     async def send(self, **fields: Any) -> list[Recorded]:
         before = len(self.connector.records)

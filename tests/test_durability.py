@@ -1,0 +1,175 @@
+"""Remembering every admin's recovery, with real processes: kill -9 and restart, two instances
+on one Azurite, the same activity twice, the store going away and coming back, old state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.storage import SqliteDocumentStore
+from tests.harness import Admin, cards_of, find_action, texts_of
+from tests.processes import AzuriteProcess, BotProcess
+from tests.walker import UPN, walk_leaf
+
+GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
+
+
+def joined(records) -> str:
+    return "\n".join(texts_of(records))
+
+
+def last_title(records) -> str:
+    return cards_of([r for r in records if r.kind == "send"])[-1]["body"][0]["text"]
+
+
+@dataclass
+class RoundRobinAdmin(Admin):
+    """An admin whose every message lands on the next bot instance, as behind a load balancer."""
+
+    urls: list[str] = field(default_factory=list)
+    turn: int = 0
+
+    async def post(self, body, headers=None, raw=None):
+        self.bot_url = self.urls[self.turn % len(self.urls)]
+        self.turn += 1
+        return await super().post(body, headers, raw)
+
+
+async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_path, connector):
+    env = {"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3")}
+    bot = BotProcess(env, tmp_path / "bot.log").start()
+    admin = Admin(bot.url, connector)
+    try:
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        for label in ("Deleted", "Hard-deleted", "Present"):
+            await admin.press(label)
+        await admin.press("Done")
+        await admin.press("Done", **{"value.exchange_guid": GUID})
+        bot.kill()
+        restarted = BotProcess({**env, "PORT": str(bot.port)}, tmp_path / "bot.log").start()
+        try:
+            records = await admin.say("resume")
+            assert last_title(records).startswith("Before step 3 of 10: Soft-delete the orphaned mailbox")
+            assert GUID in json.dumps(cards_of(records))
+            status = joined(await admin.say("status"))
+            assert "Entra id (azure ad) account: Hard-deleted" in status
+            assert "Record the mailbox's identifiers: done" in status
+        finally:
+            restarted.stop()
+    finally:
+        bot.stop()
+        await admin.close()
+
+
+@pytest.fixture
+def azurite(tmp_path):
+    process = AzuriteProcess(tmp_path / "azurite").start()
+    yield process
+    process.stop()
+
+
+async def test_two_instances_on_one_azurite_share_the_walkthrough(tmp_path, connector, azurite, playbook):
+    env = {"STATE_STORE": "blob", "BLOB_CONNECTION_STRING": azurite.connection_string, "BLOB_CONTAINER": "shared"}
+    first = BotProcess(env, tmp_path / "first.log").start()
+    second = BotProcess(env, tmp_path / "second.log").start()
+    admin = RoundRobinAdmin(first.url, connector)
+    admin.urls = [first.url, second.url]
+    try:
+        walk = await walk_leaf(admin, playbook, {"onprem": "none", "entra": "soft_deleted", "mailbox": "soft_deleted"})
+        assert admin.turn > 8
+        assert [t.split(": ", 1)[1] for t in walk.step_titles] == [s.title for s in playbook.leaves["C6"].steps]
+        assert "Congratulations! Your scenario is complete." in walk.ending_text
+    finally:
+        first.stop()
+        second.stop()
+        await admin.close()
+
+
+async def test_the_same_activity_twice_at_once_is_processed_once(admin):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    data, card_id = find_action(admin.history(), "Deleted")
+    activity = admin.activity(value=data, replyToId=card_id)
+    before = len(admin.history())
+    statuses = await asyncio.gather(admin.post(activity), admin.post(activity))
+    assert all(r.status in (200, 201) for r in statuses)
+    replies = admin.history()[before:]
+    assert [r.kind for r in replies] == ["update", "send"]  # the answered card, the next question: once
+    assert "2/3" in joined(replies)
+    assert "On-premises active directory account: Deleted" in joined(await admin.say("status"))
+
+
+async def test_store_down_then_back_the_case_continues(tmp_path, connector, azurite):
+    env = {"STATE_STORE": "blob", "BLOB_CONNECTION_STRING": azurite.connection_string, "BLOB_CONTAINER": "flaky"}
+    bot = BotProcess(env, tmp_path / "bot.log").start()
+    admin = Admin(bot.url, connector)
+    try:
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        await admin.press("Present (synced)")
+        azurite.stop()
+        records = await admin.press("Present")
+        assert "cannot save your progress right now" in joined(records)
+        assert "case is kept exactly as it was" in joined(records)
+        azurite.start()
+        records = await admin.press("Present")
+        assert "3/3 What is the current state of the user's Exchange Online mailbox?" in joined(records)
+        status = joined(await admin.say("status"))
+        assert "On-premises active directory account: Present (synced)" in status
+        assert "Entra id (azure ad) account: Present" in status
+    finally:
+        bot.stop()
+        await admin.close()
+
+
+async def test_state_from_an_older_schema_and_an_unfit_stack_continue_from_the_case(admin, settings):
+    await admin.say("hello")  # the conversation exists
+    store = SqliteDocumentStore(settings.sqlite_path)
+    v1_case = {
+        "schema_version": 1,
+        "id": "MR-OLD234",
+        "owner_id": admin.aad_object_id,
+        "upn": UPN,
+        "answers": {"onprem": "present", "entra": "hard_deleted", "mailbox": "soft_deleted"},
+        "sub_answers": {"inactive": "true"},
+        "values": {"upn": UPN},
+        "leaf_id": "B8",
+        "steps": {
+            "connect": {"status": "done", "at": "2026-11-20T10:00:00+00:00"},
+            "inactive_state": {"status": "done", "at": "2026-11-20T10:05:00+00:00"},
+        },
+        "created_at": "2026-11-20T10:00:00+00:00",
+        "updated_at": "2026-11-20T10:05:00+00:00",
+    }
+    user_key = f"state/msteams/users/{admin.user_id}"
+    book = {"schema_version": 1, "current_id": "MR-OLD234", "cases": {"MR-OLD234": v1_case}}
+    await store.write(user_key, {"CaseBook": book}, "*")
+    conversation_key = f"state/msteams/conversations/{admin.conversation_id}"
+    stale_stack = {"$type": "DialogState", "stack": [{"$type": "DialogInstance", "id": "walkthrough-2024", "state": {}}]}
+    await store.write(conversation_key, {"DialogState": stale_stack, "StackVersion": 0}, "*")
+    await store.close()
+    records = await admin.say("resume")
+    text = joined(records)
+    assert "Picking up case MR-OLD234" in text
+    assert last_title(records).startswith("Step 3 of 7: Read the inactive mailbox's identifiers")
+
+
+async def test_returning_admin_sees_open_cases_newest_first_and_can_switch(admin):
+    await admin.say("start")
+    await admin.press("Next", upn="first.user@contoso.com")
+    await admin.say("start")
+    await admin.press("Next", upn="second.user@contoso.com")
+    records = await admin.say("hi")  # mid-question: an unknown word is re-asked, not a welcome
+    records = await admin.say("cases")
+    text = joined(records)
+    assert text.index("second.user@contoso.com") < text.index("first.user@contoso.com")
+    first_id = next(line.split(":")[0].strip() for line in text.splitlines() if "first.user@contoso.com" in line)
+    records = await admin.say(f"resume {first_id}")
+    assert "first.user@contoso.com" in joined(records)
+    assert "1/3" in last_title(records)
+    status = joined(await admin.say("status"))
+    assert "User: first.user@contoso.com" in status
