@@ -43,6 +43,8 @@ def create_documents(settings: Settings) -> DocumentStore:
 
         return BlobDocumentStore(settings.blob_connection_string, settings.blob_container)
     if settings.state_store == "memory":
+        if settings.auth_enabled:
+            raise StartupRefused("STATE_STORE=memory loses every case on restart; it is for tests, not a registered bot")
         return MemoryDocumentStore()
     raise StartupRefused(f"STATE_STORE must be sqlite, blob or memory, not {settings.state_store!r}")
 

@@ -112,6 +112,7 @@ HELP_COMMANDS = [
     ("start", "start a new recovery case"),
     ("resume", "continue your current case (or 'resume MR-XXXXXX' for another)"),
     ("cases", "list your cases, open, finished and escalated"),
+    ("status MR-XXXXXX / transcript MR-XXXXXX", "read any of your cases, finished or escalated too"),
     ("status", "show the current case: user, answers, steps"),
     ("commands modern / commands original", "show Graph + EXO V3 commands (default) or the walkthrough's retired ones"),
     ("escalate", "hand the case to support with its transcript"),

@@ -65,8 +65,9 @@ def parse_command(activity) -> tuple[str, str | None] | None:
             return data["command"], case_id
         return None
     said = normalise(activity.text).rstrip(".!")
-    if said.startswith("resume "):
-        return "resume", said.split(" ", 1)[1].upper()
+    for command in ("resume", "status", "transcript", "escalate"):
+        if said.startswith(command + " mr-"):
+            return command, said.split(" ", 1)[1].upper()
     return (COMMANDS[said], None) if said in COMMANDS else None
 
 
@@ -108,8 +109,10 @@ class MainDialog(ComponentDialog):
             return await self.resume(dc, case_id) or stay
         if command in ("escalate", *FORM_ACTIONS):
             return await self.escalate(dc, command, case_id) or stay
-        handlers = {"help": self.help, "status": self.status, "transcript": self.transcript, "cases": self.cases}
-        await handlers.get(command, self.dialect)(dc, command)
+        if command in ("status", "transcript"):
+            await getattr(self, command)(dc, command, case_id)
+        else:
+            await {"help": self.help, "cases": self.cases}.get(command, self.dialect)(dc, command)
         return stay
 
     async def help(self, dc: DialogContext, _command: str) -> None:
@@ -121,15 +124,20 @@ class MainDialog(ComponentDialog):
         book = self.services.casebook(dc.context)
         await dc.context.send_activity(card_activity(cards.cases_card(book.recent(), book.current_id)))
 
-    async def status(self, dc: DialogContext, _command: str) -> None:
-        case = self.services.case(dc.context)
+    async def status(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
+        book = self.services.casebook(dc.context)
+        case = book.cases.get(case_id) if case_id else book.current
+        if case_id and case is None:
+            await dc.context.send_activity(MessageFactory.text(f"You have no case {case_id}."))
+            return
         if case is None:
             await dc.context.send_activity(MessageFactory.text("You have no recovery case yet; say 'start' to begin."))
         else:
             await dc.context.send_activity(card_activity(cards.status_card(case, self.services.playbook)))
 
-    async def transcript(self, dc: DialogContext, _command: str) -> None:
-        case = self.services.case(dc.context)
+    async def transcript(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
+        book = self.services.casebook(dc.context)
+        case = book.cases.get(case_id) if case_id else book.current
         if case is None:
             await dc.context.send_activity(MessageFactory.text("You have no recovery case yet."))
             return

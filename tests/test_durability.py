@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -173,3 +174,89 @@ async def test_returning_admin_sees_open_cases_newest_first_and_can_switch(admin
     assert "1/3" in last_title(records)
     status = joined(await admin.say("status"))
     assert "User: first.user@contoso.com" in status
+
+
+async def test_two_instances_clicking_at_once_never_lose_an_update(settings, connector):
+    from tests.conftest import RunningBot
+
+    first, second = RunningBot(settings), RunningBot(settings)  # one SQLite file, two bots
+    await first.start()
+    await second.start()
+    admin = Admin(first.url, connector)
+    try:
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        deleted, card_id = find_action(admin.history(), "Deleted")
+        present, _ = find_action(admin.history(), "Present (synced)")
+        other = Admin(second.url, connector, aad_object_id=admin.aad_object_id, conversation_id=admin.conversation_id)
+        before = len(admin.history())
+        await asyncio.gather(admin.click(deleted, card_id), other.click(present, card_id))
+        replies = joined(admin.history()[before:])
+        # One click won; the other was re-run on the winner's state and told so: nothing half-done.
+        assert replies.count("2/3 What is the current state of the user's Entra ID") == 1
+        assert "already answered" in replies
+        status = joined(await admin.say("status"))
+        assert ("account: Deleted" in status) != ("account: Present (synced)" in status)
+        await other.close()
+    finally:
+        await admin.close()
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_turn_that_loses_the_e_tag_race_is_re_run_before_anything_is_sent(admin, monkeypatch, caplog):
+    from bot.bot_storage import DocumentStorage
+    from bot.storage import Conflict
+
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    real_write = DocumentStorage.write
+    lost = []
+
+    async def write_losing_once(self, changes):
+        if not lost:
+            lost.append(True)
+            raise Conflict("another instance wrote first")
+        return await real_write(self, changes)
+
+    monkeypatch.setattr(DocumentStorage, "write", write_losing_once)
+    before = len(admin.history())
+    await admin.press("Deleted")
+    replies = admin.history()[before:]
+    assert lost and "re-running it" in caplog.text
+    assert [r.kind for r in replies] == ["update", "send"]  # what the lost attempt said never left
+    assert "2/3" in joined(replies)
+
+
+async def test_finished_cases_stay_readable(admin, playbook):
+    walk = await walk_leaf(admin, playbook, {"onprem": "none", "entra": "present", "mailbox": "not_present"})
+    assert "Congratulations" in walk.ending_text
+    listing = joined(await admin.say("cases")).splitlines()
+    case_id = next(line.split()[0].rstrip(":") for line in listing if line.startswith("MR-"))
+    await admin.say("start")
+    text = joined(await admin.say(f"status {case_id}"))
+    assert "State: complete" in text and "Assign an Exchange Online license: done" in text
+    assert "Transcript of case" in joined(await admin.say(f"transcript {case_id}"))
+
+
+async def test_retention_purges_old_cases_transcripts_and_records(monkeypatch):
+    from bot.case import CaseBook
+    from bot.housekeeping import purge_once, retention_cutoff_iso
+    from bot.storage import MemoryDocumentStore
+
+    book = CaseBook()
+    old = book.start("admin", "Adele", "tenant")
+    old.updated_at = "2026-09-01T00:00:00.000+00:00"
+    fresh = book.start("admin", "Adele", "tenant")
+    assert book.purge_older_than(retention_cutoff_iso(30)) == [old.id]
+    assert list(book.cases) == [fresh.id] and book.current_id == fresh.id
+
+    store = MemoryDocumentStore()
+    await store.write("transcripts/MR-OLD", {"entries": []}, None)
+    await store.write("activities/c/1", {"at": 0}, None)
+    now = time.time()
+    monkeypatch.setattr("bot.housekeeping.time.time", lambda: now + 10 * 86_400)
+    counts = await purge_once(store, retention_days=30)
+    assert counts["activities/"] == 1 and counts["transcripts/"] == 0  # a day for records, 30 for transcripts
+    monkeypatch.setattr("bot.housekeeping.time.time", lambda: now + 31 * 86_400)
+    assert (await purge_once(store, retention_days=30))["transcripts/"] == 1
