@@ -17,14 +17,16 @@ from botbuilder.core import ConversationState, UserState
 from bot.adapter import create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
-from bot.housekeeping import run_forever
+from bot.housekeeping import every, run_forever
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
+from bot.support_channel import ChannelAddress, SupportDesk, TeamsSupportChannel
 from bot.teams_bot import RecoveryBot
+from bot.tickets import TicketStore
 from bot.transcript import TranscriptStore
 from dialogs.main_dialog import MainDialog
 
@@ -58,6 +60,14 @@ def build(settings: Settings) -> web.Application:
     services = Services(playbook)
     services.escalation = Escalation(playbook, transcripts)
     services.card_ids = CardIds(documents)
+    adapter = create_adapter(settings)
+    configured = (
+        ChannelAddress(settings.support_channel_id, settings.support_service_url, settings.support_tenant_id)
+        if settings.support_channel_id and settings.support_service_url
+        else None
+    )
+    channel = TeamsSupportChannel(adapter, settings.app_id, TicketStore(documents), transcripts, documents, configured)
+    services.support = SupportDesk(services.escalation, channel, settings.handoff_enabled)
     bot = RecoveryBot(
         services,
         MainDialog(services),
@@ -67,15 +77,19 @@ def build(settings: Settings) -> web.Application:
         documents,
         retention_days=settings.retention_days,
     )
-    adapter = create_adapter(settings)
     app = create_app(adapter, bot, settings.max_body_bytes)
 
     async def housekeeping(_app: web.Application):
-        task = asyncio.create_task(run_forever(documents, settings.retention_days))
+        tasks = [
+            asyncio.create_task(run_forever(documents, settings.retention_days)),
+            asyncio.create_task(every(settings.ticket_retry_seconds, channel.retry_pending)),
+        ]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await documents.close()
 
     app.cleanup_ctx.append(housekeeping)

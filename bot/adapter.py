@@ -10,6 +10,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import ResourceResponse
 
 from .outgoing import OutgoingBuffer, is_provisional
+from .retry import with_retries
 from .settings import Settings
 from .storage import Conflict, StoreUnavailable
 
@@ -49,10 +50,11 @@ class BufferingCloudAdapter(CloudAdapter):
     async def flush(self, context: TurnContext, buffer: OutgoingBuffer) -> dict[str, str]:
         """Send what the turn held back, in order; returns provisional id -> real id."""
         buffer.flushing = True
+        send, update = super().send_activities, super().update_activity
         real: dict[str, str] = {}
         for kind, activity, provisional in buffer.operations:
             if kind == "send":
-                responses = await super().send_activities(context, [activity])
+                responses = await with_retries(lambda a=activity: send(context, [a]))
                 if responses and responses[0] is not None and responses[0].id:
                     real[provisional] = responses[0].id
             else:
@@ -60,7 +62,7 @@ class BufferingCloudAdapter(CloudAdapter):
                     if activity.id not in real:
                         continue  # the card it would update was never sent
                     activity.id = real[activity.id]
-                await super().update_activity(context, activity)
+                await with_retries(lambda a=activity: update(context, a))
         buffer.operations.clear()
         return real
 
@@ -99,5 +101,5 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         )
     try:
         await context.send_activity(MessageFactory.text(message))
-    except Exception:
+    except Exception:  # noqa: BLE001 - the channel itself may be what failed
         log.warning("could not tell the admin about the error in activity %s", activity_id)

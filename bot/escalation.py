@@ -8,7 +8,7 @@ gets the summary and transcript in their own chat to forward, and is told so.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 from .cards import card, facts, heading, submit, text
 from .case import ESCALATED, RecoveryCase, now_iso
@@ -18,11 +18,6 @@ from .transcript import Entry, TranscriptStore, format_transcript, redact
 log = logging.getLogger(__name__)
 TRANSCRIPT_LINES_PER_CARD = 60
 MAX_DESCRIPTION = 2000
-
-
-class SupportChannel(Protocol):
-    async def post_ticket(self, case: RecoveryCase, summary: dict, transcript: list[Entry]) -> dict: ...
-    async def add_to_thread(self, case: RecoveryCase, text_: str) -> None: ...
 
 
 def answer_rows(case: RecoveryCase, playbook: Playbook) -> list[tuple[str, str]]:
@@ -148,75 +143,42 @@ def escalation_form(case: RecoveryCase, playbook: Playbook, contact: str) -> dic
     )
 
 
-class Escalation:
-    """Starts an escalation (the form), sends it (ticket), shows transcripts."""
+def handoff_transcript(entries: list[Entry]) -> dict[str, Any]:
+    """The transcript as the Bot Framework handoff protocol's attachment content."""
+    return {
+        "activities": [
+            {
+                "type": "message",
+                "timestamp": e.at,
+                "text": e.text,
+                "from": {"role": "user" if e.speaker == "admin" else "bot", "name": e.speaker},
+            }
+            for e in entries
+        ]
+    }
 
-    def __init__(self, playbook: Playbook, transcripts: TranscriptStore, channel: SupportChannel | None = None) -> None:
+
+class Escalation:
+    """The plain part of escalating: the form, the ticket summary, marking the case, and what to
+    give the admin to forward when no support channel is connected."""
+
+    def __init__(self, playbook: Playbook, transcripts: TranscriptStore) -> None:
         self.playbook = playbook
         self.transcripts = transcripts
-        self.channel = channel
 
     def form(self, case: RecoveryCase, contact: str) -> dict:
         return escalation_form(case, self.playbook, contact)
 
-    async def submit(self, case: RecoveryCase, admin: dict[str, str], description: str, contact: str) -> tuple[dict, list[dict]]:
-        """Create the ticket once; a second escalation adds to the first ticket's thread.
-        Returns (card for the admin, extra cards for the admin's chat)."""
-        description = (description or "")[:MAX_DESCRIPTION]
-        entries = await self.transcripts.read(case.id)
-        if case.ticket:
-            if self.channel is not None and case.ticket.get("delivered"):
-                await self.channel.add_to_thread(
-                    case, f"Escalated again by {admin.get('name', 'the admin')}: {redact(description)}"
-                )
-                return card([text(f"Added to ticket {case.id}: support sees your new note in the ticket's thread.")]), []
-            return card([text(f"Case {case.id} is already escalated; here it is again to forward.")]), self._forward_cards(
-                case, admin, description, contact, entries
-            )
-        summary = ticket_summary(case, self.playbook, admin, description, contact)
-        case.ticket = {"number": case.id, "at": now_iso(), "delivered": False, "assigned_to": None, "history": []}
+    def prepare(self, case: RecoveryCase, admin: dict[str, str], description: str, contact: str) -> dict[str, Any]:
+        """The summary support gets; marks the case escalated (a second escalation keeps the first time)."""
+        summary = ticket_summary(case, self.playbook, admin, (description or "")[:MAX_DESCRIPTION], contact)
+        if case.ticket is None:
+            case.ticket = {"number": case.id, "at": now_iso(), "history": []}
+        case.ticket["history"].append({"at": now_iso(), "who": admin.get("name") or "admin", "what": "escalated"})
         case.status = ESCALATED
         case.touch()
-        if self.channel is None:
-            return (
-                card(
-                    [
-                        heading(f"Case {case.id} is ready for support"),
-                        text(
-                            "No support team is connected to this bot. Forward the summary and transcript below "
-                            "to your support team, or open a Microsoft Support request with them.",
-                            color="Warning",
-                        ),
-                    ]
-                ),
-                self._forward_cards(case, admin, description, contact, entries),
-            )
-        try:
-            delivery = await self.channel.post_ticket(case, summary, entries)
-        except Exception:
-            log.warning("ticket %s could not be delivered; it is kept for retry", case.id, exc_info=True)
-            case.ticket["pending"] = True
-            return (
-                card(
-                    [
-                        heading(f"Ticket {case.id} is saved but not delivered yet"),
-                        text(
-                            "The support channel did not accept it just now. I will keep retrying; meanwhile "
-                            "here is everything to forward if it is urgent.",
-                            color="Warning",
-                        ),
-                    ]
-                ),
-                self._forward_cards(case, admin, description, contact, entries),
-            )
-        case.ticket.update(delivery, delivered=True)
-        return card(
-            [
-                heading(f"Ticket {case.id} sent to support"),
-                text("The support team has your summary and transcript. You will hear here when someone takes it."),
-            ]
-        ), []
+        return summary
 
-    def _forward_cards(self, case, admin, description, contact, entries) -> list[dict]:
-        summary = ticket_summary(case, self.playbook, admin, description, contact)
+    async def forward_cards(self, case: RecoveryCase, summary: dict[str, Any]) -> list[dict]:
+        entries = await self.transcripts.read(case.id)
         return [summary_card(summary, f"Support ticket {case.id}"), *transcript_cards(entries, case.id)]

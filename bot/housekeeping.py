@@ -36,6 +36,16 @@ async def run_forever(documents: DocumentStore, retention_days: int, every_secon
                 log.info("housekeeping purged %s", counts)
         except StoreUnavailable as exc:
             log.warning("housekeeping skipped: %s", exc)
-        except Exception:
+        except Exception:  # housekeeping must never stop the bot
             log.exception("housekeeping failed")
         await asyncio.sleep(every_seconds)
+
+
+async def every(seconds: float, job) -> None:
+    """Run job() every `seconds`, forever; a failing round is logged and the next one runs."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:  # a background job must never stop the bot
+            log.exception("background job %s failed", getattr(job, "__name__", job))

@@ -45,7 +45,7 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024) -> web.Appli
             return json_error(401, "malformed Authorization header")
         try:
             activity = Activity().deserialize(body)
-        except Exception:
+        except Exception:  # noqa: BLE001 - msrest raises several kinds on a wrong shape
             return json_error(400, "body is not an activity")
         outcome = "ok"
         try:
@@ -53,7 +53,7 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024) -> web.Appli
         except PermissionError:
             outcome = "unauthorized"
             return json_error(401, "unauthorized")
-        except Exception as exc:
+        except Exception as exc:  # jwt errors are the caller's fault; the rest is re-raised
             if type(exc).__module__.startswith("jwt"):
                 outcome = "unauthorized"
                 return json_error(401, "unauthorized")

@@ -32,6 +32,7 @@ class Services:
     playbook: Playbook
     escalation: Any = None  # bot.escalation.Escalation, set by app.py
     card_ids: Any = None  # bot.outgoing.CardIds
+    support: Any = None  # bot.support_channel.SupportDesk
     extras: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod

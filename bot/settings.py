@@ -33,10 +33,11 @@ class Settings:
     retention_days: int = 30
     allowed_tenants: tuple[str, ...] = ()
     allowed_admins: tuple[str, ...] = ()
-    support_team_conversation_id: str = ""
+    support_channel_id: str = ""
     support_service_url: str = ""
     support_tenant_id: str = ""
     handoff_enabled: bool = False
+    ticket_retry_seconds: float = 60.0
     allow_open_without_auth: bool = False
     playbook_path: str = ""
     log_level: str = "INFO"
@@ -68,10 +69,11 @@ class Settings:
             retention_days=int(env.get("RETENTION_DAYS", "30") or 30),
             allowed_tenants=_list(env.get("ALLOWED_TENANTS")),
             allowed_admins=_list(env.get("ALLOWED_ADMINS")),
-            support_team_conversation_id=env.get("SUPPORT_CHANNEL_ID", ""),
+            support_channel_id=env.get("SUPPORT_CHANNEL_ID", ""),
             support_service_url=env.get("SUPPORT_SERVICE_URL", ""),
             support_tenant_id=env.get("SUPPORT_TENANT_ID", ""),
             handoff_enabled=_bool(env.get("HANDOFF_ENABLED")),
+            ticket_retry_seconds=float(env.get("TICKET_RETRY_SECONDS", "60") or 60),
             allow_open_without_auth=_bool(env.get("ALLOW_OPEN_WITHOUT_AUTH")),
             playbook_path=env.get("PLAYBOOK_PATH", ""),
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",

@@ -14,7 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from . import cards
 from .adapter import OUTGOING_KEY
-from .case import CaseBook
+from .case import CaseBook, now_iso
 from .housekeeping import retention_cutoff_iso
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
@@ -134,11 +134,18 @@ class RecoveryBot(ActivityHandler):
         return lock
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value.get("action") == "ticket":
+            await self.services.support.channel.handle_action(turn_context, activity.value)
+            return
+        if activity.conversation and activity.conversation.conversation_type == "channel":
+            await self.services.support.handle_channel_message(turn_context)
+            return
         if await self.stack_version.get(turn_context, lambda: DIALOG_STACK_VERSION) != DIALOG_STACK_VERSION:
             await self._reset_stack(turn_context, "the bot was updated")
         try:
             await DialogExtensions.run_dialog(self.dialog, turn_context, self.dialog_state)
-        except Exception as exc:
+        except Exception as exc:  # a stored stack that no longer fits: restart from the case
             if "wasn't found" not in str(exc) and not isinstance(exc, (KeyError, IndexError)):
                 raise
             log.warning("dialog stack did not fit (%s); restarting from the case", type(exc).__name__)
@@ -154,10 +161,33 @@ class RecoveryBot(ActivityHandler):
                 MessageFactory.text(f"Picking up case {case.id} ({case.upn or 'user not chosen yet'}) where you left it; {why}.")
             )
 
+    async def on_event_activity(self, turn_context: TurnContext) -> None:
+        """handoff.status from an agent hub: record it on the case and tell the admin."""
+        activity = turn_context.activity
+        if activity.name != "handoff.status" or not isinstance(activity.value, dict):
+            return
+        book = self.services.casebook(turn_context)
+        case = book.cases.get(str(activity.value.get("case") or "")) or book.current
+        state = str(activity.value.get("state", "unknown"))[:40]
+        if case is None or case.ticket is None:
+            return
+        case.ticket.setdefault("history", []).append({"at": now_iso(), "who": "agent hub", "what": f"handoff {state}"})
+        case.touch()
+        message = str(activity.value.get("message") or "")[:500]
+        await turn_context.send_activity(MessageFactory.text(f"Support hub: your case {case.id} is {state}. {message}".strip()))
+
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         for member in members_added:
             if member.id != bot_id:
+                continue
+            if turn_context.activity.conversation and turn_context.activity.conversation.conversation_type == "channel":
+                await turn_context.send_activity(
+                    MessageFactory.text(
+                        "Thanks for adding me. To receive mailbox recovery tickets in this channel, mention me with: "
+                        "use this channel for support"
+                    )
+                )
                 continue
             book = self.services.casebook(turn_context)
             await turn_context.send_activity(
@@ -185,7 +215,7 @@ class RecoveryBot(ActivityHandler):
                 entries.append(entry("bot", text))
         try:
             await self.transcripts.append(case.id, entries)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the answer is already sent; never fail the turn for the log
             log.warning("transcript of case %s not written for activity %s", case.id, turn_context.activity.id, exc_info=True)
 
 

@@ -226,10 +226,10 @@ class MainDialog(ComponentDialog):
             "user_id": identity.user_id,
             "conversation_id": identity.conversation_id,
         }
-        reply, extra = await services.escalation.submit(
-            target, admin, str(data.get("description") or ""), str(data.get("contact") or "")
+        shown = await services.support.escalate(
+            context, target, admin, str(data.get("description") or ""), str(data.get("contact") or "")
         )
-        for content in (reply, *extra):
+        for content in shown:
             await context.send_activity(card_activity(content))
         if target is book.current and not target.is_open:  # escalated: this walkthrough ends here
             await dc.cancel_all_dialogs()

@@ -55,7 +55,7 @@ async def replace_card(context: TurnContext, services: Services, answer: dict, c
     activity.id = card_id
     try:
         await context.update_activity(activity)
-    except Exception:
+    except Exception:  # an update that fails must not fail the turn
         log.warning("could not update card %s in place", card_id, exc_info=True)
 
 

@@ -1,0 +1,127 @@
+"""Support tickets: one per case, created once whatever arrives twice, with who-did-what.
+
+Plain Python over the document store. The ticket is claimed with an insert-if-absent before
+anything is posted, so a re-delivered activity, a double click or a turn re-run after an e_tag
+conflict never posts a second ticket; a second escalation of the case adds to the first one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .cards import card, facts, heading, text
+from .case import now_iso
+from .escalation import summary_card
+from .storage import Conflict, DocumentStore
+
+PREFIX = "tickets/"
+PENDING_KEY = "tickets-pending/index"
+PENDING = "pending"  # claimed, not delivered yet
+OPEN = "open"
+ASSIGNED = "assigned"
+RESOLVED = "resolved"
+
+
+@dataclass
+class Ticket:
+    case_id: str
+    created_by_activity: str
+    summary: dict[str, Any]
+    admin_reference: dict[str, Any]  # where to tell the admin what happens to the ticket
+    admin_upn: str = ""
+    status: str = PENDING
+    assigned_to: str = ""
+    thread_conversation_id: str = ""
+    card_activity_id: str = ""
+    service_url: str = ""
+    delivery_attempts: int = 0
+    last_error: str = ""
+    history: list[dict[str, str]] = field(default_factory=list)
+    created_at: str = field(default_factory=now_iso)
+
+    def record(self, who: str, what: str) -> None:
+        self.history.append({"at": now_iso(), "who": who, "what": what})
+
+    @property
+    def delivered(self) -> bool:
+        return bool(self.card_activity_id)
+
+
+def chat_link(upn: str) -> str:
+    return f"https://teams.microsoft.com/l/chat/0/0?users={quote(upn)}"
+
+
+def ticket_card(ticket: Ticket) -> dict:
+    """The ticket as support sees it in their channel; updated in place as it moves."""
+    state = {PENDING: "New", OPEN: "New, unassigned", ASSIGNED: f"Assigned to {ticket.assigned_to}", RESOLVED: "Resolved"}[
+        ticket.status
+    ]
+    actions: list[dict] = []
+    data = {"action": "ticket", "case": ticket.case_id}
+    if ticket.status in (PENDING, OPEN, ASSIGNED):
+        actions.append({"type": "Action.Submit", "title": "Assign to me", "data": {**data, "op": "assign"}})
+        actions.append({"type": "Action.Submit", "title": "Resolve", "data": {**data, "op": "resolve"}, "style": "positive"})
+    if ticket.admin_upn:
+        actions.append({"type": "Action.OpenUrl", "title": "Chat with the admin", "url": chat_link(ticket.admin_upn)})
+    content = summary_card(ticket.summary, f"Mailbox recovery ticket {ticket.case_id}", actions, status_line=f"Status: {state}")
+    if ticket.history:
+        content["body"].append(text("History", weight="Bolder"))
+        content["body"].append(facts((h["at"][:16].replace("T", " "), f"{h['who']}: {h['what']}") for h in ticket.history[-10:]))
+    return content
+
+
+def admin_notice(ticket: Ticket, what: str) -> dict:
+    return card([heading(f"Your support ticket {ticket.case_id}"), text(what)])
+
+
+class TicketStore:
+    def __init__(self, documents: DocumentStore) -> None:
+        self.documents = documents
+
+    async def claim(self, ticket: Ticket) -> tuple[Ticket, bool]:
+        """(the case's ticket, True if this call created it)."""
+        if await self.documents.insert_if_absent(PREFIX + ticket.case_id, asdict(ticket)):
+            await self._pending(add=ticket.case_id)
+            return ticket, True
+        return await self.load(ticket.case_id), False
+
+    async def load(self, case_id: str) -> Ticket | None:
+        found = await self.documents.read([PREFIX + case_id])
+        return Ticket(**found[PREFIX + case_id][0]) if found else None
+
+    async def update(self, case_id: str, change) -> Ticket:
+        """Apply change(ticket) and save, re-reading on a concurrent update (two supporters at once)."""
+        for _ in range(5):
+            found = await self.documents.read([PREFIX + case_id])
+            document, e_tag = found[PREFIX + case_id]
+            ticket = Ticket(**document)
+            change(ticket)
+            try:
+                await self.documents.write(PREFIX + case_id, asdict(ticket), e_tag)
+            except Conflict:
+                continue
+            if ticket.delivered:
+                await self._pending(remove=case_id)
+            return ticket
+        raise Conflict(case_id)
+
+    async def pending(self) -> list[str]:
+        found = await self.documents.read([PENDING_KEY])
+        return list(found[PENDING_KEY][0]["case_ids"]) if found else []
+
+    async def _pending(self, add: str | None = None, remove: str | None = None) -> None:
+        for _ in range(5):
+            found = await self.documents.read([PENDING_KEY])
+            document, e_tag = found.get(PENDING_KEY, ({"case_ids": []}, None))
+            ids = [i for i in document["case_ids"] if i != remove]
+            if add and add not in ids:
+                ids.append(add)
+            if ids == document["case_ids"] and e_tag is not None:
+                return
+            try:
+                await self.documents.write(PENDING_KEY, {"case_ids": ids}, e_tag)
+                return
+            except Conflict:
+                continue
