@@ -154,7 +154,7 @@ class TeamsSupportChannel:
 
         try:
             await self.adapter.continue_conversation(reference, send, self.app_id)
-        except Exception:  # noqa: BLE001 - a missed notice is logged; the ticket has moved on
+        except Exception:  # a missed notice is logged; the ticket has moved on
             log.warning("could not notify the admin about ticket %s", ticket.case_id, exc_info=True)
 
     async def retry_pending(self) -> int:
@@ -250,7 +250,7 @@ class SupportDesk:
             ]
         try:
             await self.channel.escalate(context, case, summary, upn)
-        except Exception:  # noqa: BLE001 - kept and retried in the background; the admin has it all meanwhile
+        except Exception:  # kept and retried in the background; the admin has it all meanwhile
             log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
             return [
                 card(

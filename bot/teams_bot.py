@@ -215,7 +215,7 @@ class RecoveryBot(ActivityHandler):
                 entries.append(entry("bot", text))
         try:
             await self.transcripts.append(case.id, entries)
-        except Exception:  # noqa: BLE001 - the answer is already sent; never fail the turn for the log
+        except Exception:  # the answer is already sent; never fail the turn for the log
             log.warning("transcript of case %s not written for activity %s", case.id, turn_context.activity.id, exc_info=True)
 
 
