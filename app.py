@@ -31,6 +31,7 @@ from bot.transcript import TranscriptStore
 from dialogs.main_dialog import MainDialog
 
 log = logging.getLogger("mailbox_recovery")
+SERVICES = web.AppKey("services", Services)
 
 
 class StartupRefused(SystemExit):
@@ -78,6 +79,7 @@ def build(settings: Settings) -> web.Application:
         retention_days=settings.retention_days,
     )
     app = create_app(adapter, bot, settings.max_body_bytes)
+    app[SERVICES] = services
 
     async def housekeeping(_app: web.Application):
         tasks = [

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationParameters, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+)
 
 from .cards import card, heading, text
 from .case import RecoveryCase
@@ -134,10 +142,10 @@ class TeamsSupportChannel:
 
     async def _send_to_thread(self, ticket: Ticket, activity: Activity) -> None:
         reference = ConversationReference(
-            conversation={"id": ticket.thread_conversation_id, "isGroup": True},
+            conversation=ConversationAccount(id=ticket.thread_conversation_id, is_group=True),
             service_url=ticket.service_url,
             channel_id="msteams",
-            bot={"id": self.app_id or "bot"},
+            bot=ChannelAccount(id=self.app_id or "bot"),
         )
 
         async def send(context: TurnContext) -> None:

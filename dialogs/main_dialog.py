@@ -14,9 +14,10 @@ from botbuilder.core import MessageFactory
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
 from bot import cards
-from bot.case import CLOSED
+from bot.case import CLOSED, ESCALATED, OPEN
 from bot.escalation import transcript_cards
 from bot.services import Services
+from bot.walkthrough import current_step
 
 from .prompts import card_activity, describe_position, normalise, submitted
 from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog
@@ -189,6 +190,9 @@ class MainDialog(ComponentDialog):
             target = book.cases.get(case_id)
         else:
             target = case if case is not None and case.is_open else next(iter(book.open_cases()), None)
+        if target is not None and target.status == ESCALATED and self.has_steps_left(target):
+            target.status = OPEN  # escalated mid-way and told to carry on: the ticket stays
+            target.touch()
         if target is None or not target.is_open:
             if case_id:
                 await context.send_activity(MessageFactory.text(f"There is no open case {case_id}."))
@@ -199,6 +203,10 @@ class MainDialog(ComponentDialog):
             await context.send_activity(card_activity(cards.cases_card(book.recent(), target.id)))
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
+
+    def has_steps_left(self, case) -> bool:
+        leaf = self.services.playbook.leaves.get(case.leaf_id or "")
+        return leaf is None or current_step(case, leaf) is not None
 
     async def escalate(self, dc: DialogContext, command: str, case_id: str | None) -> DialogTurnResult | None:
         services = self.services

@@ -31,16 +31,19 @@ class Connector:
     def __init__(self) -> None:
         self.records: list[Recorded] = []
         self._ids = itertools.count(1)
-        self.fail_next: list[int] = []  # HTTP statuses to answer before succeeding
+        self.fail_next: list[int] = []  # HTTP statuses to answer any call with before succeeding
+        self.fail_create: list[int] = []  # the same, for creating conversations (tickets) only
+        self.members: dict[str, dict[str, Any]] = {}
         self.runner: web.AppRunner | None = None
         self.url = ""
 
     def _next_id(self) -> str:
         return f"bot-activity-{next(self._ids)}"
 
-    async def _maybe_fail(self) -> web.Response | None:
-        if self.fail_next:
-            status = self.fail_next.pop(0)
+    async def _maybe_fail(self, queue: list[int] | None = None) -> web.Response | None:
+        queue = self.fail_next if queue is None else queue
+        if queue:
+            status = queue.pop(0)
             return web.json_response(
                 {"error": {"code": "Throttled", "message": "retry"}}, status=status, headers={"Retry-After": "0"}
             )
@@ -64,7 +67,7 @@ class Connector:
         return web.json_response({"id": request.match_info["activity"]})
 
     async def create(self, request: web.Request) -> web.Response:
-        failed = await self._maybe_fail()
+        failed = await self._maybe_fail(self.fail_create) or await self._maybe_fail()
         if failed:
             return failed
         body = await request.json()
@@ -74,8 +77,17 @@ class Connector:
         self.records.append(Recorded("create", conversation_id, body, activity_id))
         return web.json_response({"id": conversation_id, "activityId": activity_id})
 
+    async def member(self, request: web.Request) -> web.Response:
+        """TeamsInfo.get_member: the admin's profile, as Teams answers it."""
+        user_id = request.match_info["user"]
+        profile = self.members.get(user_id)
+        if profile is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "member not found"}}, status=404)
+        return web.json_response(profile)
+
     async def start(self) -> str:
         app = web.Application()
+        app.router.add_get("/v3/conversations/{conversation}/members/{user}", self.member)
         app.router.add_post("/v3/conversations", self.create)
         app.router.add_post("/v3/conversations/{conversation}/activities", self.reply)
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self.reply)
@@ -91,6 +103,9 @@ class Connector:
     async def stop(self) -> None:
         if self.runner:
             await self.runner.cleanup()
+
+    def created(self) -> list[Recorded]:
+        return [r for r in self.records if r.kind == "create"]
 
     def sent_to(self, conversation_id: str) -> list[Recorded]:
         return [r for r in self.records if r.conversation_id == conversation_id]

@@ -1,0 +1,239 @@
+"""Escalation to support, on a loopback Teams connector that records every call."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+
+import pytest
+import pytest_asyncio
+
+from app import SERVICES
+from tests.conftest import RunningBot
+from tests.harness import Admin, cards_of, find_action, flatten, texts_of
+from tests.walker import UPN, walk_leaf
+
+SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
+ADMIN_UPN = "adele.vance@contoso.com"
+
+
+def joined(records) -> str:
+    return "\n".join(texts_of(records))
+
+
+@pytest_asyncio.fixture
+async def support_bot(settings, connector):
+    running = RunningBot(
+        replace(
+            settings,
+            support_channel_id=SUPPORT_CHANNEL,
+            support_service_url=connector.url,
+            support_tenant_id="tenant",
+            ticket_retry_seconds=3600,
+        )
+    )
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest_asyncio.fixture
+async def requester(support_bot, connector):
+    person = Admin(support_bot.url, connector)
+    connector.members[person.user_id] = {
+        "id": person.user_id,
+        "name": person.name,
+        "aadObjectId": person.aad_object_id,
+        "userPrincipalName": ADMIN_UPN,
+        "email": ADMIN_UPN,
+    }
+    yield person
+    await person.close()
+
+
+def supporter(admin: Admin, thread_id: str, name: str = "Sam Support") -> Admin:
+    """A support engineer clicking in the ticket's thread of the support channel."""
+    person = Admin(admin.bot_url, admin.connector, name=name, conversation_id=thread_id)
+    original = person.activity
+
+    def channel_activity(**fields):
+        activity = original(**fields)
+        activity["conversation"]["conversationType"] = "channel"
+        activity["channelData"]["channel"] = {"id": SUPPORT_CHANNEL}
+        return activity
+
+    person.activity = channel_activity
+    return person
+
+
+async def escalate(admin: Admin, description: str = "Remove-Mailbox failed: access denied") -> list:
+    await admin.say("escalate")
+    return await admin.press("Send to support", description=description)
+
+
+async def test_walkthrough_ending_in_escalation_makes_one_ticket_with_summary_and_transcript(requester, connector, playbook):
+    walk = await walk_leaf(requester, playbook, {"onprem": "deleted", "entra": "present", "mailbox": "present"})  # A1
+    assert "needs Microsoft Support" in walk.ending_text
+    await requester.say("my client secret is abc~DEF1234567890123456789012345678")  # a secret, typed by mistake
+    records = await requester.press("Escalate to support")
+    assert "What went wrong?" in joined(records)
+    reply = await requester.press("Send to support", description="password=Hunter2! and the cmdlet said access denied")
+    assert "sent to support" in joined(reply)
+
+    tickets = connector.created()
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    assert ticket.activity["channelData"]["channel"]["id"] == SUPPORT_CHANNEL
+    card = ticket.activity["activity"]["attachments"][0]["content"]
+    text = flatten(card)
+    for expected in (
+        "Mailbox recovery ticket MR-",
+        UPN,
+        requester.tenant_id,
+        requester.name,
+        requester.aad_object_id,
+        "A1",
+        "Deleted",
+        "Present",
+        "Collect the facts support will ask for: done",
+        "access denied",
+    ):
+        assert expected in text, expected
+    assert "Hunter2" not in text and "password=[redacted]" in text
+    titles = [a["title"] for a in card["actions"]]
+    assert titles == ["Assign to me", "Resolve", "Chat with the admin"]
+    assert card["actions"][2]["url"] == "https://teams.microsoft.com/l/chat/0/0?users=adele.vance%40contoso.com"
+
+    thread = connector.sent_to(ticket.conversation_id)
+    transcript = "\n".join(flatten(c) for c in cards_of(thread))
+    assert "Transcript of case" in transcript
+    lines = [line for line in transcript.splitlines() if " admin: " in line or " bot: " in line]
+    assert lines == sorted(lines, key=lambda line: line.split(" ")[0])  # in order of time
+    assert "admin: start" in transcript and f"admin: [user] {UPN}" in transcript
+    assert "[answered] What is the current state of the user's on-premises Active Directory account?: Deleted" in transcript
+    assert "Connect-ExchangeOnline" in transcript  # the commands that were shown
+    assert "abc~DEF" not in transcript and "[redacted" in transcript
+    assert all(len(str(r.activity)) < 80_000 for r in thread)
+
+
+async def test_the_same_activity_twice_and_a_double_click_make_one_ticket(requester, connector):
+    await requester.say("start")
+    await requester.press("Next", upn=UPN)
+    await requester.say("escalate")
+    data, card_id = find_action(requester.history(), "Send to support")
+    activity = requester.activity(value={**data, "description": "first"}, replyToId=card_id)
+    await asyncio.gather(requester.post(activity), requester.post(activity))
+    assert len(connector.created()) == 1
+    await requester.click(data, card_id, description="clicked again")
+    assert len(connector.created()) == 1
+    thread = connector.sent_to(connector.created()[0].conversation_id)
+    assert "Escalated again by Adele Vance: clicked again" in joined(thread)
+
+
+async def test_assign_and_resolve_update_the_card_and_tell_the_admin(requester, connector):
+    await requester.say("start")
+    await requester.press("Next", upn=UPN)
+    await escalate(requester)
+    ticket = connector.created()[0]
+    sam = supporter(requester, ticket.conversation_id)
+    assign = {"action": "ticket", "case": find_case(ticket), "op": "assign"}
+    before = len(requester.history())
+    await sam.click(assign, ticket.activity_id)
+    update = next(r for r in connector.records if r.kind == "update" and r.activity_id == ticket.activity_id)
+    updated = flatten(update.activity["attachments"][0]["content"])
+    assert "Status: Assigned to Sam Support" in updated and "Sam Support: assigned the ticket to themselves" in updated
+    told = joined(requester.history()[before:])
+    assert "Sam Support from the support team has taken your ticket" in told
+
+    await sam.click(assign, ticket.activity_id)  # a double click changes nothing and tells nobody twice
+    assert joined(requester.history()).count("has taken your ticket") == 1
+
+    await sam.click({**assign, "op": "resolve"}, ticket.activity_id)
+    resolved = [r for r in connector.records if r.kind == "update" and r.activity_id == ticket.activity_id][-1]
+    content = resolved.activity["attachments"][0]["content"]
+    assert "Status: Resolved" in flatten(content)
+    assert [a["title"] for a in content["actions"]] == ["Chat with the admin"]
+    assert "marked your ticket as resolved" in joined(requester.history())
+    await sam.close()
+
+
+def find_case(ticket) -> str:
+    content = ticket.activity["activity"]["attachments"][0]["content"]
+    return next(a["data"]["case"] for a in content["actions"] if a["type"] == "Action.Submit")
+
+
+async def test_throttled_then_accepted_delivers_once(requester, connector):
+    await requester.say("start")
+    await requester.press("Next", upn=UPN)
+    connector.fail_create = [429, 503]
+    reply = await escalate(requester)
+    assert "sent to support" in joined(reply)
+    assert connector.fail_create == []  # both refusals were met, and retried
+    assert len(connector.created()) == 1
+
+
+async def test_a_ticket_that_cannot_be_delivered_is_kept_retried_and_the_admin_told(requester, connector, support_bot):
+    await requester.say("start")
+    await requester.press("Next", upn=UPN)
+    connector.fail_create = [503] * 10
+    reply = await escalate(requester)
+    text = joined(reply)
+    assert "saved but not delivered yet" in text and "Transcript of case" in text
+    assert connector.created() == []
+    connector.fail_create = []
+    channel = support_bot.app[SERVICES].support.channel
+    assert await channel.retry_pending() == 1
+    assert len(connector.created()) == 1
+    assert "has now reached the support team" in joined(requester.history())
+    assert await channel.retry_pending() == 0
+
+
+async def test_support_channel_captured_by_a_command_in_the_channel(bot, connector, admin):
+    engineer = supporter(admin, SUPPORT_CHANNEL, name="Lee Lead")
+    records = await engineer.say("<at>Mailbox Recovery</at> use this channel for support")
+    assert "This channel now receives mailbox recovery tickets (connected by Lee Lead)" in joined(records)
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    reply = await escalate(admin)
+    assert "sent to support" in joined(reply)
+    assert connector.created()[0].activity["channelData"]["channel"]["id"] == SUPPORT_CHANNEL
+    await engineer.close()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_handoff_event_carries_the_transcript_when_enabled(settings, connector, enabled):
+    running = RunningBot(replace(settings, handoff_enabled=enabled))
+    await running.start()
+    admin = Admin(running.url, connector)
+    try:
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        await escalate(admin)
+        events = [r.activity for r in admin.history() if r.activity.get("type") == "event"]
+        if not enabled:
+            assert events == []
+            return
+        assert len(events) == 1 and events[0]["name"] == "handoff.initiate"
+        assert events[0]["value"]["target_upn"] == UPN
+        attachment = events[0]["attachments"][0]
+        assert attachment["name"] == "Transcript" and attachment["contentType"] == "application/json"
+        texts = [a["text"] for a in attachment["content"]["activities"]]
+        assert "start" in texts and any(t.startswith("[user] ") for t in texts)
+        records = await admin.send(
+            type="event", name="handoff.status", value={"state": "accepted", "message": "Agent Kim"}, text=None
+        )
+        assert "Support hub: your case MR-" in joined(records) and "accepted" in joined(records)
+    finally:
+        await admin.close()
+        await running.stop()
+
+
+async def test_an_escalated_case_can_be_resumed_where_it_stopped(admin):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    await admin.press("Deleted")
+    await escalate(admin)
+    case_id = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("cases"))).group(0)
+    records = await admin.say(f"resume {case_id}")
+    assert "2/3 What is the current state of the user's Entra ID" in joined(records)
