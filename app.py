@@ -14,6 +14,7 @@ import sys
 from aiohttp import web
 from botbuilder.core import ConversationState, UserState
 
+from bot.access import AccessGate
 from bot.adapter import create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
@@ -52,7 +53,7 @@ def create_documents(settings: Settings) -> DocumentStore:
     raise StartupRefused(f"STATE_STORE must be sqlite, blob or memory, not {settings.state_store!r}")
 
 
-def build(settings: Settings) -> web.Application:
+def build(settings: Settings, credentials_factory=None) -> web.Application:
     """Everything wired together; nothing is built at import time."""
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
     documents = create_documents(settings)
@@ -61,7 +62,7 @@ def build(settings: Settings) -> web.Application:
     services = Services(playbook)
     services.escalation = Escalation(playbook, transcripts)
     services.card_ids = CardIds(documents)
-    adapter = create_adapter(settings)
+    adapter = create_adapter(settings, credentials_factory)
     configured = (
         ChannelAddress(settings.support_channel_id, settings.support_service_url, settings.support_tenant_id)
         if settings.support_channel_id and settings.support_service_url
@@ -77,6 +78,7 @@ def build(settings: Settings) -> web.Application:
         transcripts,
         documents,
         retention_days=settings.retention_days,
+        gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
     )
     app = create_app(adapter, bot, settings.max_body_bytes)
     app[SERVICES] = services

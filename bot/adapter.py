@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import ResourceResponse
+from botbuilder.schema import CallerIdConstants, ResourceResponse
+from botframework.connector.auth import AuthenticationConstants
 
 from .outgoing import OutgoingBuffer, is_provisional
 from .retry import with_retries
@@ -25,6 +26,14 @@ class _SdkConfig:
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str
+    # Set only with a custom OpenID metadata URL (a sovereign cloud, the tests): the SDK then
+    # takes every endpoint from here, so the public cloud's are given too.
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
+    OAUTH_URL: str | None = None
+    CALLER_ID: str | None = None
 
 
 OUTGOING_KEY = "mailbox_recovery.outgoing"
@@ -67,16 +76,28 @@ class BufferingCloudAdapter(CloudAdapter):
         return real
 
 
-def create_adapter(settings: Settings) -> BufferingCloudAdapter:
+def create_adapter(settings: Settings, credentials_factory=None) -> BufferingCloudAdapter:
     # Without an app id the SDK runs anonymous (local tools only); its SingleTenant factory would
     # refuse an empty id, so the local configuration is the anonymous one.
-    config = _SdkConfig(
-        settings.app_id,
-        settings.app_password,
-        settings.app_type if settings.auth_enabled else "MultiTenant",
-        settings.app_tenant_id,
-    )
-    adapter = BufferingCloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+    app_type = settings.app_type if settings.auth_enabled else "MultiTenant"
+    config = _SdkConfig(settings.app_id, settings.app_password, app_type, settings.app_tenant_id)
+    if settings.openid_metadata_url:
+        config = _SdkConfig(
+            settings.app_id,
+            settings.app_password,
+            app_type,
+            settings.app_tenant_id,
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=settings.openid_metadata_url,
+            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+            TO_CHANNEL_FROM_BOT_LOGIN_URL=AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+            + (settings.app_tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT),
+            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE=AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            OAUTH_URL=AuthenticationConstants.OAUTH_URL,
+            CALLER_ID=CallerIdConstants.public_azure_channel,
+        )
+    # credentials_factory: only where Entra ID cannot be reached (the tests' loopback connector).
+    authentication = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+    adapter = BufferingCloudAdapter(authentication)
     adapter.on_turn_error = on_turn_error
     return adapter
 

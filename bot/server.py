@@ -15,6 +15,8 @@ from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.schema import Activity
 
+from . import metrics
+
 log = logging.getLogger(__name__)
 _JWT_SHAPE = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
@@ -47,33 +49,38 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024) -> web.Appli
             activity = Activity().deserialize(body)
         except Exception:  # noqa: BLE001 - msrest raises several kinds on a wrong shape
             return json_error(400, "body is not an activity")
-        outcome = "ok"
         try:
-            response = await adapter.process_activity(auth_header, activity, bot.on_turn)
-        except PermissionError:
-            outcome = "unauthorized"
+            # Authenticate first: any failure of the caller's token is a 401, never a 500.
+            authenticated = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds for a bad token
+            log.info("unauthorized request for activity=%s: %s", body.get("id"), type(exc).__name__)
             return json_error(401, "unauthorized")
-        except Exception as exc:  # jwt errors are the caller's fault; the rest is re-raised
-            if type(exc).__module__.startswith("jwt"):
-                outcome = "unauthorized"
-                return json_error(401, "unauthorized")
-            outcome = "error"
+        token = metrics.turn_outcome.set("ok")
+        try:
+            response = await adapter.process_activity(authenticated, activity, bot.on_turn)
+        except Exception:
+            metrics.set_outcome("error")
             raise
         finally:
-            log.info(
-                "turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
-                body.get("id"),
-                body.get("type"),
-                (body.get("conversation") or {}).get("id"),
-                (time.perf_counter() - started) * 1000,
-                outcome,
-            )
+            outcome = metrics.turn_outcome.get()
+            if outcome == "foreign-tenant":  # nothing of another tenant's request is logged
+                log.info("turn refused: foreign tenant")
+            else:
+                log.info(
+                    "turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
+                    body.get("id"),
+                    body.get("type"),
+                    (body.get("conversation") or {}).get("id"),
+                    (time.perf_counter() - started) * 1000,
+                    outcome,
+                )
+            metrics.turn_outcome.reset(token)
         if response:
             return web.json_response(data=response.body, status=response.status)
         return web.Response(status=201)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response({"status": "ok", "counters": dict(metrics.counters)})
 
     app = web.Application(client_max_size=max_body_bytes)
     app.router.add_post("/api/messages", messages)

@@ -33,6 +33,9 @@ class Settings:
     retention_days: int = 30
     allowed_tenants: tuple[str, ...] = ()
     allowed_admins: tuple[str, ...] = ()
+    allowed_admin_group: str = ""
+    turns_per_minute: int = 60
+    openid_metadata_url: str = ""
     support_channel_id: str = ""
     support_service_url: str = ""
     support_tenant_id: str = ""
@@ -46,6 +49,15 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def tenants_allowed(self) -> tuple[str, ...]:
+        """ALLOWED_TENANTS, or a single-tenant registration's own tenant."""
+        if self.allowed_tenants:
+            return self.allowed_tenants
+        if self.auth_enabled and self.app_type.lower() == "singletenant" and self.app_tenant_id:
+            return (self.app_tenant_id,)
+        return ()
 
     @property
     def bind_host(self) -> str:
@@ -69,6 +81,9 @@ class Settings:
             retention_days=int(env.get("RETENTION_DAYS", "30") or 30),
             allowed_tenants=_list(env.get("ALLOWED_TENANTS")),
             allowed_admins=_list(env.get("ALLOWED_ADMINS")),
+            allowed_admin_group=env.get("ALLOWED_ADMIN_GROUP", ""),
+            turns_per_minute=int(env.get("TURNS_PER_MINUTE", "60") or 0),
+            openid_metadata_url=env.get("BOT_OPENID_METADATA_URL", ""),
             support_channel_id=env.get("SUPPORT_CHANNEL_ID", ""),
             support_service_url=env.get("SUPPORT_SERVICE_URL", ""),
             support_tenant_id=env.get("SUPPORT_TENANT_ID", ""),

@@ -12,7 +12,8 @@ from botbuilder.core import ActivityHandler, CardFactory, ConversationState, Mes
 from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from . import cards
+from . import cards, metrics
+from .access import MESSAGES, AccessGate
 from .adapter import OUTGOING_KEY
 from .case import CaseBook, now_iso
 from .housekeeping import retention_cutoff_iso
@@ -54,7 +55,9 @@ class RecoveryBot(ActivityHandler):
         transcripts: TranscriptStore,
         documents: DocumentStore,
         retention_days: int = 30,
+        gate: AccessGate | None = None,
     ) -> None:
+        self.gate = gate
         self.services = services
         self.dialog = dialog
         self.conversation_state = conversation_state
@@ -80,8 +83,17 @@ class RecoveryBot(ActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         identity = identity_of(turn_context.activity)
         turn_context.turn_state[IDENTITY_KEY] = identity
+        refused = self.gate.check(identity.tenant_id, identity.user_id, identity.aad_object_id) if self.gate else None
+        if refused:
+            metrics.count(refused)
+            metrics.set_outcome(refused)
+            if turn_context.activity.type == ActivityTypes.message:
+                await turn_context.send_activity(MessageFactory.text(MESSAGES[refused]))
+            return
         if not await self.first_time(turn_context):
             log.info("duplicate activity %s ignored", turn_context.activity.id)
+            metrics.count("duplicates-ignored")
+            metrics.set_outcome("duplicate")
             return
         # One turn at a time per conversation in this process (double clicks, Teams' install
         # events); across processes the e_tag decides and the loser is re-run on fresh state.

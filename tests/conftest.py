@@ -27,14 +27,15 @@ def playbook():
 
 
 class RunningBot:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, credentials_factory=None) -> None:
         self.settings = settings
+        self.credentials_factory = credentials_factory
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.app: web.Application | None = None
 
     async def start(self) -> str:
-        self.app = build(self.settings)
+        self.app = build(self.settings, self.credentials_factory)
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -58,7 +59,8 @@ async def connector():
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"))
+    # The walkthrough tests click faster than any admin: the rate limit has its own test.
+    return Settings(state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"), turns_per_minute=0)
 
 
 @pytest_asyncio.fixture

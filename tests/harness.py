@@ -23,6 +23,7 @@ class Recorded:
     conversation_id: str
     activity: dict[str, Any]
     activity_id: str
+    authorization: str = ""
 
 
 class Connector:
@@ -55,7 +56,9 @@ class Connector:
             return failed
         body = await request.json()
         activity_id = self._next_id()
-        self.records.append(Recorded("send", request.match_info["conversation"], body, activity_id))
+        self.records.append(
+            Recorded("send", request.match_info["conversation"], body, activity_id, request.headers.get("Authorization", ""))
+        )
         return web.json_response({"id": activity_id})
 
     async def update(self, request: web.Request) -> web.Response:
