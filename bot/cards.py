@@ -13,7 +13,7 @@ from typing import Any
 
 from .case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
 from .playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
-from .walkthrough import expected_step_count, may_apply, step_number, total_wait_minutes
+from .walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
 
 Card = dict[str, Any]
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -249,7 +249,9 @@ def step_card(
     leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
 ) -> Card:
     number, total = step_number(leaf, step, case)
-    commands = render_commands(step.commands, case.dialect, playbook, case.values, leaf.collected_at())
+    # "<ExchangeGuid from step 2>"; a value this very step reads stays a plain hint.
+    hints = {name: at for name, at in collected_at(case, leaf).items() if at != number}
+    commands = render_commands(step.commands, case.dialect, playbook, case.values, hints)
     body: list[dict] = [
         heading(f"Step {number} of {total}: {step.title}"),
         text(f"User: {case.upn}", isSubtle=True),

@@ -82,6 +82,15 @@ def may_apply(step: Step, case: RecoveryCase) -> bool:
     return all(case.answers.get(q, v) == v for q, v in step.when.items())
 
 
+def collected_at(case: RecoveryCase, leaf: Leaf) -> dict[str, int]:
+    """Placeholder -> the step number (as the admin sees it) that reads that value."""
+    found: dict[str, int] = {}
+    for number, step in enumerate((s for s in leaf.steps if may_apply(s, case)), start=1):
+        for name in step.collect:
+            found.setdefault(name, number)
+    return found
+
+
 def expected_step_count(case: RecoveryCase, leaf: Leaf) -> int:
     """Steps on the longest path still possible given the answers so far."""
     unknown = sorted({q for s in leaf.steps for q in s.when if q not in case.answers})

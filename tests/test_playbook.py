@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from bot.case import RecoveryCase
 from bot.playbook import DIALECTS, load_playbook, render_commands
+from bot.walkthrough import collected_at
 
 # The reference table (shared/reference/mailbox-recovery.md), written out independently of the
 # data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
@@ -227,6 +229,11 @@ ADDED = {"A5", "A8", "B1", "B7", "C1", "C4", "C7"}  # the seven leaves the seed 
 playbook = load_playbook()
 
 
+def hints(leaf) -> dict[str, int]:
+    """Which step reads each value, for a case that has not answered any sub-question yet."""
+    return collected_at(RecoveryCase("MR-TEST00", "admin"), leaf)
+
+
 def test_every_leaf_is_in_the_reference_table():
     assert sorted(playbook.leaves) == sorted(EXPECTED)
 
@@ -338,10 +345,10 @@ def test_every_command_renders_with_known_values_and_visible_hints(dialect):
     values = {"upn": "jane.doe@contoso.com"}
     for leaf in playbook.leaves.values():
         for step in leaf.steps:
-            rendered = render_commands(step.commands, dialect, playbook, values, leaf.collected_at())
+            rendered = render_commands(step.commands, dialect, playbook, values, hints(leaf))
             assert "{" + "upn}" not in rendered
             for name in re.findall(r"\{([a-z_]+)\}", rendered):
                 pytest.fail(f"{leaf.id}/{step.id}: placeholder {name} left unrendered")
     guids = playbook.leaves["A4"]
-    rendered = render_commands(guids.step("restore_request").commands, dialect, playbook, values, guids.collected_at())
+    rendered = render_commands(guids.step("restore_request").commands, dialect, playbook, values, hints(guids))
     assert "<ExchangeGuid of the soft-deleted mailbox from step 2>" in rendered

@@ -6,9 +6,16 @@ import re
 
 import pytest
 
+from bot.case import RecoveryCase
 from bot.playbook import InvalidValue, check_upn, load_playbook, ps_quote, render_text, validate
+from bot.walkthrough import collected_at
 
 playbook = load_playbook()
+
+
+def hints(leaf) -> dict[str, int]:
+    """Which step reads each value, for a case that has not answered any sub-question yet."""
+    return collected_at(RecoveryCase("MR-TEST00", "admin"), leaf)
 
 
 def parse_single_quoted(literal: str) -> tuple[str, str]:
@@ -103,9 +110,7 @@ def test_non_ascii_display_names_are_kept_and_quoted():
 
 def test_unknown_values_stay_visible_as_named_hints():
     leaf = playbook.leaves["B8"]
-    text = render_text(
-        leaf.step("new_mailbox_inactive").commands["modern"], playbook, {"upn": "a@contoso.com"}, leaf.collected_at()
-    )
+    text = render_text(leaf.step("new_mailbox_inactive").commands["modern"], playbook, {"upn": "a@contoso.com"}, hints(leaf))
     assert "-InactiveMailbox <ExchangeGuid of the soft-deleted mailbox from step 3>" in text
     assert "-Name <Name of the soft-deleted mailbox from step 3>" in text
 

@@ -97,14 +97,6 @@ class Leaf:
     def index_of(self, step_id: str) -> int:
         return next(i for i, s in enumerate(self.steps) if s.id == step_id)
 
-    def collected_at(self) -> dict[str, int]:
-        """Placeholder name -> 1-based number of the first step that collects it."""
-        found: dict[str, int] = {}
-        for number, step in enumerate(self.steps, start=1):
-            for name in step.collect:
-                found.setdefault(name, number)
-        return found
-
 
 @dataclass(frozen=True)
 class Playbook:

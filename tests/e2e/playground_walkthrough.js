@@ -1,0 +1,109 @@
+// Drives the Microsoft 365 Agents Playground in headless Chromium as an admin would: start,
+// a UPN, the answers clicked on the cards, a "How do I check?", every step of one self-service
+// leaf to "scenario complete", then a second case escalated. Prints what was on screen at each
+// stage as JSON and keeps a screenshot of each stage.
+// Usage: node tests/e2e/playground_walkthrough.js <playground url> <artifact dir> <upn>
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [url, artifacts, upn] = process.argv.slice(2);
+const TIMEOUT = 20000;
+
+(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  page.setDefaultTimeout(TIMEOUT);
+  const stages = [];
+
+  async function stage(name) {
+    const file = path.join(artifacts, `${String(stages.length + 1).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    const text = await page.evaluate(() => document.body.innerText);
+    stages.push({ name, screenshot: file, text });
+  }
+
+  async function say(words) {
+    const box = page.locator('[data-lexical-editor="true"]');
+    await box.click();
+    await page.keyboard.type(words);
+    await page.keyboard.press('Enter');
+  }
+
+  async function waitForText(text, count = 1) {
+    await page.waitForFunction(([t, n]) => document.body.innerText.split(t).length - 1 >= n, [text, count]);
+  }
+
+  async function press(title) {
+    const button = page.getByRole('button', { name: title, exact: true }).last();
+    await button.click();
+  }
+
+  try {
+    await page.goto(url);
+    await waitForText('Start a recovery');
+    await stage('welcome');
+
+    await say('start');
+    await waitForText("Which user's mailbox are we recovering?");
+    await page.getByPlaceholder('user@contoso.com').last().fill(upn);
+    await press('Next');
+    await waitForText('1/3 What is the current state');
+    await press('How do I check?');
+    await waitForText('Get-ADUser -Filter');
+    await stage('first-question-with-check');
+
+    await press('No on-premises AD');
+    await waitForText('2/3 What is the current state');
+    await press('Soft-deleted');
+    await waitForText('3/3 What is the current state');
+    await stage('answered-cards');
+    await press('Soft-deleted');
+    await waitForText('Your recovery plan (C6)');
+    await waitForText('Step 1 of 4');
+    await stage('plan-and-first-step');
+
+    await press('Done');
+    await waitForText('Step 2 of 4');
+    await page.getByLabel('Object id of the Entra user').last().fill('0f1e2d3c-4b5a-4968-8776-655443322110');
+    await stage('step-with-command');
+    await press('Done');
+    await waitForText('Step 3 of 4');
+    await press('Done');
+    await waitForText('Step 4 of 4');
+    await press('Done');
+    await waitForText('Congratulations! Your scenario is complete.');
+    await stage('scenario-complete');
+
+    await say('start');
+    await waitForText("Which user's mailbox are we recovering?", 2);
+    await page.getByPlaceholder('user@contoso.com').last().fill('second.user@contoso.com');
+    await press('Next');
+    await waitForText('1/3 What is the current state', 2);
+    await press('Deleted');
+    await waitForText('2/3 What is the current state', 2);
+    await press('Present');
+    await waitForText('3/3 What is the current state', 2);
+    await press('Present');
+    await waitForText('Your recovery plan (A1)');
+    await say('escalate');
+    await waitForText('What went wrong?');
+    await page.getByLabel('What went wrong?').last().fill('The mailbox belongs to an AD user we deleted last week.');
+    await press('Send to support');
+    await waitForText('is ready for support');
+    await stage('escalated');
+  } catch (error) {
+    await stage('failure').catch(() => {});
+    process.stdout.write(JSON.stringify({ error: String(error), stages }));
+    await browser.close();
+    process.exit(1);
+  }
+  process.stdout.write(JSON.stringify({ stages }));
+  await browser.close();
+})();

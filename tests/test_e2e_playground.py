@@ -1,0 +1,81 @@
+"""End to end in the Microsoft 365 Agents Playground: the bot as a process, the Playground pointed
+at it, headless Chromium clicking through as an admin. Screenshots land in test-artifacts/e2e/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from tests.processes import ROOT, BotProcess, free_port, wait_until
+
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+UPN = "o'brien@contoso.com"
+
+
+@pytest.fixture
+def playground(tmp_path):
+    bot = BotProcess({"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3")}, tmp_path / "bot.log").start()
+    port = free_port()
+    log = (tmp_path / "playground.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(ROOT / "node_modules/.bin/agentsplayground"),
+            "-e",
+            bot.url,
+            "-c",
+            "msteams",
+            "-p",
+            str(port),
+            "--disable-telemetry",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def listening() -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_until(listening, 60, "the Agents Playground")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+        bot.stop()
+
+
+def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playground):
+    assert shutil.which("chromium"), "Debian's chromium is needed: the README's test command installs it"
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    run = subprocess.run(
+        ["node", str(ROOT / "tests/e2e/playground_walkthrough.js"), playground, str(ARTIFACTS), UPN],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    result = json.loads(run.stdout or "{}")
+    assert run.returncode == 0, f"{result.get('error')}\n{run.stderr[-2000:]}"
+    screen = {stage["name"]: stage["text"] for stage in result["stages"]}
+
+    assert "never ask for a password" in screen["welcome"]
+    first = screen["first-question-with-check"]
+    assert "1/3 What is the current state of the user's on-premises Active Directory account?" in first
+    assert "$upn = 'o''brien@contoso.com'" in first  # the check procedure, filled in, on screen
+    answered = screen["answered-cards"]
+    assert "Answer: No on-premises AD" in answered and "Answer: Soft-deleted" in answered
+    plan = screen["plan-and-first-step"]
+    assert "Your recovery plan (C6)" in plan and "Recoverable" in plan and "Step 1 of 4" in plan
+    command = screen["step-with-command"]
+    assert "Restore-MgDirectoryDeletedItem" in command
+    assert "endswith(userPrincipalName,''o''''brien@contoso.com'')" in command  # visible, not only in the payload
+    assert "Congratulations! Your scenario is complete." in screen["scenario-complete"]
+    escalated = screen["escalated"]
+    assert "is ready for support" in escalated and "No support team is connected" in escalated
+    assert len(list(ARTIFACTS.glob("*.png"))) == len(result["stages"])
