@@ -95,6 +95,7 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await documents.close()
+        await adapter.sender.close()
 
     app.cleanup_ctx.append(housekeeping)
     return app

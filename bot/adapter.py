@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import CallerIdConstants, ResourceResponse
+from botbuilder.schema import ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 
+from .connector import ConnectorSender, PooledBotFrameworkAuthentication
 from .outgoing import OutgoingBuffer, is_provisional
 from .retry import with_retries
 from .settings import Settings
@@ -40,38 +41,56 @@ OUTGOING_KEY = "mailbox_recovery.outgoing"
 
 
 class BufferingCloudAdapter(CloudAdapter):
-    """CloudAdapter whose sends and updates wait in the turn's OutgoingBuffer, when it has one,
-    until `flush` (after the state is saved)."""
+    """CloudAdapter whose replies wait in the turn's OutgoingBuffer, when it has one, until
+    `flush` (after the state is saved), and leave through the lean ConnectorSender."""
+
+    def __init__(self, authentication, sender: ConnectorSender) -> None:
+        super().__init__(authentication)
+        self.sender = sender
+
+    def _credentials(self, context: TurnContext):
+        client = context.turn_state.get(self.BOT_CONNECTOR_CLIENT_KEY)
+        return client.config.credentials if client is not None else None
 
     async def send_activities(self, context: TurnContext, activities):
         buffer: OutgoingBuffer | None = context.turn_state.get(OUTGOING_KEY)
-        if buffer is None or buffer.flushing:
-            return await super().send_activities(context, activities)
-        return [ResourceResponse(id=buffer.add_send(activity)) for activity in activities]
+        if buffer is not None and not buffer.flushing:
+            return [ResourceResponse(id=buffer.add_send(activity)) for activity in activities]
+        return [await self._send_now(context, activity) for activity in activities]
+
+    async def _send_now(self, context: TurnContext, activity) -> ResourceResponse:
+        activity.id = None
+        if activity.type == ActivityTypes.invoke_response:
+            context.turn_state[self._INVOKE_RESPONSE_KEY] = activity
+            return ResourceResponse()
+        if activity.type in (ActivityTypes.trace, "delay"):
+            return ResourceResponse()
+        credentials = self._credentials(context)
+        return await with_retries(lambda: self.sender.send(activity, credentials))
 
     async def update_activity(self, context: TurnContext, activity):
         buffer: OutgoingBuffer | None = context.turn_state.get(OUTGOING_KEY)
-        if buffer is None or buffer.flushing:
-            return await super().update_activity(context, activity)
-        buffer.add_update(activity)
-        return ResourceResponse(id=activity.id)
+        if buffer is not None and not buffer.flushing:
+            buffer.add_update(activity)
+            return ResourceResponse(id=activity.id)
+        credentials = self._credentials(context)
+        return await with_retries(lambda: self.sender.update(activity, credentials))
 
     async def flush(self, context: TurnContext, buffer: OutgoingBuffer) -> dict[str, str]:
         """Send what the turn held back, in order; returns provisional id -> real id."""
         buffer.flushing = True
-        send, update = super().send_activities, super().update_activity
         real: dict[str, str] = {}
         for kind, activity, provisional in buffer.operations:
             if kind == "send":
-                responses = await with_retries(lambda a=activity: send(context, [a]))
-                if responses and responses[0] is not None and responses[0].id:
-                    real[provisional] = responses[0].id
+                response = await self._send_now(context, activity)
+                if response is not None and response.id:
+                    real[provisional] = response.id
             else:
                 if is_provisional(activity.id):
                     if activity.id not in real:
                         continue  # the card it would update was never sent
                     activity.id = real[activity.id]
-                await with_retries(lambda a=activity: update(context, a))
+                await self.update_activity(context, activity)
         buffer.operations.clear()
         return real
 
@@ -97,7 +116,7 @@ def create_adapter(settings: Settings, credentials_factory=None) -> BufferingClo
         )
     # credentials_factory: only where Entra ID cannot be reached (the tests' loopback connector).
     authentication = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
-    adapter = BufferingCloudAdapter(authentication)
+    adapter = BufferingCloudAdapter(PooledBotFrameworkAuthentication(authentication), ConnectorSender())
     adapter.on_turn_error = on_turn_error
     return adapter
 

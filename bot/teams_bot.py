@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import weakref
 
 from botbuilder.core import ActivityHandler, CardFactory, ConversationState, MessageFactory, TurnContext, UserState
@@ -17,6 +16,7 @@ from .access import MESSAGES, AccessGate
 from .adapter import OUTGOING_KEY
 from .case import CaseBook, now_iso
 from .housekeeping import retention_cutoff_iso
+from .ledger import ActivityLedger
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
 from .storage import Conflict, DocumentStore
@@ -24,7 +24,6 @@ from .transcript import Entry, TranscriptStore, card_text, describe_click, entry
 
 log = logging.getLogger(__name__)
 DIALOG_STACK_VERSION = 1  # bump when dialog ids or waterfall steps change: old stacks restart from the case
-DEDUPE_PREFIX = "activities/"
 MAX_ATTEMPTS = 3
 
 
@@ -69,16 +68,14 @@ class RecoveryBot(ActivityHandler):
         self.stack_version = conversation_state.create_property("StackVersion")
         self.casebook_state = user_state.create_property("CaseBook")
         self.card_ids = services.card_ids
+        self.ledger = ActivityLedger(documents)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def first_time(self, context: TurnContext) -> bool:
-        """Insert-if-absent of (conversation, activity id): Teams re-sends slow activities with the
-        same id, and a double click may arrive twice. Only the first is processed."""
+    def _ledger_key(self, context: TurnContext) -> tuple[str, str] | None:
         activity = context.activity
         if not activity.id or activity.type != ActivityTypes.message:
-            return True
-        key = f"{DEDUPE_PREFIX}{activity.conversation.id if activity.conversation else ''}/{activity.id}"
-        return await self.documents.insert_if_absent(key, {"at": time.time()})
+            return None
+        return (activity.conversation.id if activity.conversation else ""), activity.id
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         identity = identity_of(turn_context.activity)
@@ -90,7 +87,8 @@ class RecoveryBot(ActivityHandler):
             if turn_context.activity.type == ActivityTypes.message:
                 await turn_context.send_activity(MessageFactory.text(MESSAGES[refused]))
             return
-        if not await self.first_time(turn_context):
+        ledger_key = self._ledger_key(turn_context)
+        if ledger_key and not await self.ledger.claim(*ledger_key):
             log.info("duplicate activity %s ignored", turn_context.activity.id)
             metrics.count("duplicates-ignored")
             metrics.set_outcome("duplicate")
@@ -119,6 +117,8 @@ class RecoveryBot(ActivityHandler):
             sent = buffer.sent
             real_ids = await turn_context.adapter.flush(turn_context, buffer)
             await self.card_ids.remember(identity.conversation_id, real_ids)
+        if ledger_key:
+            await self.ledger.done(*ledger_key)
         await self._write_transcript(turn_context, book, sent)
 
     async def _attempt(self, turn_context: TurnContext, force_load: bool) -> CaseBook:
@@ -132,8 +132,10 @@ class RecoveryBot(ActivityHandler):
         updated = book.to_dict()
         if updated != (stored or CaseBook().to_dict()):
             await self.casebook_state.set(turn_context, updated)
-        await self.conversation_state.save_changes(turn_context)
+        # The case first: if the process dies between the two writes, the dialog is behind the case,
+        # and the walkthrough (which skips what the case already holds) catches up.
         await self.user_state.save_changes(turn_context)
+        await self.conversation_state.save_changes(turn_context)
         if expired:
             await self.transcripts.delete(expired)
         return book

@@ -36,7 +36,7 @@ class RunningBot:
 
     async def start(self) -> str:
         self.app = build(self.settings, self.credentials_factory)
-        self.runner = web.AppRunner(self.app)
+        self.runner = web.AppRunner(self.app, access_log=None)  # as app.py runs it
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()

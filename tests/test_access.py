@@ -162,7 +162,9 @@ async def test_other_tenants_are_refused_politely_and_leave_nothing_behind(secur
     keys = [f"state/msteams/conversations/{stranger.conversation_id}", f"state/msteams/users/{stranger.user_id}"]
     assert await store.read(keys) == {}
     await store.close()
-    assert stranger.conversation_id not in caplog.text and stranger.user_id not in caplog.text
+    bot_log = "\n".join(r.getMessage() for r in caplog.records if r.name.split(".")[0] in ("bot", "dialogs", "botbuilder"))
+    assert "turn refused: foreign tenant" in bot_log
+    assert stranger.conversation_id not in bot_log and stranger.user_id not in bot_log
     await stranger.close()
 
 
