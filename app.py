@@ -12,7 +12,6 @@ import logging
 import sys
 
 from aiohttp import web
-from botbuilder.core import ConversationState, UserState
 
 from bot.access import AccessGate
 from bot.adapter import create_adapter
@@ -24,6 +23,7 @@ from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
+from bot.state import JsonConversationState, JsonUserState
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
 from bot.support_channel import ChannelAddress, SupportDesk, TeamsSupportChannel
 from bot.teams_bot import RecoveryBot
@@ -73,8 +73,8 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     bot = RecoveryBot(
         services,
         MainDialog(services),
-        ConversationState(storage),
-        UserState(storage),
+        JsonConversationState(storage),
+        JsonUserState(storage),
         transcripts,
         documents,
         retention_days=settings.retention_days,
