@@ -15,7 +15,14 @@ from .case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
 from .playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
 from .walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
 
-Card = dict[str, Any]
+
+class Card(dict):
+    """An Adaptive Card: a plain JSON dict, treated as immutable once built. Copying it is
+    skipped (the SDK deep-copies every outgoing activity), as is re-walking it for the wire."""
+
+    def __deepcopy__(self, memo: dict) -> Card:
+        return self
+
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
 OUTCOME_HEADLINES = {
@@ -28,7 +35,7 @@ STATUS_WORDS = {"done": "done", "skipped": "skipped", "failed": "failed (followe
 
 
 def card(body: list[dict], actions: list[dict] | None = None) -> Card:
-    result: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    result = Card({"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body})
     if actions:
         result["actions"] = actions
     return result

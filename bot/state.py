@@ -43,9 +43,12 @@ class _JsonStateMixin:
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)
-        if force or (cached is not None and cached.is_changed):
+        if cached is None:
+            return
+        current = fingerprint(cached.state)
+        if force or current != cached.hash:
             await self._storage.write({self.get_storage_key(turn_context): cached.state})
-            cached.hash = fingerprint(cached.state)
+            cached.hash = current
 
 
 class JsonConversationState(_JsonStateMixin, ConversationState):

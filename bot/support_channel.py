@@ -117,7 +117,8 @@ class TeamsSupportChannel:
         ticket.last_error = f"{type(error).__name__} {status_of(error) or ''}".strip()
 
     async def _post_card(self, address: ChannelAddress, ticket: Ticket) -> tuple[str, str]:
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(ticket_card(ticket)))
+        # This one goes through msrest (create_conversation), which needs a plain dict.
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(dict(ticket_card(ticket))))
         parameters = ConversationParameters(
             is_group=True, channel_data={"channel": {"id": address.channel_id}}, activity=activity, tenant_id=address.tenant_id
         )
