@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from tests.processes import BotProcess, free_port, wait_until  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
+REPLY_TO = re.compile(rb'"replyToId":\s*"([^"]+)"')
 UPN = "bench.user@contoso.com"
 GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
 
@@ -72,12 +74,13 @@ class Connector:
         if self.throttle and random.random() < self.throttle:
             self.refused += 1
             return web.json_response({"error": {"code": "Throttled"}}, status=random.choice([429, 503]))
-        body = await request.json()
+        raw = await request.read()  # not parsed: the load generator must not be what is measured
         self.replies += 1
-        reply_to = body.get("replyToId")
-        if reply_to and reply_to not in self.arrivals:
-            self.arrivals[reply_to] = time.perf_counter()
-        return web.json_response({"id": uuid.uuid4().hex})
+        found = REPLY_TO.search(raw)
+        if found:
+            reply_to = found.group(1).decode()
+            self.arrivals.setdefault(reply_to, time.perf_counter())
+        return web.Response(body=b'{"id":"%s"}' % uuid.uuid4().hex.encode(), content_type="application/json")
 
     async def create(self, request: web.Request) -> web.Response:
         body = await request.json()
