@@ -18,7 +18,6 @@ from .storage import DocumentStore
 
 PROVISIONAL = "pending-"
 CARD_IDS_PREFIX = "cardids/"
-KEEP_CARD_IDS = 20
 
 
 @dataclass
@@ -46,24 +45,23 @@ def is_provisional(activity_id: str | None) -> bool:
 
 
 class CardIds:
-    """provisional id -> real activity id, per conversation, the last few only."""
+    """provisional id -> real activity id. One document per turn, named by the turn's prefix,
+    written once; a later turn finds it from the provisional id alone."""
 
     def __init__(self, documents: DocumentStore) -> None:
         self.documents = documents
 
+    @staticmethod
+    def _key(conversation_id: str, provisional: str) -> str:
+        return f"{CARD_IDS_PREFIX}{conversation_id}/{provisional.rsplit('-', 1)[0]}"
+
     async def remember(self, conversation_id: str, mapping: dict[str, str]) -> None:
-        if not mapping:
-            return
-        key = CARD_IDS_PREFIX + conversation_id
-        found = await self.documents.read([key])
-        ids = {**(found[key][0]["ids"] if key in found else {}), **mapping}
-        # A cache of ids, not state: the last writer may win.
-        await self.documents.write(key, {"ids": dict(list(ids.items())[-KEEP_CARD_IDS:])}, "*")
+        if mapping:
+            await self.documents.write(self._key(conversation_id, next(iter(mapping))), {"ids": mapping}, "*")
 
     async def resolve(self, conversation_id: str, activity_id: str) -> str | None:
         if not is_provisional(activity_id):
             return activity_id
-        found = await self.documents.read([CARD_IDS_PREFIX + conversation_id])
-        if not found:
-            return None
-        return found[CARD_IDS_PREFIX + conversation_id][0]["ids"].get(activity_id)
+        key = self._key(conversation_id, activity_id)
+        found = await self.documents.read([key])
+        return found[key][0]["ids"].get(activity_id) if found else None

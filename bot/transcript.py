@@ -8,12 +8,14 @@ turns activities into (text, card data) before calling in here.
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from .case import now_iso
-from .storage import Conflict, DocumentStore
+from .storage import DocumentStore
 
 MAX_ENTRY = 4000
 _SECRETS = [
@@ -102,7 +104,8 @@ def describe_click(data: dict[str, Any], labels: dict[str, str] | None = None) -
 
 
 class TranscriptStore:
-    """One document per case: transcripts/<case id>. Appends retry on a concurrent write."""
+    """Append-only: one document per turn, transcripts/<case id>/<time>-<n>, so a turn writes
+    once and never rewrites what earlier turns said."""
 
     PREFIX = "transcripts/"
 
@@ -113,26 +116,18 @@ class TranscriptStore:
         new = [asdict(Entry(e.at, e.speaker, redact(e.text)[:MAX_ENTRY])) for e in entries]
         if not new:
             return
-        key = self.PREFIX + case_id
-        for _ in range(5):
-            found = await self.documents.read([key])
-            document, e_tag = found.get(key, ({"case_id": case_id, "entries": []}, None))
-            document["entries"].extend(new)
-            try:
-                await self.documents.write(key, document, e_tag)
-                return
-            except Conflict:
-                continue
-        raise Conflict(key)
+        # Sortable and unique: the turn's time, then a random tail for turns in the same microsecond.
+        key = f"{self.PREFIX}{case_id}/{time.time():017.6f}-{secrets.token_hex(4)}"
+        await self.documents.write(key, {"entries": new}, None)
 
     async def read(self, case_id: str) -> list[Entry]:
-        found = await self.documents.read([self.PREFIX + case_id])
-        if not found:
-            return []
-        return [Entry(**e) for e in found[self.PREFIX + case_id][0]["entries"]]
+        turns = await self.documents.read_prefix(f"{self.PREFIX}{case_id}/")
+        return [Entry(**e) for key in sorted(turns) for e in turns[key]["entries"]]
 
     async def delete(self, case_ids: Iterable[str]) -> None:
-        await self.documents.delete(self.PREFIX + c for c in case_ids)
+        for case_id in case_ids:
+            turns = await self.documents.read_prefix(f"{self.PREFIX}{case_id}/")
+            await self.documents.delete(turns)
 
 
 def format_transcript(entries: Iterable[Entry]) -> str:

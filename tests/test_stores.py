@@ -93,3 +93,11 @@ async def test_unreachable_blob_storage_is_reported_not_taken_for_missing(tmp_pa
     with pytest.raises(StoreUnavailable):
         await store.read(["k"])
     await store.close()
+
+
+async def test_read_prefix_returns_only_that_prefix_in_key_order(store):
+    for key in ("transcripts/MR-1/002", "transcripts/MR-1/001", "transcripts/MR-10/001", "transcripts/MR-2/001"):
+        await store.write(key, {"k": key}, None)
+    found = await store.read_prefix("transcripts/MR-1/")
+    assert list(found) == ["transcripts/MR-1/001", "transcripts/MR-1/002"]
+    assert found["transcripts/MR-1/002"] == {"k": "transcripts/MR-1/002"}

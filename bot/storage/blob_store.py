@@ -118,6 +118,14 @@ class BlobDocumentStore(DocumentStore):
 
         await self._guard(delete_all)
 
+    async def read_prefix(self, prefix):
+        async def read_all():
+            names = [unquote(blob.name) async for blob in self._container.list_blobs(name_starts_with=blob_name(prefix))]
+            return await asyncio.gather(*(self._read_one(name) for name in names))
+
+        results = await self._guard(read_all)
+        return {key: value[0] for key, value in sorted(results) if value is not None}
+
     async def purge(self, prefix, older_than):
         cutoff = datetime.fromtimestamp(older_than, tz=UTC)
 

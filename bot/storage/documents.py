@@ -43,6 +43,10 @@ class DocumentStore(ABC):
             return False
 
     @abstractmethod
+    async def read_prefix(self, prefix: str) -> dict[str, Document]:
+        """Every document whose key starts with prefix, by key."""
+
+    @abstractmethod
     async def purge(self, prefix: str, older_than: float) -> int:
         """Delete documents under prefix last written before the epoch time; returns how many."""
 
@@ -73,6 +77,9 @@ class MemoryDocumentStore(DocumentStore):
     async def delete(self, keys):
         for key in keys:
             self._docs.pop(key, None)
+
+    async def read_prefix(self, prefix):
+        return {k: copy.deepcopy(d) for k, (d, _, _) in self._docs.items() if k.startswith(prefix)}
 
     async def purge(self, prefix, older_than):
         gone = [k for k, (_, _, at) in self._docs.items() if k.startswith(prefix) and at < older_than]

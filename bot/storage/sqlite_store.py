@@ -104,6 +104,14 @@ class SqliteDocumentStore(DocumentStore):
 
         await self._run(delete_rows)
 
+    async def read_prefix(self, prefix):
+        def read_rows():
+            rows = self._connect().execute("SELECT key, body FROM documents WHERE key >= ? AND key < ? ORDER BY key",
+                                           (prefix, prefix + "\uffff"))
+            return {key: json.loads(body) for key, body in rows}
+
+        return await self._run(read_rows)
+
     async def purge(self, prefix, older_than):
         def purge_rows():
             cursor = self._connect().execute(
