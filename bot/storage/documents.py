@@ -79,7 +79,7 @@ class MemoryDocumentStore(DocumentStore):
             self._docs.pop(key, None)
 
     async def read_prefix(self, prefix):
-        return {k: copy.deepcopy(d) for k, (d, _, _) in self._docs.items() if k.startswith(prefix)}
+        return {k: copy.deepcopy(self._docs[k][0]) for k in sorted(self._docs) if k.startswith(prefix)}
 
     async def purge(self, prefix, older_than):
         gone = [k for k, (_, _, at) in self._docs.items() if k.startswith(prefix) and at < older_than]
