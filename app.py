@@ -17,6 +17,7 @@ from bot.access import AccessGate
 from bot.adapter import create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
+from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import every, run_forever
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
@@ -70,6 +71,10 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     )
     channel = TeamsSupportChannel(adapter, settings.app_id, TicketStore(documents), transcripts, documents, configured)
     services.support = SupportDesk(services.escalation, channel, settings.handoff_enabled)
+    if settings.graph is not None:
+        if not settings.graph.tenant_id:
+            raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
+        services.graph = GraphClient(settings.graph)
     bot = RecoveryBot(
         services,
         MainDialog(services),
@@ -79,6 +84,7 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
         documents,
         retention_days=settings.retention_days,
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
+        role_check=RoleCheck(services.graph) if settings.graph_require_admin_role and services.graph else None,
     )
     app = create_app(adapter, bot, settings.max_body_bytes)
     app[SERVICES] = services
@@ -96,6 +102,8 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
                 await task
         await documents.close()
         await adapter.sender.close()
+        if services.graph is not None:
+            await services.graph.close()
 
     app.cleanup_ctx.append(housekeeping)
     return app

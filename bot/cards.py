@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import graph
 from .case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
 from .playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
 from .walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
@@ -22,6 +23,7 @@ class Card(dict):
 
     def __deepcopy__(self, memo: dict) -> Card:
         return self
+
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
@@ -178,10 +180,18 @@ def question_card(
     if answered is not None:
         body.append(text(f"Answer: {answered}", weight="Bolder", color="Good"))
         return card(body)
+    suggested, why = graph.suggestion(question.id, case.graph)
+    if why:
+        body.append(text(why, color="Accent", size="Small"))
     body.append(facts((f"{i}. {o.label}", o.meaning) for i, o in enumerate(question.options, start=1)))
+    base = {"action": "answer", "case": case.id, "question": question.id}
+    # What Graph found comes first, to confirm; every option stays available.
     actions = [
-        submit(o.label, {"action": "answer", "case": case.id, "question": question.id, "option": o.id}) for o in question.options
+        submit(f"Confirm: {o.label}", {**base, "option": o.id, "by": "graph"}, "positive")
+        for o in question.options
+        if o.id == suggested
     ]
+    actions += [submit(o.label, {**base, "option": o.id}) for o in question.options if o.id != suggested]
     if question.check:
         actions.append(
             {
@@ -374,8 +384,12 @@ def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
     ]
     for question in playbook.questions:
         option = question.option(case.answers.get(question.id, ""))
+        source = " (confirmed from Microsoft Graph)" if case.answered_by.get(question.id) == "graph" else ""
         rows.append(
-            (question.prompt.split(" the user's ")[-1].rstrip("?").capitalize(), option.label if option else "not answered")
+            (
+                question.prompt.split(" the user's ")[-1].rstrip("?").capitalize(),
+                option.label + source if option else "not answered",
+            )
         )
     for sub, value in case.answers.items():
         question = playbook.subquestions.get(sub)

@@ -54,6 +54,7 @@ class RecoveryCase:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
     ticket: dict[str, Any] | None = None
+    graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:

@@ -33,6 +33,7 @@ class Services:
     escalation: Any = None  # bot.escalation.Escalation, set by app.py
     card_ids: Any = None  # bot.outgoing.CardIds
     support: Any = None  # bot.support_channel.SupportDesk
+    graph: Any = None  # bot.graph.GraphClient, when an app registration for Graph is configured
     extras: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod

@@ -43,12 +43,41 @@ class Settings:
     ticket_retry_seconds: float = 60.0
     allow_open_without_auth: bool = False
     playbook_path: str = ""
+    graph_client_id: str = ""
+    graph_client_secret: str = field(default="", repr=False)
+    graph_certificate_path: str = ""
+    graph_certificate_thumbprint: str = ""
+    graph_tenant_id: str = ""
+    graph_authority_host: str = "https://login.microsoftonline.com"
+    graph_endpoint: str = "https://graph.microsoft.com"
+    graph_ca_bundle: str = ""
+    graph_timeout_seconds: float = 6.0
+    graph_require_admin_role: bool = False
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
 
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def graph(self):
+        """GraphSettings when an app registration for Graph is configured, else None."""
+        if not self.graph_client_id:
+            return None
+        from .graph import GraphSettings
+
+        return GraphSettings(
+            self.graph_tenant_id,
+            self.graph_client_id,
+            self.graph_client_secret,
+            self.graph_certificate_path,
+            self.graph_certificate_thumbprint,
+            self.graph_authority_host,
+            self.graph_endpoint,
+            self.graph_ca_bundle,
+            self.graph_timeout_seconds,
+        )
 
     @property
     def tenants_allowed(self) -> tuple[str, ...]:
@@ -91,5 +120,15 @@ class Settings:
             ticket_retry_seconds=float(env.get("TICKET_RETRY_SECONDS", "60") or 60),
             allow_open_without_auth=_bool(env.get("ALLOW_OPEN_WITHOUT_AUTH")),
             playbook_path=env.get("PLAYBOOK_PATH", ""),
+            graph_client_id=env.get("GRAPH_CLIENT_ID", ""),
+            graph_client_secret=env.get("GRAPH_CLIENT_SECRET", ""),
+            graph_certificate_path=env.get("GRAPH_CERTIFICATE_PATH", ""),
+            graph_certificate_thumbprint=env.get("GRAPH_CERTIFICATE_THUMBPRINT", ""),
+            graph_tenant_id=env.get("GRAPH_TENANT_ID", "") or env.get("MicrosoftAppTenantId", ""),
+            graph_authority_host=env.get("GRAPH_AUTHORITY_HOST", "") or "https://login.microsoftonline.com",
+            graph_endpoint=env.get("GRAPH_ENDPOINT", "") or "https://graph.microsoft.com",
+            graph_ca_bundle=env.get("GRAPH_CA_BUNDLE", ""),
+            graph_timeout_seconds=float(env.get("GRAPH_TIMEOUT_SECONDS", "6") or 6),
+            graph_require_admin_role=_bool(env.get("GRAPH_REQUIRE_ADMIN_ROLE")),
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
         )

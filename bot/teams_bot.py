@@ -55,8 +55,10 @@ class RecoveryBot(ActivityHandler):
         documents: DocumentStore,
         retention_days: int = 30,
         gate: AccessGate | None = None,
+        role_check=None,
     ) -> None:
         self.gate = gate
+        self.role_check = role_check  # bot.graph.RoleCheck, when GRAPH_REQUIRE_ADMIN_ROLE is on
         self.services = services
         self.dialog = dialog
         self.conversation_state = conversation_state
@@ -89,6 +91,13 @@ class RecoveryBot(ActivityHandler):
             if turn_context.activity.type == ActivityTypes.message:
                 await turn_context.send_activity(MessageFactory.text(MESSAGES[refused]))
             return
+        if self.role_check is not None and turn_context.activity.type == ActivityTypes.message:
+            allowed, why = await self.role_check.allowed(identity.aad_object_id)
+            if not allowed:
+                metrics.count("not-admin-role")
+                metrics.set_outcome("not-admin-role")
+                await turn_context.send_activity(MessageFactory.text(why))
+                return
         ledger_key = self._ledger_key(turn_context)
         if ledger_key and not await self.ledger.claim(*ledger_key):
             log.info("duplicate activity %s ignored", turn_context.activity.id)

@@ -13,14 +13,14 @@ import logging
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
-from bot import cards
+from bot import cards, graph
 from bot.case import CLOSED, ESCALATED, OPEN
 from bot.escalation import transcript_cards
 from bot.services import Services
 from bot.walkthrough import current_step
 
 from .prompts import card_activity, describe_position, normalise, submitted
-from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog
+from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph
 
 log = logging.getLogger(__name__)
 MAIN_DIALOG = "main"
@@ -47,6 +47,8 @@ COMMANDS = {
     "contact support": "escalate",
     "support": "escalate",
     "transcript": "transcript",
+    "recheck": "recheck",
+    "check again": "recheck",
     "commands original": "commands original",
     "commands modern": "commands modern",
     "original commands": "commands original",
@@ -110,6 +112,9 @@ class MainDialog(ComponentDialog):
             return await self.resume(dc, case_id) or stay
         if command in ("escalate", *FORM_ACTIONS):
             return await self.escalate(dc, command, case_id) or stay
+        if command == "recheck":
+            await self.recheck(dc)
+            return stay
         if command in ("status", "transcript"):
             await getattr(self, command)(dc, command, case_id)
         else:
@@ -120,6 +125,25 @@ class MainDialog(ComponentDialog):
         await dc.context.send_activity(card_activity(cards.help_card()))
         if dc.stack:
             await dc.context.send_activity(MessageFactory.text(describe_position(self.services, dc.context)))
+
+    async def recheck(self, dc: DialogContext) -> None:
+        """Ask Graph again (after a restore or a sync); the current question comes back with it."""
+        case = self.services.case(dc.context)
+        if self.services.graph is None:
+            await dc.context.send_activity(
+                MessageFactory.text(
+                    "Microsoft Graph is not connected to this bot, so there is nothing to recheck "
+                    "(the README says how to connect it)."
+                )
+            )
+            return
+        if case is None or not case.upn:
+            await dc.context.send_activity(MessageFactory.text("Choose the user first: say 'start'."))
+            return
+        await check_graph(self.services, case)
+        await dc.context.send_activity(MessageFactory.text(graph.describe(case.graph)))
+        if dc.stack:
+            await dc.reprompt_dialog()
 
     async def cases(self, dc: DialogContext, _command: str) -> None:
         book = self.services.casebook(dc.context)

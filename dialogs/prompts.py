@@ -121,7 +121,7 @@ class CasePrompt(Prompt):
             question = self.services.playbook.question(options["question"])
             if question.option(str(data.get("option"))) is None:
                 raise InvalidValue("That is not an answer to this question.")
-            return {"option": data["option"]}
+            return {"option": data["option"], "by": "graph" if data.get("by") == "graph" else "admin"}
         if kind in ("step", "confirm") and action in ("step", "confirm"):
             if data.get("step") != options["step"] or (action == "confirm") != (kind == "confirm"):
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")

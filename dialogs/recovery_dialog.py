@@ -14,8 +14,8 @@ import logging
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from bot import cards
-from bot.case import RecoveryCase
+from bot import cards, graph
+from bot.case import RecoveryCase, now_iso
 from bot.outgoing import is_provisional
 from bot.playbook import InvalidValue
 from bot.services import Services
@@ -57,6 +57,17 @@ async def replace_card(context: TurnContext, services: Services, answer: dict, c
         await context.update_activity(activity)
     except Exception:  # an update that fails must not fail the turn
         log.warning("could not update card %s in place", card_id, exc_info=True)
+
+
+async def check_graph(services: Services, case: RecoveryCase) -> None:
+    """Ask Microsoft Graph about the target user; keep the finding (or why there is none) on the case."""
+    try:
+        finding = await services.graph.entra_state(case.upn)
+        case.graph = {"checked_at": finding.checked_at, "entra": finding.to_dict()}
+    except graph.GraphUnavailable as exc:
+        log.info("Graph check failed for case %s: %s", case.id, exc)
+        case.graph = {"checked_at": now_iso(), "error": str(exc)}
+    case.touch()
 
 
 class RecoveryDialog(ComponentDialog):
@@ -109,7 +120,7 @@ class RecoveryDialog(ComponentDialog):
         elif "option" in result and step.values.get("asking"):
             asking = step.values.pop("asking")
             question = playbook.question(asking["question"])
-            answer(case, playbook, question, result["option"])
+            answer(case, playbook, question, result["option"], by=result.get("by", "admin"))
             option = question.option(result["option"])
             await replace_card(
                 step.context,
@@ -134,8 +145,12 @@ class RecoveryDialog(ComponentDialog):
     def _question_step(self, question_id: str, number: str):
         async def ask(step: WaterfallStepContext) -> DialogTurnResult:
             await self._record(step)
-            if question_id in self.case(step).answers:
+            case = self.case(step)
+            if question_id in case.answers:
                 return await step.next(None)
+            if self.services.graph is not None and case.graph is None:
+                await check_graph(self.services, case)
+                await step.context.send_activity(MessageFactory.text(graph.describe(case.graph)))
             step.values["asking"] = {"question": question_id, "number": number}
             return await step.begin_dialog(PROMPT, {"kind": "question", "question": question_id, "number": number})
 

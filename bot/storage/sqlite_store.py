@@ -106,8 +106,9 @@ class SqliteDocumentStore(DocumentStore):
 
     async def read_prefix(self, prefix):
         def read_rows():
-            rows = self._connect().execute("SELECT key, body FROM documents WHERE key >= ? AND key < ? ORDER BY key",
-                                           (prefix, prefix + "\uffff"))
+            rows = self._connect().execute(
+                "SELECT key, body FROM documents WHERE key >= ? AND key < ? ORDER BY key", (prefix, prefix + "\uffff")
+            )
             return {key: json.loads(body) for key, body in rows}
 
         return await self._run(read_rows)

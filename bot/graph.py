@@ -1,0 +1,268 @@
+"""What Microsoft Graph can tell about the target user, and whether the asker is an admin.
+
+App-only (client credentials) through msal: a client secret or a certificate from settings,
+the token cache kept in the one msal application for the life of the process. Graph calls go out
+on aiohttp with a timeout short enough that a turn still answers within Teams' 15 seconds; on
+a timeout or an error the bot asks the admin instead, and says why.
+
+Graph cannot see soft-deleted mailboxes, nor on-premises AD: those questions stay with the admin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import msal
+
+log = logging.getLogger(__name__)
+SCOPE = "https://graph.microsoft.com/.default"
+RECYCLE_BIN_DAYS = 30
+ADMIN_ROLE_TEMPLATES = {
+    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+}
+PERMISSION_HINTS = {
+    "user": "the app lacks the User.Read.All application permission (or admin consent for it)",
+    "roles": "the app lacks RoleManagement.Read.Directory (or Directory.Read.All) to read directory roles",
+}
+
+
+class GraphUnavailable(Exception):
+    """Graph could not answer; the message is for the admin."""
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(default="", repr=False)
+    certificate_path: str = ""
+    certificate_thumbprint: str = ""
+    authority_host: str = "https://login.microsoftonline.com"
+    endpoint: str = "https://graph.microsoft.com"
+    ca_bundle: str = ""  # a private CA (tests, TLS inspection proxies); empty = the system's
+    timeout_seconds: float = 6.0
+
+
+@dataclass
+class EntraFinding:
+    """Entra state of a UPN as Graph sees it. state: present | soft_deleted | not_found."""
+
+    state: str
+    checked_at: str
+    object_id: str = ""
+    synced: bool | None = None  # onPremisesSyncEnabled: True synced, None cloud-only
+    licensed: bool | None = None
+    deleted_at: str = ""
+    days_left: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class GraphClient:
+    def __init__(self, settings: GraphSettings) -> None:
+        self.settings = settings
+        credential: Any = settings.client_secret
+        if settings.certificate_path:
+            with open(settings.certificate_path, encoding="utf-8") as handle:
+                credential = {"private_key": handle.read(), "thumbprint": settings.certificate_thumbprint}
+        self._app = msal.ConfidentialClientApplication(
+            settings.client_id,
+            client_credential=credential,
+            authority=f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}",
+            verify=settings.ca_bundle or True,
+            timeout=settings.timeout_seconds,
+            instance_discovery=settings.authority_host.startswith("https://login.microsoftonline.com"),
+        )
+        self._ssl: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
+        self._session: aiohttp.ClientSession | None = None
+
+    async def _token(self) -> str:
+        # msal is synchronous (requests); it answers from its cache until the token nears expiry.
+        result = await asyncio.get_running_loop().run_in_executor(None, self._app.acquire_token_for_client, [SCOPE])
+        if "access_token" not in result:
+            log.warning("Graph token refused: %s", result.get("error"))
+            raise GraphUnavailable(f"the bot could not sign in to Microsoft Graph ({result.get('error', 'unknown error')})")
+        return result["access_token"]
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds))
+        return self._session
+
+    async def _get(self, url: str, purpose: str, extra_headers: dict[str, str] | None = None) -> tuple[int, dict]:
+        try:
+            token = await asyncio.wait_for(self._token(), self.settings.timeout_seconds)
+            headers = {"Authorization": f"Bearer {token}", **(extra_headers or {})}
+            async with self._client().get(url, headers=headers, ssl=self._ssl) as response:
+                body = await response.json(content_type=None) if response.content_length != 0 else {}
+                status = response.status
+        except TimeoutError as exc:
+            raise GraphUnavailable("Microsoft Graph did not answer in time") from exc
+        except aiohttp.ClientError as exc:
+            raise GraphUnavailable(f"Microsoft Graph could not be reached ({type(exc).__name__})") from exc
+        if status == 403:
+            raise GraphUnavailable(PERMISSION_HINTS[purpose])
+        if status == 401:
+            raise GraphUnavailable("Microsoft Graph refused the bot's token")
+        if status >= 500 or status == 429:
+            raise GraphUnavailable(f"Microsoft Graph answered {status}; try 'recheck' in a minute")
+        return status, body if isinstance(body, dict) else {}
+
+    async def _all_pages(self, url: str, purpose: str, headers: dict[str, str] | None = None) -> list[dict]:
+        items: list[dict] = []
+        for _ in range(50):  # a bound: 50 pages of 100 is more than any UPN filter returns
+            status, body = await self._get(url, purpose, headers)
+            if status != 200:
+                raise GraphUnavailable(f"Microsoft Graph answered {status}")
+            items.extend(body.get("value", []))
+            url = body.get("@odata.nextLink")
+            if not url:
+                break
+        return items
+
+    async def entra_state(self, upn: str) -> EntraFinding:
+        base = self.settings.endpoint.rstrip("/")
+        checked = now_utc().isoformat(timespec="seconds")
+        select = "id,userPrincipalName,onPremisesSyncEnabled,assignedLicenses"
+        status, user = await self._get(f"{base}/v1.0/users/{quote(upn, safe='@')}?$select={select}", "user")
+        if status == 200:
+            return EntraFinding(
+                "present",
+                checked,
+                user.get("id", ""),
+                user.get("onPremisesSyncEnabled") is True or None,
+                bool(user.get("assignedLicenses")),
+            )
+        if status != 404:
+            raise GraphUnavailable(f"Microsoft Graph answered {status}")
+        # A deleted synced user's UPN gains its object id as a prefix, so match the end.
+        odata_upn = upn.replace("'", "''")
+        url = (
+            f"{base}/v1.0/directory/deletedItems/microsoft.graph.user?$filter="
+            f"{quote(f'endswith(userPrincipalName,{chr(39)}{odata_upn}{chr(39)})')}&$count=true&$top=100"
+            f"&$select=id,userPrincipalName,onPremisesSyncEnabled,assignedLicenses,deletedDateTime"
+        )
+        deleted = [
+            u
+            for u in await self._all_pages(url, "user", {"ConsistencyLevel": "eventual"})
+            if str(u.get("userPrincipalName", "")).lower().endswith(upn.lower())
+        ]
+        if not deleted:
+            return EntraFinding("not_found", checked)
+        newest = max(deleted, key=lambda u: u.get("deletedDateTime") or "")
+        deleted_at = newest.get("deletedDateTime") or ""
+        days_left = None
+        if deleted_at:
+            age = now_utc() - datetime.fromisoformat(deleted_at.replace("Z", "+00:00"))
+            days_left = max(0, RECYCLE_BIN_DAYS - age.days)
+        return EntraFinding(
+            "soft_deleted",
+            checked,
+            newest.get("id", ""),
+            newest.get("onPremisesSyncEnabled") is True or None,
+            bool(newest.get("assignedLicenses")),
+            deleted_at,
+            days_left,
+        )
+
+    async def admin_roles(self, object_id: str) -> list[str]:
+        """The admin roles (Exchange, User, Global Administrator) the user holds, directly or by group."""
+        base = self.settings.endpoint.rstrip("/")
+        url = (
+            f"{base}/v1.0/users/{quote(object_id, safe='')}/transitiveMemberOf/microsoft.graph.directoryRole"
+            "?$select=roleTemplateId,displayName"
+        )
+        roles = await self._all_pages(url, "roles")
+        return [ADMIN_ROLE_TEMPLATES[r["roleTemplateId"]] for r in roles if r.get("roleTemplateId") in ADMIN_ROLE_TEMPLATES]
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def describe(record: dict[str, Any] | None) -> str:
+    """One sentence for the admin about what Graph found (or why it could not look)."""
+    if not record:
+        return ""
+    when = record.get("checked_at", "")[11:16]
+    if record.get("error"):
+        return f"I could not check Microsoft Graph: {record['error']}. Please answer the questions yourself."
+    finding = record["entra"]
+    synced = {True: " It is synchronized from on-premises AD.", None: " It is a cloud-only user."}.get(finding.get("synced"), "")
+    if finding["state"] == "present":
+        licensed = " It has licenses." if finding.get("licensed") else " It has no license."
+        return f"Microsoft Graph (checked {when} UTC): the Entra account is present.{synced}{licensed}"
+    if finding["state"] == "soft_deleted":
+        return (
+            f"Microsoft Graph (checked {when} UTC): the Entra account is soft-deleted (deleted "
+            f"{finding.get('deleted_at', '')[:10]}, {finding.get('days_left')} days left in the recycle bin).{synced}"
+        )
+    return (
+        f"Microsoft Graph (checked {when} UTC) finds no user and no deleted user with this UPN: it is hard-deleted, "
+        "or the UPN is mistyped. Check the spelling before you answer."
+    )
+
+
+def suggestion(question_id: str, record: dict[str, Any] | None) -> tuple[str | None, str]:
+    """(option Graph points to, why) for a scoping question; (None, "") where Graph cannot tell."""
+    if not record or record.get("error"):
+        return None, ""
+    finding = record["entra"]
+    when = record.get("checked_at", "")[11:16]
+    if question_id == "entra":
+        option = {"present": "present", "soft_deleted": "soft_deleted", "not_found": "hard_deleted"}[finding["state"]]
+        caveat = " (or the UPN is mistyped)" if finding["state"] == "not_found" else ""
+        return option, f"From Microsoft Graph, checked {when} UTC{caveat}."
+    if question_id == "onprem" and finding["state"] != "not_found":
+        if finding.get("synced") is None:
+            return "none", f"From Microsoft Graph, checked {when} UTC: a cloud-only user."
+        return (
+            None,
+            f"From Microsoft Graph, checked {when} UTC: synchronized from on-premises AD, so the AD user "
+            "exists or was deleted; Graph cannot tell which.",
+        )
+    return None, ""
+
+
+class RoleCheck:
+    """Only holders of an Exchange, User or Global Administrator role (directly or through a
+    group) may use the bot. Answers are kept ten minutes per user; a Graph failure is not kept."""
+
+    def __init__(self, client: GraphClient, keep_seconds: float = 600.0) -> None:
+        self.client = client
+        self.keep_seconds = keep_seconds
+        self._answers: dict[str, tuple[float, bool]] = {}
+
+    async def allowed(self, object_id: str) -> tuple[bool, str]:
+        if not object_id:
+            return False, "This bot is for the tenant's administrators, and Teams did not say who you are."
+        kept = self._answers.get(object_id)
+        now = asyncio.get_running_loop().time()
+        if kept and now - kept[0] < self.keep_seconds:
+            return kept[1], "" if kept[1] else NOT_AN_ADMIN
+        try:
+            roles = await self.client.admin_roles(object_id)
+        except GraphUnavailable as exc:
+            return False, f"I could not verify your administrator role ({exc}). Please try again in a minute."
+        self._answers[object_id] = (now, bool(roles))
+        return bool(roles), "" if roles else NOT_AN_ADMIN
+
+
+NOT_AN_ADMIN = (
+    "This bot is for Exchange Administrators, User Administrators and Global Administrators, and Microsoft "
+    "Graph shows you hold none of these roles. Ask your IT administrator to recover the mailbox."
+)
