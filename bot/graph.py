@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 import aiohttp
 import msal
+import requests
 
 log = logging.getLogger(__name__)
 SCOPE = "https://graph.microsoft.com/.default"
@@ -75,24 +77,45 @@ def now_utc() -> datetime:
 class GraphClient:
     def __init__(self, settings: GraphSettings) -> None:
         self.settings = settings
-        credential: Any = settings.client_secret
-        if settings.certificate_path:
-            with open(settings.certificate_path, encoding="utf-8") as handle:
-                credential = {"private_key": handle.read(), "thumbprint": settings.certificate_thumbprint}
-        self._app = msal.ConfidentialClientApplication(
-            settings.client_id,
-            client_credential=credential,
-            authority=f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}",
-            verify=settings.ca_bundle or True,
-            timeout=settings.timeout_seconds,
-            instance_discovery=settings.authority_host.startswith("https://login.microsoftonline.com"),
-        )
+        self._app: msal.ConfidentialClientApplication | None = None
         self._ssl: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
         self._session: aiohttp.ClientSession | None = None
 
+    def _msal_app(self) -> msal.ConfidentialClientApplication:
+        """Made on first use, on a worker thread: msal discovers the authority over the network
+        when it is built, and the bot must start (and keep serving) whether or not Entra answers."""
+        if self._app is None:
+            settings = self.settings
+            credential: Any = settings.client_secret
+            if settings.certificate_path:
+                with open(settings.certificate_path, encoding="utf-8") as handle:
+                    credential = {"private_key": handle.read(), "thumbprint": settings.certificate_thumbprint}
+            http = requests.Session()
+            if settings.ca_bundle:
+                # An explicit CA wins over REQUESTS_CA_BUNDLE from the environment (which requests
+                # would otherwise prefer); proxies from the environment still apply.
+                http.trust_env = False
+                http.proxies.update(urllib.request.getproxies())
+                http.verify = settings.ca_bundle
+            self._app = msal.ConfidentialClientApplication(
+                settings.client_id,
+                client_credential=credential,
+                authority=f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}",
+                http_client=http,
+                timeout=settings.timeout_seconds,
+                instance_discovery=settings.authority_host.startswith("https://login.microsoftonline.com"),
+            )
+        return self._app
+
+    def _acquire(self) -> dict:
+        return self._msal_app().acquire_token_for_client([SCOPE])
+
     async def _token(self) -> str:
         # msal is synchronous (requests); it answers from its cache until the token nears expiry.
-        result = await asyncio.get_running_loop().run_in_executor(None, self._app.acquire_token_for_client, [SCOPE])
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, self._acquire)
+        except Exception as exc:
+            raise GraphUnavailable(f"the bot could not reach Entra ID to sign in to Graph ({type(exc).__name__})") from exc
         if "access_token" not in result:
             log.warning("Graph token refused: %s", result.get("error"))
             raise GraphUnavailable(f"the bot could not sign in to Microsoft Graph ({result.get('error', 'unknown error')})")
