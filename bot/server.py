@@ -75,6 +75,10 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024) -> web.Appli
                     outcome,
                 )
             metrics.turn_outcome.reset(token)
+        if outcome == "busy":  # the same activity is being processed elsewhere: retry it shortly
+            return web.json_response(
+                {"error": "this activity is being processed; retry"}, status=503, headers={"Retry-After": "2"}
+            )
         if response:
             return web.json_response(data=response.body, status=response.status)
         return web.Response(status=201)

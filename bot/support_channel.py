@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
@@ -35,6 +36,13 @@ from .transcript import Entry, TranscriptStore
 
 log = logging.getLogger(__name__)
 CONFIG_KEY = "config/support-channel"
+DELIVERY_LEASE_SECONDS = 60.0
+
+
+class DeliveryInProgress(Exception):
+    """Another deliverer is posting this ticket right now."""
+
+
 THREAD_PACING_SECONDS = 0.15  # Teams allows 7 messages a second per conversation
 
 
@@ -86,20 +94,37 @@ class TeamsSupportChannel:
             await self.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
             return await self.tickets.update(case.id, lambda t: t.record(who, "escalated again"))
         # Created now, or the same activity again (a re-run turn, a re-delivery): deliver at most once.
-        return await self.deliver(case.id)
+        ticket, _ = await self.deliver(case.id)
+        return ticket
 
-    async def deliver(self, case_id: str) -> Ticket:
-        ticket = await self.tickets.load(case_id)
-        if ticket.delivered:
-            return ticket
+    async def deliver(self, case_id: str) -> tuple[Ticket, bool]:
+        """Post the ticket unless it is posted or another deliverer holds the lease. The lease
+        (an e_tag-guarded timestamp) keeps the background retry from posting a ticket that a
+        turn is posting right now; it lapses if that process died, and then the retry posts."""
         address = await self.address()
         if address is None:
             raise LookupError("no support channel is connected")
+        now = time.time()
+
+        def take_lease(t: Ticket) -> None:
+            if not t.delivered and now - t.delivering_since >= DELIVERY_LEASE_SECONDS:
+                t.delivering_since = now
+
+        ticket = await self.tickets.update(case_id, take_lease)
+        if ticket.delivered:
+            return ticket, False
+        if ticket.delivering_since != now:
+            raise DeliveryInProgress(case_id)
         try:
             thread_id, card_id = await self._post_card(address, ticket)
         except Exception as error:
             failure = error
-            await self.tickets.update(case_id, lambda t: self._failed(t, failure))
+
+            def failed(t: Ticket) -> None:
+                self._failed(t, failure)
+                t.delivering_since = 0.0
+
+            await self.tickets.update(case_id, failed)
             raise
 
         def delivered(t: Ticket) -> None:
@@ -109,7 +134,7 @@ class TeamsSupportChannel:
         ticket = await self.tickets.update(case_id, delivered)
         entries = await self.transcripts.read(case_id)
         await self._post_transcript(ticket, entries)
-        return ticket
+        return ticket, True
 
     @staticmethod
     def _failed(ticket: Ticket, error: Exception) -> None:
@@ -170,13 +195,13 @@ class TeamsSupportChannel:
         delivered = 0
         for case_id in await self.tickets.pending():
             try:
-                await self.deliver(case_id)
-            except Exception:  # noqa: BLE001 - it stays pending for the next round
+                ticket, posted = await self.deliver(case_id)
+            except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)
                 log.info("ticket %s still not delivered", case_id)
                 continue
-            delivered += 1
-            ticket = await self.tickets.load(case_id)
-            await self.notify_admin(ticket, "Your ticket has now reached the support team.")
+            if posted:
+                delivered += 1
+                await self.notify_admin(ticket, "Your ticket has now reached the support team.")
         return delivered
 
     # --- what support does ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from .access import MESSAGES, AccessGate
 from .adapter import OUTGOING_KEY
 from .case import CaseBook, now_iso
 from .housekeeping import retention_cutoff_iso
-from .ledger import ActivityLedger
+from .ledger import DONE, PROCESS, ActivityLedger
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
 from .storage import Conflict, DocumentStore
@@ -99,14 +99,20 @@ class RecoveryBot(ActivityHandler):
                 await turn_context.send_activity(MessageFactory.text(why))
                 return
         ledger_key = self._ledger_key(turn_context)
-        if ledger_key and not await self.ledger.claim(*ledger_key):
-            log.info("duplicate activity %s ignored", turn_context.activity.id)
-            metrics.count("duplicates-ignored")
-            metrics.set_outcome("duplicate")
-            return
         # One turn at a time per conversation in this process (double clicks, Teams' install
-        # events); across processes the e_tag decides and the loser is re-run on fresh state.
+        # events, a re-delivery while the first is still running); across processes the e_tag
+        # decides and the loser is re-run on fresh state.
         async with self._lock_for(identity.conversation_id):
+            claim = await self.ledger.claim(*ledger_key) if ledger_key else PROCESS
+            if claim != PROCESS:
+                log.info(
+                    "activity %s %s",
+                    turn_context.activity.id,
+                    "already processed: ignored" if claim == DONE else "in progress elsewhere: asked to retry",
+                )
+                metrics.count("duplicates-ignored" if claim == DONE else "duplicates-in-progress")
+                metrics.set_outcome("duplicate" if claim == DONE else "busy")
+                return
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 buffer = OutgoingBuffer()
                 turn_context.turn_state[OUTGOING_KEY] = buffer
@@ -114,7 +120,7 @@ class RecoveryBot(ActivityHandler):
                     book = await self._attempt(turn_context, force_load=attempt > 1)
                 except Conflict:
                     log.warning("state changed under activity %s (attempt %d); re-running it", turn_context.activity.id, attempt)
-                    turn_context._responded = False
+                    turn_context._responded = False  # nothing of the lost attempt was sent (SDK has no public reset)
                     if attempt == MAX_ATTEMPTS:
                         turn_context.turn_state.pop(OUTGOING_KEY, None)
                         raise
@@ -128,8 +134,8 @@ class RecoveryBot(ActivityHandler):
             sent = buffer.sent
             real_ids = await turn_context.adapter.flush(turn_context, buffer)
             await self.card_ids.remember(identity.conversation_id, real_ids)
-        if ledger_key:
-            await self.ledger.done(*ledger_key)
+            if ledger_key:
+                await self.ledger.done(*ledger_key)
         await self._write_transcript(turn_context, book, sent)
 
     async def _attempt(self, turn_context: TurnContext, force_load: bool) -> CaseBook:

@@ -37,6 +37,7 @@ class Ticket:
     card_activity_id: str = ""
     service_url: str = ""
     delivery_attempts: int = 0
+    delivering_since: float = 0.0  # lease of whoever is posting it now (epoch seconds)
     last_error: str = ""
     history: list[dict[str, str]] = field(default_factory=list)
     created_at: str = field(default_factory=now_iso)
