@@ -260,3 +260,36 @@ async def test_retention_purges_old_cases_transcripts_and_records(monkeypatch):
     assert counts["activities/"] == 1 and counts["transcripts/"] == 0  # a day for records, 30 for transcripts
     monkeypatch.setattr("bot.housekeeping.time.time", lambda: now + 31 * 86_400)
     assert (await purge_once(store, retention_days=30))["transcripts/"] == 1
+
+
+async def test_ledger_processes_once_asks_to_retry_while_busy_and_takes_over_a_dead_attempt(monkeypatch):
+    from bot.ledger import BUSY, DONE, PROCESS, ActivityLedger
+    from bot.storage import MemoryDocumentStore
+
+    clock = [1000.0]
+    monkeypatch.setattr("bot.ledger.time.time", lambda: clock[0])
+    ledger = ActivityLedger(MemoryDocumentStore(), takeover_seconds=10)
+    assert await ledger.claim("c", "a1") == PROCESS
+    assert await ledger.claim("c", "a1") == BUSY  # the first is still running somewhere
+    await ledger.done("c", "a1")
+    assert await ledger.claim("c", "a1") == DONE
+    assert await ledger.claim("c", "a2") == PROCESS  # and its process dies
+    clock[0] += 11
+    assert await ledger.claim("c", "a2") == PROCESS  # taken over: never lost
+    assert await ledger.claim("c", "a2") == BUSY
+
+
+async def test_an_activity_being_processed_elsewhere_gets_503_and_is_processed_later(admin, settings):
+    from bot.ledger import ActivityLedger
+
+    await admin.say("start")
+    body = admin.activity(text=UPN)
+    store = SqliteDocumentStore(settings.sqlite_path)
+    await ActivityLedger(store).claim(admin.conversation_id, body["id"])  # another instance has it
+    response = await admin.post(body)
+    assert response.status == 503 and response.headers["Retry-After"] == "2"
+    await store.delete([ActivityLedger.key(admin.conversation_id, body["id"])])  # that instance died; record gone
+    await store.close()
+    before = len(admin.history())
+    assert (await admin.post(body)).status in (200, 201)
+    assert "1/3" in joined(admin.history()[before:])

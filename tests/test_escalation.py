@@ -237,3 +237,23 @@ async def test_an_escalated_case_can_be_resumed_where_it_stopped(admin):
     case_id = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("cases"))).group(0)
     records = await admin.say(f"resume {case_id}")
     assert "2/3 What is the current state of the user's Entra ID" in joined(records)
+
+
+async def test_the_retry_loop_never_posts_a_ticket_being_posted(requester, connector, support_bot):
+    await requester.say("start")
+    await requester.press("Next", upn=UPN)
+    channel = support_bot.app[SERVICES].support.channel
+    release = asyncio.Event()
+    real_post = channel._post_card
+
+    async def slow_post(address, ticket):
+        await release.wait()
+        return await real_post(address, ticket)
+
+    channel._post_card = slow_post
+    escalation = asyncio.create_task(escalate(requester))
+    await asyncio.sleep(0.3)  # the turn holds the delivery lease and waits on the channel
+    assert await channel.retry_pending() == 0
+    release.set()
+    assert "sent to support" in joined(await escalation)
+    assert len(connector.created()) == 1
