@@ -74,6 +74,18 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+def _finding(state: str, checked: str, user: dict, **extra: Any) -> EntraFinding:
+    # onPremisesSyncEnabled: true for a synced user, null for a cloud-only one.
+    return EntraFinding(
+        state,
+        checked,
+        user.get("id", ""),
+        True if user.get("onPremisesSyncEnabled") else None,
+        bool(user.get("assignedLicenses")),
+        **extra,
+    )
+
+
 class GraphClient:
     def __init__(self, settings: GraphSettings) -> None:
         self.settings = settings
@@ -160,30 +172,20 @@ class GraphClient:
     async def entra_state(self, upn: str) -> EntraFinding:
         base = self.settings.endpoint.rstrip("/")
         checked = now_utc().isoformat(timespec="seconds")
-        select = "id,userPrincipalName,onPremisesSyncEnabled,assignedLicenses"
-        status, user = await self._get(f"{base}/v1.0/users/{quote(upn, safe='@')}?$select={select}", "user")
+        fields = "id,userPrincipalName,onPremisesSyncEnabled,assignedLicenses"
+        status, user = await self._get(f"{base}/v1.0/users/{quote(upn, safe='@')}?$select={fields}", "user")
         if status == 200:
-            return EntraFinding(
-                "present",
-                checked,
-                user.get("id", ""),
-                user.get("onPremisesSyncEnabled") is True or None,
-                bool(user.get("assignedLicenses")),
-            )
+            return _finding("present", checked, user)
         if status != 404:
             raise GraphUnavailable(f"Microsoft Graph answered {status}")
         # A deleted synced user's UPN gains its object id as a prefix, so match the end.
-        odata_upn = upn.replace("'", "''")
+        odata_filter = "endswith(userPrincipalName,'{}')".format(upn.replace("'", "''"))
         url = (
-            f"{base}/v1.0/directory/deletedItems/microsoft.graph.user?$filter="
-            f"{quote(f'endswith(userPrincipalName,{chr(39)}{odata_upn}{chr(39)})')}&$count=true&$top=100"
-            f"&$select=id,userPrincipalName,onPremisesSyncEnabled,assignedLicenses,deletedDateTime"
+            f"{base}/v1.0/directory/deletedItems/microsoft.graph.user?$filter={quote(odata_filter)}"
+            f"&$count=true&$top=100&$select={fields},deletedDateTime"
         )
-        deleted = [
-            u
-            for u in await self._all_pages(url, "user", {"ConsistencyLevel": "eventual"})
-            if str(u.get("userPrincipalName", "")).lower().endswith(upn.lower())
-        ]
+        pages = await self._all_pages(url, "user", {"ConsistencyLevel": "eventual"})
+        deleted = [u for u in pages if str(u.get("userPrincipalName", "")).lower().endswith(upn.lower())]
         if not deleted:
             return EntraFinding("not_found", checked)
         newest = max(deleted, key=lambda u: u.get("deletedDateTime") or "")
@@ -192,15 +194,7 @@ class GraphClient:
         if deleted_at:
             age = now_utc() - datetime.fromisoformat(deleted_at.replace("Z", "+00:00"))
             days_left = max(0, RECYCLE_BIN_DAYS - age.days)
-        return EntraFinding(
-            "soft_deleted",
-            checked,
-            newest.get("id", ""),
-            newest.get("onPremisesSyncEnabled") is True or None,
-            bool(newest.get("assignedLicenses")),
-            deleted_at,
-            days_left,
-        )
+        return _finding("soft_deleted", checked, newest, deleted_at=deleted_at, days_left=days_left)
 
     async def admin_roles(self, object_id: str) -> list[str]:
         """The admin roles (Exchange, User, Global Administrator) the user holds, directly or by group."""

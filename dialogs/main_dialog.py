@@ -228,6 +228,11 @@ class MainDialog(ComponentDialog):
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
 
+    async def contact_of(self, context, identity) -> str:
+        """The admin's Teams identity, to prefill how support can reach them."""
+        upn = await self.services.support.admin_upn(context)
+        return f"{identity.name} ({upn})" if upn and identity.name else upn or identity.name
+
     def has_steps_left(self, case) -> bool:
         leaf = self.services.playbook.leaves.get(case.leaf_id or "")
         return leaf is None or current_step(case, leaf) is not None
@@ -246,7 +251,7 @@ class MainDialog(ComponentDialog):
             )
             return None
         if command == "escalate":
-            await context.send_activity(card_activity(services.escalation.form(target, identity.name)))
+            await context.send_activity(card_activity(services.escalation.form(target, await self.contact_of(context, identity))))
             return None
         if command == "escalation_cancel":
             await context.send_activity(MessageFactory.text("Not escalated. " + describe_position(services, context)))
