@@ -71,6 +71,8 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     )
     channel = TeamsSupportChannel(adapter, settings.app_id, TicketStore(documents), transcripts, documents, configured)
     services.support = SupportDesk(services.escalation, channel, settings.handoff_enabled)
+    if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
+        raise StartupRefused("GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: set GRAPH_CLIENT_ID too")
     if settings.graph is not None:
         if not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
@@ -84,7 +86,9 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
         documents,
         retention_days=settings.retention_days,
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
-        role_check=RoleCheck(services.graph) if settings.graph_require_admin_role and services.graph else None,
+        role_check=RoleCheck(services.graph, settings.graph_require_admin_role, settings.allowed_admin_group)
+        if services.graph and (settings.graph_require_admin_role or settings.allowed_admin_group)
+        else None,
     )
     app = create_app(adapter, bot, settings.max_body_bytes)
     app[SERVICES] = services

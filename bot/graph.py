@@ -34,6 +34,7 @@ ADMIN_ROLE_TEMPLATES = {
 PERMISSION_HINTS = {
     "user": "the app lacks the User.Read.All application permission (or admin consent for it)",
     "roles": "the app lacks RoleManagement.Read.Directory (or Directory.Read.All) to read directory roles",
+    "groups": "the app lacks GroupMember.Read.All to check group membership",
 }
 
 
@@ -139,10 +140,15 @@ class GraphClient:
         return self._session
 
     async def _get(self, url: str, purpose: str, extra_headers: dict[str, str] | None = None) -> tuple[int, dict]:
+        return await self._send("GET", url, purpose, None, extra_headers)
+
+    async def _send(
+        self, method: str, url: str, purpose: str, payload: dict | None = None, extra_headers: dict[str, str] | None = None
+    ) -> tuple[int, dict]:
         try:
             token = await asyncio.wait_for(self._token(), self.settings.timeout_seconds)
             headers = {"Authorization": f"Bearer {token}", **(extra_headers or {})}
-            async with self._client().get(url, headers=headers, ssl=self._ssl) as response:
+            async with self._client().request(method, url, headers=headers, json=payload, ssl=self._ssl) as response:
                 body = await response.json(content_type=None) if response.content_length != 0 else {}
                 status = response.status
         except TimeoutError as exc:
@@ -206,6 +212,15 @@ class GraphClient:
         roles = await self._all_pages(url, "roles")
         return [ADMIN_ROLE_TEMPLATES[r["roleTemplateId"]] for r in roles if r.get("roleTemplateId") in ADMIN_ROLE_TEMPLATES]
 
+    async def in_group(self, object_id: str, group_id: str) -> bool:
+        """Whether the user is in the group, directly or through nested groups (checkMemberGroups)."""
+        base = self.settings.endpoint.rstrip("/")
+        url = f"{base}/v1.0/users/{quote(object_id, safe='')}/checkMemberGroups"
+        status, body = await self._send("POST", url, "groups", {"groupIds": [group_id]})
+        if status != 200:
+            raise GraphUnavailable(f"Microsoft Graph answered {status}")
+        return group_id in body.get("value", [])
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -256,30 +271,42 @@ def suggestion(question_id: str, record: dict[str, Any] | None) -> tuple[str | N
 
 
 class RoleCheck:
-    """Only holders of an Exchange, User or Global Administrator role (directly or through a
-    group) may use the bot. Answers are kept ten minutes per user; a Graph failure is not kept."""
+    """Who may use the bot, as Graph sees them: holders of an Exchange, User or Global
+    Administrator role (directly or through a group) when `require_role`, members (direct or
+    nested) of one Entra group when `group_id`. Answers are kept ten minutes per user; a Graph
+    failure is not kept, and refuses: an access check that cannot be made does not pass."""
 
-    def __init__(self, client: GraphClient, keep_seconds: float = 600.0) -> None:
+    def __init__(self, client: GraphClient, require_role: bool = True, group_id: str = "", keep_seconds: float = 600.0) -> None:
         self.client = client
+        self.require_role = require_role
+        self.group_id = group_id
         self.keep_seconds = keep_seconds
-        self._answers: dict[str, tuple[float, bool]] = {}
+        self._answers: dict[str, tuple[float, str]] = {}
 
     async def allowed(self, object_id: str) -> tuple[bool, str]:
         if not object_id:
             return False, "This bot is for the tenant's administrators, and Teams did not say who you are."
-        kept = self._answers.get(object_id)
         now = asyncio.get_running_loop().time()
+        kept = self._answers.get(object_id)
         if kept and now - kept[0] < self.keep_seconds:
-            return kept[1], "" if kept[1] else NOT_AN_ADMIN
+            return not kept[1], kept[1]
         try:
-            roles = await self.client.admin_roles(object_id)
+            refusal = ""
+            if self.require_role and not await self.client.admin_roles(object_id):
+                refusal = NOT_AN_ADMIN
+            elif self.group_id and not await self.client.in_group(object_id, self.group_id):
+                refusal = NOT_IN_GROUP
         except GraphUnavailable as exc:
-            return False, f"I could not verify your administrator role ({exc}). Please try again in a minute."
-        self._answers[object_id] = (now, bool(roles))
-        return bool(roles), "" if roles else NOT_AN_ADMIN
+            return False, f"I could not verify that you may use this bot ({exc}). Please try again in a minute."
+        self._answers[object_id] = (now, refusal)
+        return not refusal, refusal
 
 
 NOT_AN_ADMIN = (
     "This bot is for Exchange Administrators, User Administrators and Global Administrators, and Microsoft "
     "Graph shows you hold none of these roles. Ask your IT administrator to recover the mailbox."
+)
+NOT_IN_GROUP = (
+    "This bot is for the tenant's Exchange administrators, and you are not in the group allowed to use it. "
+    "Ask your IT administrator to recover the mailbox, or to add you to that group."
 )

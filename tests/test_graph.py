@@ -77,6 +77,7 @@ class FakeMicrosoft:
     def __init__(self) -> None:
         self.user_mode = "present"  # present | deleted | gone | forbidden | slow
         self.roles: list[str] = [EXCHANGE_ADMIN]
+        self.groups: set[str] = set()
         self.token_requests = 0
         self.consistency_headers: list[str] = []
         self.base = ""
@@ -153,6 +154,10 @@ class FakeMicrosoft:
         }
         return web.json_response({"value": [jane]})
 
+    async def check_member_groups(self, request: web.Request) -> web.Response:
+        asked = (await request.json())["groupIds"]
+        return web.json_response({"value": [group for group in asked if group in self.groups]})
+
     async def roles_of(self, request: web.Request) -> web.Response:
         value = [
             {
@@ -171,6 +176,7 @@ async def microsoft(tmp_path):
     ca_bundle, context = make_tls(tmp_path)
     fake = FakeMicrosoft()
     app = web.Application()
+    app.router.add_post("/v1.0/users/{id}/checkMemberGroups", fake.check_member_groups)
     app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", fake.openid)
     app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
     app.router.add_get("/v1.0/directory/deletedItems/microsoft.graph.user", fake.deleted)
@@ -306,3 +312,12 @@ async def test_users_without_an_admin_role_are_told_why(graph_bot, connector, mi
     records = await outsider.say("start")
     assert "Microsoft Graph shows you hold none of these roles" in joined(records)
     await outsider.close()
+
+
+async def test_group_allow_list_checks_nested_membership(graph, microsoft):
+    group = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+    microsoft.groups = {group}
+    assert await RoleCheck(graph, require_role=False, group_id=group).allowed(ADMIN_ID) == (True, "")
+    microsoft.groups = set()
+    allowed, why = await RoleCheck(graph, require_role=False, group_id=group).allowed(ADMIN_ID)
+    assert not allowed and "not in the group allowed to use it" in why
