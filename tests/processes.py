@@ -33,6 +33,18 @@ def wait_until(check, timeout: float, what: str) -> None:
     raise AssertionError(f"{what} did not come up within {timeout} s")
 
 
+def stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL if it does not go within ten seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = int(env.get("PORT") or free_port())
@@ -69,12 +81,7 @@ class BotProcess:
             self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop(self.process)
 
 
 class AzuriteProcess:
@@ -123,10 +130,4 @@ class AzuriteProcess:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop(self.process)
