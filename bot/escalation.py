@@ -17,6 +17,7 @@ from .transcript import Entry, TranscriptStore, format_transcript, redact
 
 log = logging.getLogger(__name__)
 TRANSCRIPT_LINES_PER_CARD = 60
+TRANSCRIPT_CHARS_PER_CARD = 16_000  # Teams refuses messages over 100 KB (UTF-16); stay far below
 MAX_DESCRIPTION = 2000
 
 
@@ -97,15 +98,32 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
     return card(body, actions)
 
 
+def transcript_chunks(
+    text_: str, max_lines: int = TRANSCRIPT_LINES_PER_CARD, max_chars: int = TRANSCRIPT_CHARS_PER_CARD
+) -> list[str]:
+    """Split a transcript into pieces of at most max_lines lines and max_chars characters (a line
+    longer than that is cut into parts), so every message stays well under Teams' size limit."""
+    pieces: list[str] = []
+    lines: list[str] = []
+    size = 0
+    for line in text_.splitlines() or ["(empty)"]:
+        parts = [line[i : i + max_chars] for i in range(0, len(line), max_chars)] or [""]
+        for part in parts:
+            if lines and (len(lines) >= max_lines or size + len(part) > max_chars):
+                pieces.append("\n".join(lines))
+                lines, size = [], 0
+            lines.append(part)
+            size += len(part) + 1
+    pieces.append("\n".join(lines))
+    return pieces
+
+
 def transcript_cards(entries: list[Entry], case_id: str) -> list[dict]:
-    lines = format_transcript(entries).splitlines() or ["(empty)"]
-    chunks = [lines[i : i + TRANSCRIPT_LINES_PER_CARD] for i in range(0, len(lines), TRANSCRIPT_LINES_PER_CARD)]
+    chunks = transcript_chunks(format_transcript(entries))
     result = []
     for number, chunk in enumerate(chunks, start=1):
         body = [text(f"Transcript of case {case_id} ({number}/{len(chunks)})", weight="Bolder")]
-        body.append(
-            {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": "\n".join(chunk), "fontType": "Monospace"}]}
-        )
+        body.append({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": chunk, "fontType": "Monospace"}]})
         result.append(card(body))
     return result
 

@@ -257,3 +257,18 @@ async def test_the_retry_loop_never_posts_a_ticket_being_posted(requester, conne
     release.set()
     assert "sent to support" in joined(await escalation)
     assert len(connector.created()) == 1
+
+
+def test_long_transcripts_are_split_under_the_teams_message_limit():
+    import json
+
+    from bot.escalation import transcript_cards
+    from bot.transcript import Entry
+
+    entries = [Entry("2026-11-25T17:00:00.000+00:00", "bot", "Get-Mailbox " + "x" * 3_900) for _ in range(200)]
+    entries.append(Entry("2026-11-25T17:01:00.000+00:00", "admin", "y" * 50_000))
+    cards = transcript_cards(entries, "MR-ABCDEF")
+    assert len(cards) > 10
+    assert all(len(json.dumps(c).encode("utf-16-le")) < 80_000 for c in cards)
+    text = "".join(c["body"][1]["inlines"][0]["text"] for c in cards)
+    assert text.count("Get-Mailbox") == 200 and text.count("y") == 50_000  # nothing lost in the split
