@@ -81,10 +81,10 @@ class Settings:
 
     @property
     def tenants_allowed(self) -> tuple[str, ...]:
-        """ALLOWED_TENANTS, or a single-tenant registration's own tenant."""
+        """ALLOWED_TENANTS, or the registration's own tenant (single tenant or managed identity)."""
         if self.allowed_tenants:
             return self.allowed_tenants
-        if self.auth_enabled and self.app_type.lower() == "singletenant" and self.app_tenant_id:
+        if self.auth_enabled and self.app_type.lower() in ("singletenant", "userassignedmsi") and self.app_tenant_id:
             return (self.app_tenant_id,)
         return ()
 

@@ -208,3 +208,14 @@ def test_refuses_to_listen_openly_without_authentication(tmp_path):
     refused = subprocess.run([sys.executable, str(ROOT / "app.py")], env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0
     assert "Refusing to listen on 0.0.0.0 with authentication off" in refused.stderr
+
+
+def test_settings_default_to_the_registrations_own_tenant():
+    from bot.settings import Settings
+
+    env = {"MicrosoftAppId": APP_ID, "MicrosoftAppTenantId": TENANT}
+    assert Settings.from_env(env).tenants_allowed == (TENANT,)
+    assert Settings.from_env({**env, "MicrosoftAppType": "UserAssignedMSI"}).tenants_allowed == (TENANT,)
+    assert Settings.from_env({**env, "ALLOWED_TENANTS": "a, b"}).tenants_allowed == ("a", "b")
+    assert Settings.from_env({}).tenants_allowed == ()  # local use: no registration, no tenant list
+    assert "secret" not in repr(Settings.from_env({**env, "MicrosoftAppPassword": "secret"}))
