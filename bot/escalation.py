@@ -7,7 +7,6 @@ gets the summary and transcript in their own chat to forward, and is told so.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from .cards import card, facts, heading, submit, text
@@ -15,7 +14,6 @@ from .case import ESCALATED, RecoveryCase, now_iso
 from .playbook import OUTCOMES, Playbook
 from .transcript import Entry, TranscriptStore, format_transcript, redact
 
-log = logging.getLogger(__name__)
 TRANSCRIPT_LINES_PER_CARD = 60
 TRANSCRIPT_CHARS_PER_CARD = 16_000  # Teams refuses messages over 100 KB (UTF-16); stay far below
 MAX_DESCRIPTION = 2000

@@ -6,7 +6,7 @@ commands see and change the same object, and it is saved once at the end of the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .case import CaseBook, RecoveryCase
@@ -34,7 +34,6 @@ class Services:
     card_ids: Any = None  # bot.outgoing.CardIds
     support: Any = None  # bot.support_channel.SupportDesk
     graph: Any = None  # bot.graph.GraphClient, when an app registration for Graph is configured
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def casebook(context) -> CaseBook:
