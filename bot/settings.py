@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .graph import GraphSettings
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
@@ -61,12 +63,10 @@ class Settings:
         return bool(self.app_id)
 
     @property
-    def graph(self):
+    def graph(self) -> GraphSettings | None:
         """GraphSettings when an app registration for Graph is configured, else None."""
         if not self.graph_client_id:
             return None
-        from .graph import GraphSettings
-
         return GraphSettings(
             self.graph_tenant_id,
             self.graph_client_id,
