@@ -48,6 +48,13 @@ class RunningBot:
         if self.runner:
             await self.runner.cleanup()
 
+    async def __aenter__(self) -> RunningBot:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
 
 @pytest_asyncio.fixture
 async def connector():
@@ -65,10 +72,8 @@ def settings(tmp_path) -> Settings:
 
 @pytest_asyncio.fixture
 async def bot(settings):
-    running = RunningBot(settings)
-    await running.start()
-    yield running
-    await running.stop()
+    async with RunningBot(settings) as running:
+        yield running
 
 
 @pytest_asyncio.fixture

@@ -134,6 +134,11 @@ def texts_of(records: list[Recorded]) -> list[str]:
     return out
 
 
+def joined(records: list[Recorded]) -> str:
+    """All a person would read in these activities, as one text."""
+    return "\n".join(texts_of(records))
+
+
 def flatten(node: Any) -> str:
     if isinstance(node, dict):
         parts = [str(node[k]) for k in ("text", "title", "codeSnippet", "value", "label") if isinstance(node.get(k), str)]

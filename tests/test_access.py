@@ -105,10 +105,8 @@ async def secured_bot(settings, openid):
         app_tenant_id=TENANT,
         openid_metadata_url=f"{openid.url}/openid",
     )
-    running = RunningBot(secured, credentials_factory=LoopbackCredentials())
-    await running.start()
-    yield running
-    await running.stop()
+    async with RunningBot(secured, credentials_factory=LoopbackCredentials()) as running:
+        yield running
 
 
 def token(key, service_url: str, kid: str = KID, **overrides) -> str:

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import json
 
-from tests.harness import cards_of, find_action, texts_of
+from tests.harness import cards_of, find_action, joined
 from tests.walker import UPN
 
 A4 = ("Deleted", "Hard-deleted", "Present")
-
-
-def joined(records) -> str:
-    return "\n".join(texts_of(records))
 
 
 def last_card(records) -> dict:

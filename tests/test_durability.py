@@ -11,15 +11,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.storage import SqliteDocumentStore
-from tests.harness import Admin, cards_of, find_action, texts_of
+from tests.harness import Admin, cards_of, find_action, joined
 from tests.processes import AzuriteProcess, BotProcess
 from tests.walker import UPN, walk_leaf
 
 GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
-
-
-def joined(records) -> str:
-    return "\n".join(texts_of(records))
 
 
 def last_title(records) -> str:

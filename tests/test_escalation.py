@@ -11,20 +11,16 @@ import pytest_asyncio
 
 from app import SERVICES
 from tests.conftest import RunningBot
-from tests.harness import Admin, cards_of, find_action, flatten, texts_of
+from tests.harness import Admin, cards_of, find_action, flatten, joined
 from tests.walker import UPN, walk_leaf
 
 SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
 ADMIN_UPN = "adele.vance@contoso.com"
 
 
-def joined(records) -> str:
-    return "\n".join(texts_of(records))
-
-
 @pytest_asyncio.fixture
 async def support_bot(settings, connector):
-    running = RunningBot(
+    async with RunningBot(
         replace(
             settings,
             support_channel_id=SUPPORT_CHANNEL,
@@ -32,10 +28,8 @@ async def support_bot(settings, connector):
             support_tenant_id="tenant",
             ticket_retry_seconds=3600,
         )
-    )
-    await running.start()
-    yield running
-    await running.stop()
+    ) as running:
+        yield running
 
 
 @pytest_asyncio.fixture

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from bot.graph import GraphClient, GraphSettings, GraphUnavailable, RoleCheck
 from tests.conftest import RunningBot
-from tests.harness import Admin, cards_of, texts_of
+from tests.harness import Admin, cards_of, joined
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 UPN = "jane.doe@contoso.com"
@@ -249,13 +249,9 @@ async def test_role_check_allows_admins_and_refuses_others(graph, microsoft):
     assert not allowed and "Exchange Administrators" in why
 
 
-def joined(records) -> str:
-    return "\n".join(texts_of(records))
-
-
 @pytest_asyncio.fixture
 async def graph_bot(settings, microsoft):
-    running = RunningBot(
+    async with RunningBot(
         replace(
             settings,
             graph_client_id="bot-graph-app",
@@ -267,10 +263,8 @@ async def graph_bot(settings, microsoft):
             graph_timeout_seconds=1.0,
             graph_require_admin_role=True,
         )
-    )
-    await running.start()
-    yield running
-    await running.stop()
+    ) as running:
+        yield running
 
 
 async def test_the_admin_only_confirms_what_graph_found(graph_bot, connector, microsoft):
