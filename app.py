@@ -10,15 +10,17 @@ import asyncio
 import contextlib
 import logging
 import sys
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.access import AccessGate
-from bot.adapter import create_adapter
+from bot.adapter import BufferingCloudAdapter, create_adapter
 from bot.bot_storage import DocumentStorage
-from bot.escalation import Escalation
+from bot.escalation import ChannelAddress, EscalationDesk
 from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import every, run_forever
+from bot.ledger import ActivityLedger
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
@@ -26,14 +28,15 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.state import JsonConversationState, JsonUserState
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
-from bot.support_channel import ChannelAddress, SupportDesk, TeamsSupportChannel
-from bot.teams_bot import RecoveryBot
+from bot.support_bot import SupportChannelBot
+from bot.support_channel import TeamsSupportChannel
+from bot.teams_bot import MailboxRecoveryBot, RecoveryBot
 from bot.tickets import TicketStore
 from bot.transcript import TranscriptStore
+from bot.turn_pipeline import TurnPipeline
 from dialogs.main_dialog import MainDialog
 
 log = logging.getLogger("mailbox_recovery")
-SERVICES = web.AppKey("services", Services)
 
 
 class StartupRefused(SystemExit):
@@ -54,49 +57,77 @@ def create_documents(settings: Settings) -> DocumentStore:
     raise StartupRefused(f"STATE_STORE must be sqlite, blob or memory, not {settings.state_store!r}")
 
 
-def build(settings: Settings, credentials_factory=None) -> web.Application:
+@dataclass(frozen=True)
+class Assembly:
+    """Everything `assemble` wired together: what the web app serves, and the parts an operator's
+    tool (or a test) may call directly, such as delivering the pending tickets now."""
+
+    settings: Settings
+    documents: DocumentStore
+    adapter: BufferingCloudAdapter
+    services: Services
+    bot: MailboxRecoveryBot
+
+
+def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     """Everything wired together; nothing is built at import time."""
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
     documents = create_documents(settings)
     storage = DocumentStorage(documents)
     transcripts = TranscriptStore(documents)
-    services = Services(playbook)
-    services.escalation = Escalation(playbook, transcripts)
-    services.card_ids = CardIds(documents)
-    adapter = create_adapter(settings, credentials_factory)
+    adapter = create_adapter(settings, CardIds(documents), credentials_factory)
     configured = (
         ChannelAddress(settings.support_channel_id, settings.support_service_url, settings.support_tenant_id)
         if settings.support_channel_id and settings.support_service_url
         else None
     )
-    channel = TeamsSupportChannel(adapter, settings.app_id, TicketStore(documents), transcripts, documents, configured)
-    services.support = SupportDesk(services.escalation, channel, settings.handoff_enabled)
+    tickets = TicketStore(documents)
+    channel = TeamsSupportChannel(adapter, settings.app_id, tickets, transcripts, documents, configured)
     if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
         raise StartupRefused("GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: set GRAPH_CLIENT_ID too")
+    graph = None
     if settings.graph is not None:
         if not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
-        services.graph = GraphClient(settings.graph)
-    bot = RecoveryBot(
-        services,
-        MainDialog(services),
-        JsonConversationState(storage),
-        JsonUserState(storage),
+        graph = GraphClient(settings.graph)
+    services = Services(
+        playbook=playbook,
+        transcripts=transcripts,
+        escalation=EscalationDesk(playbook, transcripts, tickets, channel, settings.handoff_enabled),
+        graph=graph,
+    )
+    conversation_state, user_state = JsonConversationState(storage), JsonUserState(storage)
+    role_check = (
+        RoleCheck(graph, settings.graph_require_admin_role, settings.allowed_admin_group)
+        if graph and (settings.graph_require_admin_role or settings.allowed_admin_group)
+        else None
+    )
+    pipeline = TurnPipeline(
+        conversation_state,
+        user_state,
+        ActivityLedger(documents),
         transcripts,
-        documents,
         retention_days=settings.retention_days,
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
-        role_check=RoleCheck(services.graph, settings.graph_require_admin_role, settings.allowed_admin_group)
-        if services.graph and (settings.graph_require_admin_role or settings.allowed_admin_group)
-        else None,
+        role_check=role_check,
     )
-    app = create_app(adapter, bot, settings.max_body_bytes)
-    app[SERVICES] = services
+    bot = MailboxRecoveryBot(
+        pipeline,
+        RecoveryBot(services, MainDialog(services), conversation_state),
+        SupportChannelBot(services.escalation, channel),
+    )
+    return Assembly(settings, documents, adapter, services, bot)
+
+
+def serve(assembly: Assembly) -> web.Application:
+    """The aiohttp application for an assembly, with its background jobs."""
+    settings, documents, services = assembly.settings, assembly.documents, assembly.services
+    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes)
 
     async def housekeeping(_app: web.Application):
         tasks = [
             asyncio.create_task(run_forever(documents, settings.retention_days)),
-            asyncio.create_task(every(settings.ticket_retry_seconds, channel.retry_pending)),
+            asyncio.create_task(every(settings.ticket_retry_seconds, services.escalation.retry_pending)),
         ]
         yield
         for task in tasks:
@@ -105,12 +136,16 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await documents.close()
-        await adapter.sender.close()
-        if services.graph is not None:
+        await assembly.adapter.sender.close()
+        if isinstance(services.graph, GraphClient):
             await services.graph.close()
 
     app.cleanup_ctx.append(housekeeping)
     return app
+
+
+def build(settings: Settings, credentials_factory=None) -> web.Application:
+    return serve(assemble(settings, credentials_factory))
 
 
 def check_exposure(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from botbuilder.schema import ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 
 from .connector import ConnectorSender, PooledBotFrameworkAuthentication
-from .outgoing import OutgoingBuffer, is_provisional
+from .outgoing import CardIds, OutgoingBuffer, is_provisional
 from .retry import with_retries
 from .settings import Settings
 from .storage import Conflict, StoreUnavailable
@@ -42,11 +42,14 @@ OUTGOING_KEY = "mailbox_recovery.outgoing"
 
 class BufferingCloudAdapter(CloudAdapter):
     """CloudAdapter whose replies wait in the turn's OutgoingBuffer, when it has one, until
-    `flush` (after the state is saved), and leave through the lean ConnectorSender."""
+    `flush` (after the state is saved), and leave through the lean ConnectorSender. A card sent
+    by a buffered turn carries a provisional id until it is sent; updating it later, in this turn
+    or another, works with that id: the adapter resolves it (CardIds keeps the real ids)."""
 
-    def __init__(self, authentication, sender: ConnectorSender) -> None:
+    def __init__(self, authentication, sender: ConnectorSender, card_ids: CardIds) -> None:
         super().__init__(authentication)
         self.sender = sender
+        self.card_ids = card_ids
 
     def _credentials(self, context: TurnContext):
         client = context.turn_state.get(self.BOT_CONNECTOR_CLIENT_KEY)
@@ -76,26 +79,32 @@ class BufferingCloudAdapter(CloudAdapter):
         credentials = self._credentials(context)
         return await with_retries(lambda: self.sender.update(activity, credentials))
 
-    async def flush(self, context: TurnContext, buffer: OutgoingBuffer) -> dict[str, str]:
-        """Send what the turn held back, in order; returns provisional id -> real id."""
+    async def flush(self, context: TurnContext, buffer: OutgoingBuffer) -> None:
+        """Send what the turn held back, in order, and keep the real ids of the cards it sent."""
         buffer.flushing = True
         real: dict[str, str] = {}
+        conversation_id = context.activity.conversation.id if context.activity.conversation else ""
         for kind, activity, provisional in buffer.operations:
             if kind == "send":
                 response = await self._send_now(context, activity)
                 if response is not None and response.id:
                     real[provisional] = response.id
-            else:
-                if is_provisional(activity.id):
-                    if activity.id not in real:
-                        continue  # the card it would update was never sent
-                    activity.id = real[activity.id]
+                continue
+            if is_provisional(activity.id):
+                resolved = real.get(activity.id) or await self.card_ids.resolve(conversation_id, activity.id)
+                if not resolved:
+                    log.info("card %s was never sent; nothing to update", activity.id)
+                    continue
+                activity.id = resolved
+            try:
                 await self.update_activity(context, activity)
+            except Exception:  # an update that fails must not lose the rest of the turn's replies
+                log.warning("could not update card %s in place", activity.id, exc_info=True)
         buffer.operations.clear()
-        return real
+        await self.card_ids.remember(conversation_id, real)
 
 
-def create_adapter(settings: Settings, credentials_factory=None) -> BufferingCloudAdapter:
+def create_adapter(settings: Settings, card_ids: CardIds, credentials_factory=None) -> BufferingCloudAdapter:
     # Without an app id the SDK runs anonymous (local tools only); its SingleTenant factory would
     # refuse an empty id, so the local configuration is the anonymous one.
     app_type = settings.app_type if settings.auth_enabled else "MultiTenant"
@@ -116,7 +125,7 @@ def create_adapter(settings: Settings, credentials_factory=None) -> BufferingClo
         )
     # credentials_factory: only where Entra ID cannot be reached (the tests' loopback connector).
     authentication = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
-    adapter = BufferingCloudAdapter(PooledBotFrameworkAuthentication(authentication), ConnectorSender())
+    adapter = BufferingCloudAdapter(PooledBotFrameworkAuthentication(authentication), ConnectorSender(), card_ids)
     adapter.on_turn_error = on_turn_error
     return adapter
 

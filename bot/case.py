@@ -4,12 +4,13 @@ Bot Framework dialog stack so that a deployment that changes the dialogs never l
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-CASE_SCHEMA_VERSION = 2
+CASE_SCHEMA_VERSION = 3
 # Case numbers are read over the phone: no 0/O, 1/I/L.
 _CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -53,7 +54,7 @@ class RecoveryCase:
     leaf_id: str | None = None
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
-    ticket: dict[str, Any] | None = None
+    ticket_id: str | None = None  # the case's support ticket (bot.tickets holds it)
     graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
     schema_version: int = CASE_SCHEMA_VERSION
 
@@ -84,6 +85,11 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
         data["answers"] = {**data.get("answers", {}), **data.pop("sub_answers", {})}
         data.setdefault("answered_by", {k: "admin" for k in data["answers"]})
         data["schema_version"] = 2
+    if version < 3:
+        # v2 kept a copy of the ticket on the case; the ticket document is the one record now.
+        ticket = data.pop("ticket", None)
+        data["ticket_id"] = ticket.get("number") if isinstance(ticket, dict) else None
+        data["schema_version"] = 3
     return data
 
 
@@ -136,3 +142,11 @@ class CaseBook:
         cases = {cid: RecoveryCase.from_dict(c) for cid, c in data.get("cases", {}).items()}
         current = data.get("current_id")
         return cls(cases, current if current in cases else None)
+
+
+_CASE_ID = re.compile(f"^MR-[{_CASE_ALPHABET}]{{6}}$")
+
+
+def is_case_id(value: str) -> bool:
+    """A well-formed case number (and so ticket number): MR- and six characters of the case alphabet."""
+    return bool(_CASE_ID.match(value))

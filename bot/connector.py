@@ -29,7 +29,7 @@ from botbuilder.schema import ResourceResponse
 from botframework.connector.auth import BotFrameworkAuthentication, ClaimsIdentity, ConnectorFactory
 from msrest.serialization import Model
 
-from .cards import Card
+from .frozen_json import FrozenJson
 
 MAX_CLIENTS = 64
 HEADER_SECONDS = 300.0  # tokens live an hour; the credentials' own cache refreshes them
@@ -61,8 +61,8 @@ def to_wire(value: Any) -> Any:
         for name, item in (value.additional_properties or {}).items() if hasattr(value, "additional_properties") else ():
             wire.setdefault(name, to_wire(item))
         return wire
-    if isinstance(value, Card):
-        return value  # JSON already, built by bot.cards
+    if isinstance(value, FrozenJson):
+        return value  # JSON already (the cards), built once and never changed
     if isinstance(value, list):
         return [to_wire(item) for item in value]
     if isinstance(value, dict):

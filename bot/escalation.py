@@ -1,22 +1,59 @@
-"""Escalation: hand a case to support with its summary and transcript.
+"""Escalation, in one place: the form, the ticket support receives, and what the admin is told.
 
-Plain logic and cards here; delivery to a support channel goes through a `SupportChannel`
-(bot.support_channel) that the app wires in when one is configured. Without one, the admin
-gets the summary and transcript in their own chat to forward, and is told so.
+A case has at most one ticket (bot.tickets), claimed with an insert-if-absent before anything is
+posted; whether an escalation is the first or a later one is what that claim says, never a field
+on the case. Delivery to the support team goes through a `SupportChannel` (bot.support_channel
+posts to a Teams channel); without a connected channel the admin gets the summary and transcript
+to forward, and the ticket waits for a channel to be connected. Plain Python: the edge turns what
+`escalate` returns into activities.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from .cards import card, facts, heading, submit, text
-from .case import ESCALATED, RecoveryCase, now_iso
+from .cards.base import Card
+from .cards.support import (
+    MAX_DESCRIPTION,
+    added_to_ticket_card,
+    escalation_form,
+    no_channel_card,
+    not_delivered_card,
+    sent_card,
+    summary_card,
+    transcript_cards,
+)
+from .case import ESCALATED, RecoveryCase
 from .playbook import OUTCOMES, Playbook
-from .transcript import Entry, TranscriptStore, format_transcript, redact
+from .tickets import ASSIGNED, PENDING, RESOLVED, Ticket, TicketStore
+from .transcript import Entry, TranscriptStore, redact
 
-TRANSCRIPT_LINES_PER_CARD = 60
-TRANSCRIPT_CHARS_PER_CARD = 16_000  # Teams refuses messages over 100 KB (UTF-16); stay far below
-MAX_DESCRIPTION = 2000
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChannelAddress:
+    """Where the support team's channel is: enough to post a new thread there."""
+
+    channel_id: str
+    service_url: str
+    tenant_id: str
+    team_name: str = ""
+
+
+class SupportChannel(Protocol):
+    """Where tickets go. bot.support_channel.TeamsSupportChannel posts to a Teams channel."""
+
+    async def address(self) -> ChannelAddress | None: ...
+
+    async def deliver(self, case_id: str) -> tuple[Ticket, bool]: ...
+
+    async def add_to_thread(self, ticket: Ticket, note: str) -> None: ...
+
+    async def notify_admin(self, ticket: Ticket, what: str) -> None: ...
 
 
 def answer_rows(case: RecoveryCase, playbook: Playbook) -> list[tuple[str, str]]:
@@ -66,99 +103,6 @@ def ticket_summary(
     }
 
 
-def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None = None, status_line: str = "") -> dict:
-    body = [heading(title)]
-    if status_line:
-        body.append(text(status_line, weight="Bolder"))
-    body.append(
-        facts(
-            [
-                ("Case", summary["case_number"]),
-                ("Target user", summary["target_upn"] or "not chosen"),
-                ("Admin", f"{summary['admin'].get('name', '')} {summary['admin'].get('upn', '')}".strip()),
-                ("Admin object id", summary["admin"].get("aad_object_id", "") or "unknown"),
-                ("Tenant", summary["tenant_id"] or "unknown"),
-                ("Contact", summary["contact"] or "—"),
-                ("Scenario", f"{summary['leaf'] or '?'}: {summary['outcome']}"),
-            ]
-        )
-    )
-    if summary["answers"]:
-        body.append(facts(summary["answers"].items()))
-    if summary["description"]:
-        body.append(text(f"What went wrong: {summary['description']}"))
-    if summary["steps"]:
-        body.append(
-            facts((s["title"], f"{s['status']} {(s['at'] or '')[:16].replace('T', ' ')}".strip()) for s in summary["steps"])
-        )
-    if summary["recorded_values"]:
-        body.append(facts((k, v) for k, v in summary["recorded_values"].items()))
-    return card(body, actions)
-
-
-def transcript_chunks(
-    text_: str, max_lines: int = TRANSCRIPT_LINES_PER_CARD, max_chars: int = TRANSCRIPT_CHARS_PER_CARD
-) -> list[str]:
-    """Split a transcript into pieces of at most max_lines lines and max_chars characters (a line
-    longer than that is cut into parts), so every message stays well under Teams' size limit."""
-    pieces: list[str] = []
-    lines: list[str] = []
-    size = 0
-    for line in text_.splitlines() or ["(empty)"]:
-        parts = [line[i : i + max_chars] for i in range(0, len(line), max_chars)] or [""]
-        for part in parts:
-            if lines and (len(lines) >= max_lines or size + len(part) > max_chars):
-                pieces.append("\n".join(lines))
-                lines, size = [], 0
-            lines.append(part)
-            size += len(part) + 1
-    pieces.append("\n".join(lines))
-    return pieces
-
-
-def transcript_cards(entries: list[Entry], case_id: str) -> list[dict]:
-    chunks = transcript_chunks(format_transcript(entries))
-    result = []
-    for number, chunk in enumerate(chunks, start=1):
-        body = [text(f"Transcript of case {case_id} ({number}/{len(chunks)})", weight="Bolder")]
-        body.append({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": chunk, "fontType": "Monospace"}]})
-        result.append(card(body))
-    return result
-
-
-def escalation_form(case: RecoveryCase, playbook: Playbook, contact: str) -> dict:
-    leaf = playbook.leaves.get(case.leaf_id or "")
-    body = [
-        heading(f"Escalate case {case.id} to support"),
-        text(
-            "Support will receive: the target user, your answers, the plan and each step's status, the values you "
-            "recorded, what you write below, and the transcript of this case (secrets redacted)."
-        ),
-        facts(
-            [
-                ("Target user", case.upn or "not chosen"),
-                ("Scenario", f"{leaf.id}: {OUTCOMES[leaf.outcome]}" if leaf else "not determined yet"),
-            ]
-        ),
-        {
-            "type": "Input.Text",
-            "id": "description",
-            "label": "What went wrong?",
-            "isMultiline": True,
-            "maxLength": MAX_DESCRIPTION,
-            "placeholder": "The error message, what you tried, what you expected.",
-        },
-        {"type": "Input.Text", "id": "contact", "label": "How can support reach you?", "value": contact, "maxLength": 256},
-    ]
-    return card(
-        body,
-        [
-            submit("Send to support", {"action": "escalation", "case": case.id}, "positive"),
-            submit("Not now", {"action": "escalation_cancel", "case": case.id}),
-        ],
-    )
-
-
 def handoff_transcript(entries: list[Entry]) -> dict[str, Any]:
     """The transcript as the Bot Framework handoff protocol's attachment content."""
     return {
@@ -174,27 +118,144 @@ def handoff_transcript(entries: list[Entry]) -> dict[str, Any]:
     }
 
 
-class Escalation:
-    """The plain part of escalating: the form, the ticket summary, marking the case, and what to
-    give the admin to forward when no support channel is connected."""
+@dataclass(frozen=True)
+class EscalationRequest:
+    case: RecoveryCase
+    admin: dict[str, str]  # name, upn, aad_object_id, user_id, conversation_id
+    description: str
+    contact: str
+    form_id: str  # the form being sent ("" for an escalation without a form)
+    activity_id: str  # the incoming activity: a re-run or re-delivery of it is the same escalation
+    admin_reference: dict[str, Any]  # where to tell the admin what happens to the ticket
 
-    def __init__(self, playbook: Playbook, transcripts: TranscriptStore) -> None:
+
+@dataclass
+class EscalationResult:
+    outcome: str  # sent | added | no_channel | not_delivered | already_sent
+    cards: list[Card] = field(default_factory=list)
+    ticket: Ticket | None = None
+    handoff: dict[str, Any] | None = None  # {"value": summary, "transcript": ...} when the handoff event is on
+    note: str = ""
+
+
+class EscalationDesk:
+    def __init__(
+        self,
+        playbook: Playbook,
+        transcripts: TranscriptStore,
+        tickets: TicketStore,
+        channel: SupportChannel | None,
+        handoff_enabled: bool = False,
+    ) -> None:
         self.playbook = playbook
         self.transcripts = transcripts
+        self.tickets = tickets
+        self.channel = channel
+        self.handoff_enabled = handoff_enabled
 
-    def form(self, case: RecoveryCase, contact: str) -> dict:
-        return escalation_form(case, self.playbook, contact)
+    def form(self, case: RecoveryCase, contact: str) -> Card:
+        return escalation_form(case, self.playbook, contact, form_id=secrets.token_hex(6))
 
-    def prepare(self, case: RecoveryCase, admin: dict[str, str], description: str, contact: str) -> dict[str, Any]:
-        """The summary support gets; marks the case escalated (a second escalation keeps the first time)."""
-        summary = ticket_summary(case, self.playbook, admin, (description or "")[:MAX_DESCRIPTION], contact)
-        if case.ticket is None:
-            case.ticket = {"number": case.id, "at": now_iso(), "history": []}
-        case.ticket["history"].append({"at": now_iso(), "who": admin.get("name") or "admin", "what": "escalated"})
+    async def escalate(self, request: EscalationRequest) -> EscalationResult:
+        case = request.case
+        summary = ticket_summary(case, self.playbook, request.admin, request.description[:MAX_DESCRIPTION], request.contact)
+        claim = Ticket(
+            case.id,
+            request.activity_id,
+            summary,
+            request.admin_reference,
+            request.admin.get("upn", ""),
+            status=PENDING,
+            forms={request.form_id: request.activity_id} if request.form_id else {},
+        )
+        ticket, created = await self.tickets.claim(claim)
+        same_escalation = created or ticket.created_by_activity == request.activity_id
+        if not created and request.form_id:
+            sent_by = ticket.forms.get(request.form_id)
+            if sent_by is not None and sent_by != request.activity_id:
+                return EscalationResult(
+                    "already_sent",
+                    ticket=ticket,
+                    note=f"This form was already sent as ticket {ticket.case_id}; nothing was sent again.",
+                )
+            if sent_by is None:
+                ticket = await self.tickets.update(case.id, lambda t: t.forms.__setitem__(request.form_id, request.activity_id))
         case.status = ESCALATED
+        case.ticket_id = ticket.case_id
         case.touch()
-        return summary
+        result = EscalationResult("sent", ticket=ticket)
+        if self.handoff_enabled:
+            entries = await self.transcripts.read(case.id)
+            result.handoff = {"value": summary, "transcript": handoff_transcript(entries)}
+        address = await self.channel.address() if self.channel else None
+        if address is None:
+            result.outcome = "no_channel"
+            result.cards = [no_channel_card(case.id), *await self.forward_cards(case.id, summary)]
+            return result
+        if ticket.delivered and not same_escalation:
+            who = request.admin.get("name") or "the admin"
+            await self.channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
+            result.ticket = await self.tickets.update(case.id, lambda t: t.record(who, "escalated again"))
+            result.outcome, result.cards = "added", [added_to_ticket_card(case.id)]
+            return result
+        try:
+            result.ticket, _ = await self.channel.deliver(case.id)
+        except Exception:  # kept and retried in the background; the admin has it all meanwhile
+            log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
+            result.outcome = "not_delivered"
+            result.cards = [not_delivered_card(case.id), *await self.forward_cards(case.id, summary)]
+            return result
+        result.cards = [sent_card(case.id, address.team_name)]
+        return result
 
-    async def forward_cards(self, case: RecoveryCase, summary: dict[str, Any]) -> list[dict]:
-        entries = await self.transcripts.read(case.id)
-        return [summary_card(summary, f"Support ticket {case.id}"), *transcript_cards(entries, case.id)]
+    async def forward_cards(self, case_id: str, summary: dict[str, Any]) -> list[Card]:
+        entries = await self.transcripts.read(case_id)
+        return [summary_card(summary, f"Support ticket {case_id}"), *transcript_cards(entries, case_id)]
+
+    async def record_handoff_status(self, case_id: str, state: str) -> Ticket | None:
+        """An agent hub's handoff.status, kept on the ticket with who-did-what."""
+        if await self.tickets.load(case_id) is None:
+            return None
+
+        def change(ticket: Ticket) -> None:
+            ticket.handoff_state = state
+            ticket.record("agent hub", f"handoff {state}")
+
+        return await self.tickets.update(case_id, change)
+
+    async def act(self, case_id: str, op: str, who: str) -> tuple[Ticket | None, bool]:
+        """Assign or resolve a ticket; (the ticket, whether anything changed). A double click or an
+        action on a resolved ticket changes nothing, so nobody is told twice."""
+        if await self.tickets.load(case_id) is None:
+            return None, False
+
+        def change(ticket: Ticket) -> None:
+            if ticket.status == RESOLVED:
+                return
+            if op == "assign" and ticket.assigned_to != who:
+                ticket.status, ticket.assigned_to = ASSIGNED, who
+                ticket.record(who, "assigned the ticket to themselves")
+            elif op == "resolve":
+                ticket.status = RESOLVED
+                ticket.record(who, "resolved the ticket")
+
+        before = await self.tickets.load(case_id)
+        ticket = await self.tickets.update(case_id, change)
+        return ticket, (ticket.status, ticket.assigned_to) != (before.status, before.assigned_to)
+
+    async def retry_pending(self) -> int:
+        """Deliver the tickets still waiting (the channel refused them, or none was connected);
+        the admin hears when theirs arrives."""
+        if self.channel is None or await self.channel.address() is None:
+            return 0
+        delivered = 0
+        for case_id in await self.tickets.pending():
+            try:
+                ticket, posted = await self.channel.deliver(case_id)
+            except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)
+                log.info("ticket %s still not delivered", case_id)
+                continue
+            if posted:
+                delivered += 1
+                await self.channel.notify_admin(ticket, "Your ticket has now reached the support team.")
+        return delivered

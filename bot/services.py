@@ -1,19 +1,24 @@
-"""What the dialogs need from the rest of the bot, in one object built by app.py.
+"""What the dialogs need from the rest of the bot, in one frozen object built by app.py, and the
+per-turn data they share (who is talking, their case book, what the turn said for the transcript).
 
-The admin's CaseBook is read once per turn by the bot and kept in the turn state, so dialogs and
-commands see and change the same object, and it is saved once at the end of the turn.
+The admin's CaseBook is read once per turn by the turn pipeline and kept in the turn state, so
+dialogs and commands see and change the same object, and it is saved once at the end of the turn.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .case import CaseBook, RecoveryCase
+from .escalation import EscalationDesk
+from .graph import EntraFinding
 from .playbook import Playbook
+from .transcript import TranscriptStore, TurnTranscript
 
 CASEBOOK_KEY = "mailbox_recovery.casebook"
 IDENTITY_KEY = "mailbox_recovery.identity"
+TRANSCRIPT_KEY = "mailbox_recovery.transcript"
 
 
 @dataclass(frozen=True)
@@ -27,21 +32,30 @@ class Identity:
     conversation_id: str = ""
 
 
-@dataclass
+class GraphLookup(Protocol):
+    """Microsoft Graph as the walkthrough uses it (bot.graph.GraphClient), when it is connected."""
+
+    async def entra_state(self, upn: str) -> EntraFinding: ...
+
+
+@dataclass(frozen=True)
 class Services:
     playbook: Playbook
-    escalation: Any = None  # bot.escalation.Escalation, set by app.py
-    card_ids: Any = None  # bot.outgoing.CardIds
-    support: Any = None  # bot.support_channel.SupportDesk
-    graph: Any = None  # bot.graph.GraphClient, when an app registration for Graph is configured
+    transcripts: TranscriptStore
+    escalation: EscalationDesk
+    graph: GraphLookup | None = None  # None: no app registration for Graph; the admin answers every question
 
     @staticmethod
-    def casebook(context) -> CaseBook:
+    def casebook(context: Any) -> CaseBook:
         return context.turn_state[CASEBOOK_KEY]
 
     @staticmethod
-    def identity(context) -> Identity:
+    def identity(context: Any) -> Identity:
         return context.turn_state[IDENTITY_KEY]
 
-    def case(self, context) -> RecoveryCase | None:
+    @staticmethod
+    def transcript(context: Any) -> TurnTranscript:
+        return context.turn_state[TRANSCRIPT_KEY]
+
+    def case(self, context: Any) -> RecoveryCase | None:
         return self.casebook(context).current

@@ -1,10 +1,9 @@
-"""Delivering tickets to the support team's Teams channel, and what support does with them.
+"""Delivering tickets to the support team's Teams channel (bot.escalation's SupportChannel).
 
 The ticket card is posted proactively as a new thread in the channel; the transcript follows as
-replies in that thread, each well under Teams' message size limit. Assign to me / Resolve update
-the card in place, record who and when, and tell the admin in their chat. Every call to the
-channel is retried on 429 and 5xx with exponential backoff and jitter; a ticket that still cannot
-be delivered is kept and retried in the background.
+replies in that thread, each well under Teams' message size limit. Every call to the channel is
+retried on 429 and 5xx with exponential backoff and jitter; a ticket that still cannot be
+delivered is kept and retried in the background (EscalationDesk.retry_pending).
 """
 
 from __future__ import annotations
@@ -12,26 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
-    Attachment,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
     ConversationReference,
 )
 
-from .cards import card, heading, text
-from .case import RecoveryCase
-from .escalation import handoff_transcript, transcript_cards
+from .cards.support import admin_notice, ticket_card, transcript_cards
+from .escalation import ChannelAddress
 from .retry import status_of, with_retries
 from .storage import DocumentStore
-from .tickets import ASSIGNED, OPEN, RESOLVED, Ticket, TicketStore, admin_notice, ticket_card
+from .tickets import Ticket, TicketStore
 from .transcript import Entry, TranscriptStore
 
 log = logging.getLogger(__name__)
@@ -44,14 +38,6 @@ class DeliveryInProgress(Exception):
 
 
 THREAD_PACING_SECONDS = 0.15  # Teams allows 7 messages a second per conversation
-
-
-@dataclass(frozen=True)
-class ChannelAddress:
-    channel_id: str
-    service_url: str
-    tenant_id: str
-    team_name: str = ""
 
 
 class TeamsSupportChannel:
@@ -83,19 +69,6 @@ class TeamsSupportChannel:
         await self.documents.write(CONFIG_KEY, address.__dict__, "*")
 
     # --- tickets -------------------------------------------------------------------------
-
-    async def escalate(self, context: TurnContext, case: RecoveryCase, summary: dict, admin_upn: str) -> Ticket:
-        """Create the case's ticket once and deliver it; a second escalation adds to its thread."""
-        reference = TurnContext.get_conversation_reference(context.activity).serialize()
-        claim = Ticket(case.id, context.activity.id or "", summary, reference, admin_upn, status=OPEN)
-        ticket, created = await self.tickets.claim(claim)
-        if not created and ticket.created_by_activity != claim.created_by_activity and ticket.delivered:
-            who = summary["admin"].get("name") or "the admin"
-            await self.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
-            return await self.tickets.update(case.id, lambda t: t.record(who, "escalated again"))
-        # Created now, or the same activity again (a re-run turn, a re-delivery): deliver at most once.
-        ticket, _ = await self.deliver(case.id)
-        return ticket
 
     async def deliver(self, case_id: str) -> tuple[Ticket, bool]:
         """Post the ticket unless it is posted or another deliverer holds the lease. The lease
@@ -181,7 +154,7 @@ class TeamsSupportChannel:
 
     async def notify_admin(self, ticket: Ticket, what: str) -> None:
         reference = ConversationReference().deserialize(ticket.admin_reference)
-        notice = MessageFactory.attachment(CardFactory.adaptive_card(admin_notice(ticket, what)))
+        notice = MessageFactory.attachment(CardFactory.adaptive_card(admin_notice(ticket.case_id, what)))
 
         async def send(context: TurnContext) -> None:
             await with_retries(lambda: context.send_activity(notice))
@@ -190,156 +163,3 @@ class TeamsSupportChannel:
             await self.adapter.continue_conversation(reference, send, self.app_id)
         except Exception:  # a missed notice is logged; the ticket has moved on
             log.warning("could not notify the admin about ticket %s", ticket.case_id, exc_info=True)
-
-    async def retry_pending(self) -> int:
-        delivered = 0
-        for case_id in await self.tickets.pending():
-            try:
-                ticket, posted = await self.deliver(case_id)
-            except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)
-                log.info("ticket %s still not delivered", case_id)
-                continue
-            if posted:
-                delivered += 1
-                await self.notify_admin(ticket, "Your ticket has now reached the support team.")
-        return delivered
-
-    # --- what support does ---------------------------------------------------------------
-
-    async def handle_action(self, context: TurnContext, data: dict) -> None:
-        case_id, op = str(data.get("case", "")), data.get("op")
-        who = context.activity.from_property.name if context.activity.from_property else "someone"
-        ticket = await self.tickets.load(case_id)
-        if ticket is None or op not in ("assign", "resolve"):
-            await context.send_activity(MessageFactory.text("I do not know that ticket or action."))
-            return
-
-        def change(t: Ticket) -> None:
-            if op == "assign" and t.status != RESOLVED:
-                t.status, t.assigned_to = ASSIGNED, who
-                t.record(who, "assigned the ticket to themselves")
-            elif op == "resolve" and t.status != RESOLVED:
-                t.status = RESOLVED
-                t.record(who, "resolved the ticket")
-
-        before = ticket.status, ticket.assigned_to
-        ticket = await self.tickets.update(case_id, change)
-        if (ticket.status, ticket.assigned_to) == before:
-            return  # a double click, or already resolved: nothing changes, nobody is told twice
-        update = MessageFactory.attachment(CardFactory.adaptive_card(ticket_card(ticket)))
-        update.id = ticket.card_activity_id
-        await with_retries(lambda: context.update_activity(update))
-        what = (
-            f"{who} from the support team has taken your ticket."
-            if op == "assign"
-            else f"{who} from the support team has marked your ticket as resolved."
-        )
-        await self.notify_admin(ticket, what)
-
-
-class SupportDesk:
-    """Escalation at the edge: the ticket to the support channel when one is connected (and the
-    handoff event when enabled), else everything to the admin to forward."""
-
-    def __init__(self, escalation, channel: TeamsSupportChannel | None, handoff_enabled: bool = False) -> None:
-        self.escalation = escalation
-        self.channel = channel
-        self.handoff_enabled = handoff_enabled
-
-    async def admin_upn(self, context: TurnContext) -> str:
-        """The admin's UPN from Teams (for support's "Chat with the admin"); empty where unknown."""
-        sender = context.activity.from_property
-        if context.activity.channel_id != "msteams" or sender is None:
-            return ""
-        try:
-            member = await TeamsInfo.get_member(context, sender.id)
-        except Exception:  # noqa: BLE001 - a nicety: the ticket goes without the chat link
-            log.info("could not read the admin's UPN from Teams")
-            return ""
-        return getattr(member, "user_principal_name", "") or getattr(member, "email", "") or ""
-
-    async def escalate(
-        self, context: TurnContext, case: RecoveryCase, admin: dict[str, str], description: str, contact: str
-    ) -> list[dict]:
-        """Returns the cards to show the admin."""
-        upn = await self.admin_upn(context)
-        again = case.ticket is not None
-        summary = self.escalation.prepare(case, {**admin, "upn": upn}, description, contact)
-        if self.handoff_enabled:
-            await context.send_activity(await self.handoff_event(case, summary))
-        address = await self.channel.address() if self.channel else None
-        if address is None:
-            return [
-                card(
-                    [
-                        heading(f"Case {case.id} is ready for support"),
-                        text(
-                            "No support team is connected to this bot. Forward the summary and transcript below "
-                            "to your support team, or open a Microsoft Support request with them.",
-                            color="Warning",
-                        ),
-                    ]
-                ),
-                *await self.escalation.forward_cards(case, summary),
-            ]
-        try:
-            await self.channel.escalate(context, case, summary, upn)
-        except Exception:  # kept and retried in the background; the admin has it all meanwhile
-            log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
-            return [
-                card(
-                    [
-                        heading(f"Ticket {case.id} is saved but not delivered yet"),
-                        text(
-                            "The support channel did not accept it just now. I keep retrying and will tell you "
-                            "here when it arrives; meanwhile here is everything to forward if it is urgent.",
-                            color="Warning",
-                        ),
-                    ]
-                ),
-                *await self.escalation.forward_cards(case, summary),
-            ]
-        if again:
-            return [card([heading(f"Added to ticket {case.id}"), text("Support sees your new note in the ticket's thread.")])]
-        return [
-            card(
-                [
-                    heading(f"Ticket {case.id} sent to support"),
-                    text(
-                        f"The support team ({address.team_name or 'support channel'}) has the summary and the "
-                        "transcript. You will hear here when someone takes it."
-                    ),
-                ]
-            )
-        ]
-
-    async def handoff_event(self, case: RecoveryCase, summary: dict) -> Activity:
-        entries = await self.escalation.transcripts.read(case.id)
-        transcript = Attachment(content_type="application/json", name="Transcript", content=handoff_transcript(entries))
-        return Activity(type=ActivityTypes.event, name="handoff.initiate", value=summary, attachments=[transcript])
-
-    async def handle_channel_message(self, context: TurnContext) -> None:
-        """In the support team's channel: connect it, or say what the bot does there."""
-        said = " ".join((TurnContext.remove_recipient_mention(context.activity) or "").lower().split())
-        if "use this channel for support" in said and self.channel is not None:
-            data = context.activity.channel_data if isinstance(context.activity.channel_data, dict) else {}
-            channel = data.get("channel") or {}
-            team = data.get("team") or {}
-            tenant = (data.get("tenant") or {}).get("id", "")
-            channel_id = channel.get("id") or context.activity.conversation.id.split(";")[0]
-            await self.channel.use_channel(ChannelAddress(channel_id, context.activity.service_url, tenant, team.get("name", "")))
-            who = context.activity.from_property.name if context.activity.from_property else "someone"
-            log.info("support channel connected by %s", who)
-            await context.send_activity(
-                MessageFactory.text(
-                    f"This channel now receives mailbox recovery tickets (connected by {who}). Each ticket is a new post "
-                    "with the case summary; its transcript follows in the thread. Assign to me and Resolve update it."
-                )
-            )
-            return
-        await context.send_activity(
-            MessageFactory.text(
-                "I post mailbox recovery tickets in a support channel. To receive them in this channel, mention me "
-                "with: use this channel for support"
-            )
-        )

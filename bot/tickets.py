@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import quote
 
-from .cards import card, facts, heading, text
 from .case import now_iso
-from .escalation import summary_card
 from .storage import Conflict, DocumentStore
 
 PREFIX = "tickets/"
@@ -39,6 +36,8 @@ class Ticket:
     delivery_attempts: int = 0
     delivering_since: float = 0.0  # lease of whoever is posting it now (epoch seconds)
     last_error: str = ""
+    forms: dict[str, str] = field(default_factory=dict)  # escalation form id -> the activity that sent it
+    handoff_state: str = ""  # what an agent hub last said (handoff.status)
     history: list[dict[str, str]] = field(default_factory=list)
     created_at: str = field(default_factory=now_iso)
 
@@ -49,32 +48,10 @@ class Ticket:
     def delivered(self) -> bool:
         return bool(self.card_activity_id)
 
-
-def chat_link(upn: str) -> str:
-    return f"https://teams.microsoft.com/l/chat/0/0?users={quote(upn)}"
-
-
-def ticket_card(ticket: Ticket) -> dict:
-    """The ticket as support sees it in their channel; updated in place as it moves."""
-    state = {PENDING: "New", OPEN: "New, unassigned", ASSIGNED: f"Assigned to {ticket.assigned_to}", RESOLVED: "Resolved"}[
-        ticket.status
-    ]
-    actions: list[dict] = []
-    data = {"action": "ticket", "case": ticket.case_id}
-    if ticket.status in (PENDING, OPEN, ASSIGNED):
-        actions.append({"type": "Action.Submit", "title": "Assign to me", "data": {**data, "op": "assign"}})
-        actions.append({"type": "Action.Submit", "title": "Resolve", "data": {**data, "op": "resolve"}, "style": "positive"})
-    if ticket.admin_upn:
-        actions.append({"type": "Action.OpenUrl", "title": "Chat with the admin", "url": chat_link(ticket.admin_upn)})
-    content = summary_card(ticket.summary, f"Mailbox recovery ticket {ticket.case_id}", actions, status_line=f"Status: {state}")
-    if ticket.history:
-        content["body"].append(text("History", weight="Bolder"))
-        content["body"].append(facts((h["at"][:16].replace("T", " "), f"{h['who']}: {h['what']}") for h in ticket.history[-10:]))
-    return content
-
-
-def admin_notice(ticket: Ticket, what: str) -> dict:
-    return card([heading(f"Your support ticket {ticket.case_id}"), text(what)])
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> Ticket:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in document.items() if k in known})
 
 
 class TicketStore:
@@ -90,14 +67,14 @@ class TicketStore:
 
     async def load(self, case_id: str) -> Ticket | None:
         found = await self.documents.read([PREFIX + case_id])
-        return Ticket(**found[PREFIX + case_id][0]) if found else None
+        return Ticket.from_dict(found[PREFIX + case_id][0]) if found else None
 
     async def update(self, case_id: str, change) -> Ticket:
         """Apply change(ticket) and save, re-reading on a concurrent update (two supporters at once)."""
         for _ in range(5):
             found = await self.documents.read([PREFIX + case_id])
             document, e_tag = found[PREFIX + case_id]
-            ticket = Ticket(**document)
+            ticket = Ticket.from_dict(document)
             change(ticket)
             try:
                 await self.documents.write(PREFIX + case_id, asdict(ticket), e_tag)

@@ -80,27 +80,35 @@ def card_text(card: dict[str, Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def describe_click(data: dict[str, Any], labels: dict[str, str] | None = None) -> str:
-    """A card submit written as what it stands for."""
-    action = data.get("action")
-    labels = labels or {}
-    values = {k.split(".", 1)[1]: v for k, v in data.items() if isinstance(k, str) and k.startswith("value.") and v}
-    recorded = "; ".join(f"{k} = {v}" for k, v in values.items())
-    suffix = f" (recorded {recorded})" if recorded else ""
-    if action == "answer":
-        return f"[answered] {labels.get('question', data.get('question'))}: {labels.get('option', data.get('option'))}"
-    if action == "upn":
-        return f"[user] {data.get('upn')}"
-    if action == "step":
-        option = f": {labels.get('option', data.get('option'))}" if data.get("option") else ""
-        return f"[step {labels.get('step', data.get('step'))}] {data.get('result')}{option}{suffix}"
-    if action == "confirm":
-        return f"[confirmed values recorded before {labels.get('step', data.get('step'))}]{suffix}"
-    if action == "command":
-        return f"[command] {data.get('command')}"
-    if action == "escalation":
-        return f"[escalation form] {data.get('description', '')}"
-    return f"[card click] {action}"
+class TurnTranscript:
+    """What one turn adds to case transcripts, recorded where messages are received and sent.
+    Each message names the case it concerns, so that a case's transcript holds only that case:
+    `cases` or another case's status shown while a case is current never land in it. The
+    incoming message goes to `incoming_case` when the turn set one, else to the admin's current
+    case at the end of the turn; `None` keeps it out of every transcript."""
+
+    UNSET = "\0unset"
+
+    def __init__(self) -> None:
+        self.incoming = ""
+        self.incoming_case: str | None = self.UNSET
+        self.outgoing: list[tuple[str, Entry]] = []
+
+    def heard(self, text: str) -> None:
+        self.incoming = text
+
+    def said(self, case_id: str | None, text: str) -> None:
+        if case_id and text:
+            self.outgoing.append((case_id, entry("bot", text)))
+
+    def by_case(self, current_case: str | None, received_at: str) -> dict[str, list[Entry]]:
+        result: dict[str, list[Entry]] = {}
+        incoming_case = current_case if self.incoming_case == self.UNSET else self.incoming_case
+        if incoming_case and self.incoming:
+            result[incoming_case] = [Entry(received_at, "admin", self.incoming)]
+        for case_id, said in self.outgoing:
+            result.setdefault(case_id, []).append(said)
+        return result
 
 
 class TranscriptStore:

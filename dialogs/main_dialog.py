@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import MessageFactory
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot import cards, graph
+from bot.cards import actions
+from bot.cards import walkthrough as cards
+from bot.cards.support import escalation_form_cancelled, escalation_form_sent, transcript_cards
 from bot.case import CLOSED, ESCALATED, OPEN
-from bot.escalation import transcript_cards
-from bot.services import Services
+from bot.escalation import EscalationRequest
+from bot.graph_findings import describe
+from bot.replies import replace, say, show
+from bot.services import Identity, Services
 from bot.walkthrough import current_step
 
-from .prompts import card_activity, describe_position, normalise, submitted
+from .prompts import describe_position, normalise
 from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph
 
 log = logging.getLogger(__name__)
@@ -59,13 +65,12 @@ FORM_ACTIONS = ("escalation", "escalation_cancel")
 
 def parse_command(activity) -> tuple[str, str | None] | None:
     """(command, case id or None) for a typed command or a command button; None otherwise."""
-    data = submitted(activity)
-    if data is not None:
-        case_id = data.get("case") if isinstance(data.get("case"), str) else None
-        if data.get("action") in FORM_ACTIONS:
-            return data["action"], case_id
-        if data.get("action") == "command" and data.get("command") in set(COMMANDS.values()):
-            return data["command"], case_id
+    click = actions.decode(activity.value)
+    if click is not None:
+        if isinstance(click, actions.EscalationSubmit | actions.EscalationCancel):
+            return click.action, click.case
+        if isinstance(click, actions.Command) and click.command in set(COMMANDS.values()):
+            return click.command, click.case
         return None
     said = normalise(activity.text).rstrip(".!")
     for command in ("resume", "status", "transcript", "escalate"):
@@ -89,7 +94,7 @@ class MainDialog(ComponentDialog):
         if case is not None and case.is_open:
             return await inner_dc.begin_dialog(RECOVERY_DIALOG)
         book = self.services.casebook(inner_dc.context)
-        await inner_dc.context.send_activity(card_activity(cards.welcome_card(self.services.playbook, book.open_cases())))
+        await show(inner_dc.context, cards.welcome_card(self.services.playbook, book.open_cases()))
         return DialogTurnResult(DialogTurnStatus.Complete)
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
@@ -122,53 +127,58 @@ class MainDialog(ComponentDialog):
         return stay
 
     async def help(self, dc: DialogContext, _command: str) -> None:
-        await dc.context.send_activity(card_activity(cards.help_card()))
+        await show(dc.context, cards.help_card())
         if dc.stack:
-            await dc.context.send_activity(MessageFactory.text(describe_position(self.services, dc.context)))
+            await say(dc.context, describe_position(self.services, dc.context))
 
     async def recheck(self, dc: DialogContext) -> None:
         """Ask Graph again (after a restore or a sync); the current question comes back with it."""
         case = self.services.case(dc.context)
         if self.services.graph is None:
-            await dc.context.send_activity(
-                MessageFactory.text(
-                    "Microsoft Graph is not connected to this bot, so there is nothing to recheck "
-                    "(the README says how to connect it)."
-                )
+            await say(
+                dc.context,
+                "Microsoft Graph is not connected to this bot, so there is nothing to recheck "
+                "(the README says how to connect it).",
             )
             return
         if case is None or not case.upn:
-            await dc.context.send_activity(MessageFactory.text("Choose the user first: say 'start'."))
+            await say(dc.context, "Choose the user first: say 'start'.")
             return
         await check_graph(self.services, case)
-        await dc.context.send_activity(MessageFactory.text(graph.describe(case.graph)))
+        await say(dc.context, describe(case.graph), case.id)
         if dc.stack:
             await dc.reprompt_dialog()
 
     async def cases(self, dc: DialogContext, _command: str) -> None:
         book = self.services.casebook(dc.context)
-        await dc.context.send_activity(card_activity(cards.cases_card(book.recent(), book.current_id)))
+        self.services.transcript(dc.context).incoming_case = None  # about every case, part of none
+        await show(dc.context, cards.cases_card(book.recent(), book.current_id))
 
     async def status(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
         book = self.services.casebook(dc.context)
         case = book.cases.get(case_id) if case_id else book.current
         if case_id and case is None:
-            await dc.context.send_activity(MessageFactory.text(f"You have no case {case_id}."))
+            self.services.transcript(dc.context).incoming_case = None
+            await say(dc.context, f"You have no case {case_id}.")
             return
         if case is None:
-            await dc.context.send_activity(MessageFactory.text("You have no recovery case yet; say 'start' to begin."))
-        else:
-            await dc.context.send_activity(card_activity(cards.status_card(case, self.services.playbook)))
+            await say(dc.context, "You have no recovery case yet; say 'start' to begin.")
+            return
+        self.services.transcript(dc.context).incoming_case = case.id
+        await show(dc.context, cards.status_card(case, self.services.playbook), case.id)
 
     async def transcript(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
         book = self.services.casebook(dc.context)
         case = book.cases.get(case_id) if case_id else book.current
         if case is None:
-            await dc.context.send_activity(MessageFactory.text("You have no recovery case yet."))
+            self.services.transcript(dc.context).incoming_case = None
+            await say(dc.context, "You have no recovery case yet." if not case_id else f"You have no case {case_id}.")
             return
-        entries = await self.services.escalation.transcripts.read(case.id)
+        # Showing the transcript is not part of it (it would copy itself into itself).
+        self.services.transcript(dc.context).incoming_case = None
+        entries = await self.services.transcripts.read(case.id)
         for content in transcript_cards(entries, case.id):
-            await dc.context.send_activity(card_activity(content))
+            await show(dc.context, content)
 
     async def dialect(self, dc: DialogContext, command: str) -> None:
         dialect = command.split(" ", 1)[1]
@@ -181,7 +191,7 @@ class MainDialog(ComponentDialog):
             if dialect == "modern"
             else "From now on cards show the walkthrough's original commands. " + self.services.playbook.retired_note
         )
-        await dc.context.send_activity(MessageFactory.text(note))
+        await say(dc.context, note, case.id if case else None)
         if dc.stack:
             await dc.reprompt_dialog()  # the card being asked comes again in the new dialect
 
@@ -218,19 +228,19 @@ class MainDialog(ComponentDialog):
             target.status = OPEN  # escalated mid-way and told to carry on: the ticket stays
             target.touch()
         if target is None or not target.is_open:
+            self.services.transcript(context).incoming_case = None
             if case_id:
-                await context.send_activity(MessageFactory.text(f"There is no open case {case_id}."))
-            await context.send_activity(card_activity(cards.cases_card(book.recent(), book.current_id)))
+                await say(context, f"There is no open case {case_id}.")
+            await show(context, cards.cases_card(book.recent(), book.current_id))
             return None
         book.current_id = target.id
         if not case_id and len(book.open_cases()) > 1:
-            await context.send_activity(card_activity(cards.cases_card(book.recent(), target.id)))
+            await show(context, cards.cases_card(book.recent(), target.id))
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
 
-    async def contact_of(self, context, identity) -> str:
+    async def contact_of(self, context: TurnContext, identity: Identity, upn: str) -> str:
         """The admin's Teams identity, to prefill how support can reach them."""
-        upn = await self.services.support.admin_upn(context)
         return f"{identity.name} ({upn})" if upn and identity.name else upn or identity.name
 
     def has_steps_left(self, case) -> bool:
@@ -244,31 +254,72 @@ class MainDialog(ComponentDialog):
         identity = services.identity(context)
         target = book.cases.get(case_id) if case_id else book.current
         if target is None:
-            await context.send_activity(
-                MessageFactory.text(
-                    "There is no case to escalate yet. Say 'start' first, or describe the problem to your support team directly."
-                )
+            await say(
+                context,
+                "There is no case to escalate yet. Say 'start' first, or describe the problem to your support team directly.",
             )
             return None
+        services.transcript(context).incoming_case = target.id
         if command == "escalate":
-            await context.send_activity(card_activity(services.escalation.form(target, await self.contact_of(context, identity))))
+            upn = await admin_upn(context)
+            await show(context, services.escalation.form(target, await self.contact_of(context, identity, upn)), target.id)
             return None
         if command == "escalation_cancel":
-            await context.send_activity(MessageFactory.text("Not escalated. " + describe_position(services, context)))
+            await replace(context, context.activity.reply_to_id, escalation_form_cancelled(target.id))
+            await say(context, "Not escalated. " + describe_position(services, context), target.id)
             return None
-        data = submitted(context.activity) or {}
+        click = actions.decode(context.activity.value)
+        form = click if isinstance(click, actions.EscalationSubmit) else actions.EscalationSubmit(target.id)
         admin = {
             "name": identity.name,
+            "upn": await admin_upn(context),
             "aad_object_id": identity.aad_object_id,
             "user_id": identity.user_id,
             "conversation_id": identity.conversation_id,
         }
-        shown = await services.support.escalate(
-            context, target, admin, str(data.get("description") or ""), str(data.get("contact") or "")
+        result = await services.escalation.escalate(
+            EscalationRequest(
+                target,
+                admin,
+                form.description,
+                form.contact,
+                form.form,
+                context.activity.id or "",
+                TurnContext.get_conversation_reference(context.activity).serialize(),
+            )
         )
-        for content in shown:
-            await context.send_activity(card_activity(content))
+        if result.outcome == "already_sent":
+            await say(context, result.note, target.id)
+            return None
+        await replace(context, context.activity.reply_to_id, escalation_form_sent(target.id, now_of(result)))
+        if result.handoff is not None:
+            await context.send_activity(handoff_event(result.handoff))
+        for content in result.cards:
+            await show(context, content, target.id)
         if target is book.current and not target.is_open:  # escalated: this walkthrough ends here
             await dc.cancel_all_dialogs()
             return DialogTurnResult(DialogTurnStatus.Complete)
         return None
+
+
+def now_of(result) -> str:
+    """When the ticket was (first) created: what the sent form shows."""
+    return result.ticket.created_at if result.ticket else ""
+
+
+def handoff_event(handoff: dict) -> Activity:
+    transcript = Attachment(content_type="application/json", name="Transcript", content=handoff["transcript"])
+    return Activity(type=ActivityTypes.event, name="handoff.initiate", value=handoff["value"], attachments=[transcript])
+
+
+async def admin_upn(context: TurnContext) -> str:
+    """The admin's UPN from Teams (for support's "Chat with the admin"); empty where unknown."""
+    sender = context.activity.from_property
+    if context.activity.channel_id != "msteams" or sender is None:
+        return ""
+    try:
+        member = await TeamsInfo.get_member(context, sender.id)
+    except Exception:  # noqa: BLE001 - a nicety: the ticket goes without the chat link
+        log.info("could not read the admin's UPN from Teams")
+        return ""
+    return getattr(member, "user_principal_name", "") or getattr(member, "email", "") or ""

@@ -9,14 +9,15 @@ and changes nothing. Options are stored as a plain dict so the dialog stack stay
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 
-from bot import cards
+from bot.cards import actions
+from bot.cards import walkthrough as cards
 from bot.playbook import InvalidValue, check_upn
+from bot.replies import say, show
 from bot.services import Services
 from bot.walkthrough import current_step, pending_question, step_number
 
@@ -24,18 +25,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
 
 
-def card_activity(content: dict):
-    return MessageFactory.attachment(CardFactory.adaptive_card(content))
-
-
 def normalise(text: str | None) -> str:
     return " ".join((text or "").strip().lower().split())
-
-
-def submitted(activity) -> dict[str, Any] | None:
-    """The data of a card click, or None for a typed message."""
-    value = activity.value
-    return value if isinstance(value, dict) else None
 
 
 class CasePrompt(Prompt):
@@ -72,10 +63,11 @@ class CasePrompt(Prompt):
         return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""))
 
     async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool):
+        case = self.services.case(turn_context)
         if is_retry and state.get("retry"):
-            await turn_context.send_activity(MessageFactory.text(state.pop("retry")))
+            await say(turn_context, state.pop("retry"), case.id)
             return
-        response = await turn_context.send_activity(card_activity(self.build_card(turn_context, options)))
+        response = await show(turn_context, self.build_card(turn_context, options), case.id)
         if response is not None and response.id:
             state["card_id"] = response.id
 
@@ -84,10 +76,10 @@ class CasePrompt(Prompt):
     async def on_recognize(self, turn_context: TurnContext, state: dict, options: dict) -> PromptRecognizerResult:
         result = PromptRecognizerResult()
         activity = turn_context.activity
-        data = submitted(activity)
+        click = actions.decode(activity.value)
         try:
-            if data is not None:
-                value = self._from_click(turn_context, data, options)
+            if click is not None:
+                value = self._from_click(turn_context, click, options)
             else:
                 text = activity.text or ""
                 if len(text) > MAX_TEXT:
@@ -105,37 +97,28 @@ class CasePrompt(Prompt):
     def _where(self, context: TurnContext) -> str:
         return describe_position(self.services, context)
 
-    def _from_click(self, context: TurnContext, data: dict, options: dict) -> dict:
+    def _from_click(self, context: TurnContext, click: actions.Click, options: dict) -> dict:
         case = self.services.case(context)
-        action = data.get("action")
-        if not isinstance(action, str):
-            raise InvalidValue("I did not recognise that card.")
-        if data.get("case") not in (None, case.id):
+        if isinstance(click, actions.Unrecognised):
+            raise InvalidValue(f"I did not recognise that card. {self._where(context)}")
+        if click.case not in (None, case.id):
             raise InvalidValue(f"That card belongs to another case (type 'resume' to switch to it). {self._where(context)}")
         kind = options["kind"]
-        if kind == "upn" and action == "upn":
-            return {"upn": check_upn(str(data.get("upn") or ""))}
-        if kind == "question" and action == "answer":
-            if data.get("question") != options["question"]:
+        if kind == "upn" and isinstance(click, actions.UpnSubmit):
+            return {"upn": check_upn(click.upn)}
+        if kind == "question" and isinstance(click, actions.Answer):
+            if click.question != options["question"]:
                 raise InvalidValue(f"That question was already answered. {self._where(context)}")
             question = self.services.playbook.question(options["question"])
-            if question.option(str(data.get("option"))) is None:
+            if question.option(click.option) is None:
                 raise InvalidValue("That is not an answer to this question.")
-            return {"option": data["option"], "by": "graph" if data.get("by") == "graph" else "admin"}
-        if kind in ("step", "confirm") and action in ("step", "confirm"):
-            if data.get("step") != options["step"] or (action == "confirm") != (kind == "confirm"):
+            return {"option": click.option, "by": click.by}
+        if kind in ("step", "confirm") and isinstance(click, actions.StepResult | actions.Confirm):
+            if click.step != options["step"] or isinstance(click, actions.Confirm) != (kind == "confirm"):
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")
-            values = {
-                k[len("value.") :]: v
-                for k, v in data.items()
-                if isinstance(k, str) and k.startswith("value.") and isinstance(v, str)
-            }
-            if action == "confirm":
-                return {"result": "confirm", "values": values}
-            result = data.get("result")
-            if result not in ("done", "failed"):
-                raise InvalidValue("I did not recognise that button.")
-            return {"result": result, "option": data.get("option"), "values": values}
+            if isinstance(click, actions.Confirm):
+                return {"result": "confirm", "values": click.values}
+            return {"result": click.result, "option": click.option, "values": click.values}
         raise InvalidValue(f"That card is not the one I am waiting for. {self._where(context)}")
 
     def _from_text(self, context: TurnContext, text: str, options: dict) -> dict:

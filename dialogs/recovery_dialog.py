@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from bot import cards, graph
+from bot import graph
+from bot.cards import walkthrough as cards
 from bot.case import RecoveryCase, now_iso
-from bot.outgoing import is_provisional
+from bot.graph_findings import describe
 from bot.playbook import InvalidValue
+from bot.replies import replace, say, show
 from bot.services import Services
 from bot.walkthrough import (
     answer,
@@ -30,7 +32,7 @@ from bot.walkthrough import (
     set_upn,
 )
 
-from .prompts import CasePrompt, card_activity
+from .prompts import CasePrompt
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +44,17 @@ STEPS_LOOP = "recovery.steps.loop"
 SUBQUESTIONS_LOOP = "recovery.subquestions.loop"
 
 
-async def replace_card(context: TurnContext, services: Services, answer: dict, content: dict) -> None:
+async def replace_card(context: TurnContext, answer: dict, content: dict) -> None:
     """Update an answered card in place (no buttons left). Best effort: a client that cannot
     update keeps the old card, and the stale-click check still protects the case."""
     # A click names its card (replyToId); a typed answer goes to the card the prompt sent.
-    card_id = answer.get("reply_to_id") or answer.get("card_id")
-    if is_provisional(card_id) and services.card_ids is not None:
-        card_id = await services.card_ids.resolve(context.activity.conversation.id, card_id)
-    if not card_id:
-        return
-    activity = card_activity(content)
-    activity.id = card_id
-    try:
-        await context.update_activity(activity)
-    except Exception:  # an update that fails must not fail the turn
-        log.warning("could not update card %s in place", card_id, exc_info=True)
+    await replace(context, answer.get("reply_to_id") or answer.get("card_id"), content)
 
 
 async def check_graph(services: Services, case: RecoveryCase) -> None:
     """Ask Microsoft Graph about the target user; keep the finding (or why there is none) on the case."""
+    if services.graph is None:
+        return
     try:
         finding = await services.graph.entra_state(case.upn)
         case.graph = {"checked_at": finding.checked_at, "entra": finding.to_dict()}
@@ -108,7 +102,6 @@ class RecoveryDialog(ComponentDialog):
             set_upn(case, result["upn"])
             await replace_card(
                 step.context,
-                self.services,
                 result,
                 cards.card(
                     [
@@ -124,20 +117,19 @@ class RecoveryDialog(ComponentDialog):
             option = question.option(result["option"])
             await replace_card(
                 step.context,
-                self.services,
                 result,
                 cards.question_card(question, case, playbook, asking["number"], answered=option.label),
             )
             if option.note:
-                await step.context.send_activity(MessageFactory.text(option.note))
+                await say(step.context, option.note, case.id)
 
     async def ask_upn(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         if case.upn:
-            await step.context.send_activity(
-                MessageFactory.text(
-                    f"Case {case.id}: recovering the mailbox of {case.upn}. Type 'status' at any time to see where you are."
-                )
+            await say(
+                step.context,
+                f"Case {case.id}: recovering the mailbox of {case.upn}. Type 'status' at any time to see where you are.",
+                case.id,
             )
             return await step.next(None)
         return await step.begin_dialog(PROMPT, {"kind": "upn"})
@@ -150,7 +142,7 @@ class RecoveryDialog(ComponentDialog):
                 return await step.next(None)
             if self.services.graph is not None and case.graph is None:
                 await check_graph(self.services, case)
-                await step.context.send_activity(MessageFactory.text(graph.describe(case.graph)))
+                await say(step.context, describe(case.graph), case.id)
             step.values["asking"] = {"question": question_id, "number": number}
             return await step.begin_dialog(PROMPT, {"kind": "question", "question": question_id, "number": number})
 
@@ -165,7 +157,7 @@ class RecoveryDialog(ComponentDialog):
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
         if not case.steps:  # the plan is shown once, before the first step
-            await step.context.send_activity(card_activity(cards.plan_card(leaf, case, self.services.playbook)))
+            await show(step.context, cards.plan_card(leaf, case, self.services.playbook), case.id)
         return await step.next(None)
 
     async def walk_steps(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -175,7 +167,7 @@ class RecoveryDialog(ComponentDialog):
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
         if not case.is_open:
-            await step.context.send_activity(card_activity(cards.ending_card(leaf, case, self.services.playbook)))
+            await show(step.context, cards.ending_card(leaf, case, self.services.playbook), case.id)
         return await step.end_dialog(case.status)
 
 
@@ -207,7 +199,6 @@ class SubQuestionsDialog(ComponentDialog):
         answer(case, playbook, question, result["option"])
         await replace_card(
             step.context,
-            self.services,
             result,
             cards.question_card(question, case, playbook, answered=question.option(result["option"]).label),
         )
@@ -256,7 +247,6 @@ class StepsDialog(ComponentDialog):
             case.touch()
             await replace_card(
                 context,
-                self.services,
                 result,
                 cards.confirm_card(leaf, current, case, playbook, answered="Recorded. Continue with the step below."),
             )
@@ -273,13 +263,13 @@ class StepsDialog(ComponentDialog):
             label = "Done"
             if current.ask:
                 label += ": " + playbook.subquestions[current.ask].option(result["option"]).label
-        await replace_card(context, self.services, result, cards.step_card(leaf, current, case, playbook, answered=label))
+        await replace_card(context, result, cards.step_card(leaf, current, case, playbook, answered=label))
 
         if progress.kind == "stuck":
-            await context.send_activity(card_activity(cards.stuck_card(current, case)))
+            await show(context, cards.stuck_card(current, case), case.id)
             return await step.replace_dialog(STEPS_LOOP)
         if progress.kind in ("complete", "support"):
             return await step.end_dialog(progress.kind)
         if progress.note:
-            await context.send_activity(MessageFactory.text(progress.note))
+            await say(context, progress.note, case.id)
         return await step.replace_dialog(STEPS_LOOP)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import build  # noqa: E402
+from app import Assembly, assemble, serve  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.harness import Admin, Connector  # noqa: E402
 
@@ -33,9 +33,11 @@ class RunningBot:
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.app: web.Application | None = None
+        self.assembly: Assembly | None = None
 
     async def start(self) -> str:
-        self.app = build(self.settings, self.credentials_factory)
+        self.assembly = assemble(self.settings, self.credentials_factory)
+        self.app = serve(self.assembly)
         self.runner = web.AppRunner(self.app, access_log=None)  # as app.py runs it
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

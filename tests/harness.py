@@ -35,6 +35,8 @@ class Connector:
         self.fail_next: list[int] = []  # HTTP statuses to answer any call with before succeeding
         self.fail_create: list[int] = []  # the same, for creating conversations (tickets) only
         self.members: dict[str, dict[str, Any]] = {}
+        self.hold_create: asyncio.Event | None = None  # when set up, creating a conversation waits for it
+        self.create_waiting = asyncio.Event()
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -70,6 +72,9 @@ class Connector:
         return web.json_response({"id": request.match_info["activity"]})
 
     async def create(self, request: web.Request) -> web.Response:
+        if self.hold_create is not None:
+            self.create_waiting.set()
+            await self.hold_create.wait()
         failed = await self._maybe_fail(self.fail_create) or await self._maybe_fail()
         if failed:
             return failed

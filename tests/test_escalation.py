@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 import pytest_asyncio
 
-from app import SERVICES
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, find_action, flatten, joined
 from tests.walker import UPN, walk_leaf
@@ -119,10 +118,20 @@ async def test_the_same_activity_twice_and_a_double_click_make_one_ticket(reques
     activity = requester.activity(value={**data, "description": "first"}, replyToId=card_id)
     await asyncio.gather(requester.post(activity), requester.post(activity))
     assert len(connector.created()) == 1
-    await requester.click(data, card_id, description="clicked again")
+    thread_id = connector.created()[0].conversation_id
+    sent_before = len(connector.sent_to(thread_id))
+    # The same form clicked again hands out nothing and says so in one line.
+    again = await requester.click(data, card_id, description="clicked again")
+    assert joined(again) == f"This form was already sent as ticket {data['case']}; nothing was sent again."
+    assert len(connector.created()) == 1 and len(connector.sent_to(thread_id)) == sent_before
+    form = [r for r in connector.records if r.kind == "update" and r.activity_id == card_id]
+    assert form and "as ticket" in joined(form[-1:]) and "actions" not in form[-1].activity["attachments"][0]["content"]
+    # A new escalation of the same case (a new form) adds to the ticket's thread.
+    await requester.say("escalate")
+    data, card_id = find_action(requester.history(), "Send to support")
+    await requester.click(data, card_id, description="second thoughts")
     assert len(connector.created()) == 1
-    thread = connector.sent_to(connector.created()[0].conversation_id)
-    assert "Escalated again by Adele Vance: clicked again" in joined(thread)
+    assert "Escalated again by Adele Vance: second thoughts" in joined(connector.sent_to(thread_id))
 
 
 async def test_assign_and_resolve_update_the_card_and_tell_the_admin(requester, connector):
@@ -176,11 +185,11 @@ async def test_a_ticket_that_cannot_be_delivered_is_kept_retried_and_the_admin_t
     assert "saved but not delivered yet" in text and "Transcript of case" in text
     assert connector.created() == []
     connector.fail_create = []
-    channel = support_bot.app[SERVICES].support.channel
-    assert await channel.retry_pending() == 1
+    desk = support_bot.assembly.services.escalation
+    assert await desk.retry_pending() == 1
     assert len(connector.created()) == 1
     assert "has now reached the support team" in joined(requester.history())
-    assert await channel.retry_pending() == 0
+    assert await desk.retry_pending() == 0
 
 
 async def test_support_channel_captured_by_a_command_in_the_channel(bot, connector, admin):
@@ -236,19 +245,12 @@ async def test_an_escalated_case_can_be_resumed_where_it_stopped(admin):
 async def test_the_retry_loop_never_posts_a_ticket_being_posted(requester, connector, support_bot):
     await requester.say("start")
     await requester.press("Next", upn=UPN)
-    channel = support_bot.app[SERVICES].support.channel
-    release = asyncio.Event()
-    real_post = channel._post_card
-
-    async def slow_post(address, ticket):
-        await release.wait()
-        return await real_post(address, ticket)
-
-    channel._post_card = slow_post
+    desk = support_bot.assembly.services.escalation
+    connector.hold_create = asyncio.Event()  # Teams keeps the ticket's post waiting
     escalation = asyncio.create_task(escalate(requester))
-    await asyncio.sleep(0.3)  # the turn holds the delivery lease and waits on the channel
-    assert await channel.retry_pending() == 0
-    release.set()
+    await connector.create_waiting.wait()  # the turn holds the delivery lease and waits on the channel
+    assert await desk.retry_pending() == 0
+    connector.hold_create.set()
     assert "sent to support" in joined(await escalation)
     assert len(connector.created()) == 1
 
@@ -256,7 +258,7 @@ async def test_the_retry_loop_never_posts_a_ticket_being_posted(requester, conne
 def test_long_transcripts_are_split_under_the_teams_message_limit():
     import json
 
-    from bot.escalation import transcript_cards
+    from bot.cards.support import transcript_cards
     from bot.transcript import Entry
 
     entries = [Entry("2026-11-25T17:00:00.000+00:00", "bot", "Get-Mailbox " + "x" * 3_900) for _ in range(200)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cards import OUTCOME_HEADLINES
+from bot.cards.walkthrough import OUTCOME_HEADLINES
 from tests.cardcheck import library_problems, schema_problems
 from tests.harness import cards_of, flatten
 from tests.test_playbook import EXPECTED

@@ -1,9 +1,8 @@
-"""Adaptive Cards (version 1.5, what Teams renders) as plain dicts.
+"""The walkthrough's cards: welcome, help, the questions, the plan, each step, the ending,
+status and the case list.
 
-Every button is an Action.Submit whose data names what it stands for (`action`, and the case,
-question or step it belongs to), so a click on an old card can be recognised and ignored.
-Every CodeBlock (a Teams-only element) carries a monospace fallback so that no command is ever
-invisible in a client that does not know it.
+Every button's data is a typed click from bot.cards.actions naming what it stands for (the
+case, question or step it belongs to), so a click on an old card can be recognised and ignored.
 """
 
 from __future__ import annotations
@@ -11,22 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import graph
-from .case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
-from .playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
-from .walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
+from ..case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
+from ..graph_findings import suggestion
+from ..playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
+from ..walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
+from .actions import Answer, Command, Confirm, StepResult, UpnSubmit, data
+from .base import Card, card, code_block, facts, heading, short_time, submit, text
 
-
-class Card(dict):
-    """An Adaptive Card: a plain JSON dict, treated as immutable once built. Copying it is
-    skipped (the SDK deep-copies every outgoing activity), as is re-walking it for the wire."""
-
-    def __deepcopy__(self, memo: dict) -> Card:
-        return self
-
-
-SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSION = "1.5"
 OUTCOME_HEADLINES = {
     "self_service": "Recoverable: the mailbox content can be recovered by following the steps.",
     "support": "Support needed: this scenario needs Microsoft Support.",
@@ -36,44 +26,12 @@ OUTCOME_HEADLINES = {
 STATUS_WORDS = {"done": "done", "skipped": "skipped", "failed": "failed (followed its failure path)", "stuck": "failed"}
 
 
-def card(body: list[dict], actions: list[dict] | None = None) -> Card:
-    result = Card({"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body})
-    if actions:
-        result["actions"] = actions
-    return result
+def command_button(title: str, command: str, case_id: str | None = None, style: str | None = None) -> dict:
+    return submit(title, data(Command(command, case_id)), style)
 
 
-def text(value: str, **style: Any) -> dict:
-    return {"type": "TextBlock", "text": value, "wrap": True, **style}
-
-
-def heading(value: str) -> dict:
-    return text(value, size="Medium", weight="Bolder")
-
-
-def facts(pairs: Iterable[tuple[str, str]]) -> dict:
-    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
-
-
-def submit(title: str, data: Mapping[str, Any], style: str | None = None) -> dict:
-    action = {"type": "Action.Submit", "title": title, "data": dict(data)}
-    if style:
-        action["style"] = style
-    return action
-
-
-def code_block(command: str) -> dict:
-    """A Teams CodeBlock; the fallback shows the same lines in monospace, one block per line,
-    as TextRuns (never markdown, which would eat PowerShell's * and _)."""
-    lines = command.splitlines() or [""]
-    fallback = {
-        "type": "Container",
-        "style": "emphasis",
-        "items": [
-            {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": line, "fontType": "Monospace"}]} for line in lines
-        ],
-    }
-    return {"type": "CodeBlock", "codeSnippet": command, "language": "PowerShell", "fallback": fallback}
+def escalate_button(case_id: str, title: str = "Escalate", style: str | None = None) -> dict:
+    return command_button(title, "escalate", case_id, style)
 
 
 def commands_section(commands: str, dialect: str, playbook: Playbook) -> list[dict]:
@@ -103,17 +61,14 @@ def welcome_card(playbook: Playbook, open_cases: list[RecoveryCase]) -> Card:
             isSubtle=True,
         ),
     ]
-    actions = [submit("Start a recovery", {"action": "command", "command": "start"}, "positive")]
+    actions = [command_button("Start a recovery", "start", style="positive")]
     if open_cases:
         body.append(text(f"You have {len(open_cases)} recovery case(s) in progress.", weight="Bolder"))
         body.append(
-            facts(
-                (c.id, f"{c.upn or 'user not chosen yet'} (updated {c.updated_at[:16].replace('T', ' ')})")
-                for c in open_cases[:5]
-            )
+            facts((c.id, f"{c.upn or 'user not chosen yet'} (updated {short_time(c.updated_at)})") for c in open_cases[:5])
         )
-        actions.append(submit("Resume", {"action": "command", "command": "resume"}))
-    actions.append(submit("Help", {"action": "command", "command": "help"}))
+        actions.append(command_button("Resume", "resume"))
+    actions.append(command_button("Help", "help"))
     return card(body, actions)
 
 
@@ -157,7 +112,7 @@ def upn_card(case_id: str) -> Card:
                 "maxLength": 113,
             },
         ],
-        [submit("Next", {"action": "upn", "case": case_id}, "positive")],
+        [submit("Next", data(UpnSubmit(case_id)), "positive")],
     )
 
 
@@ -180,18 +135,17 @@ def question_card(
     if answered is not None:
         body.append(text(f"Answer: {answered}", weight="Bolder", color="Good"))
         return card(body)
-    suggested, why = graph.suggestion(question.id, case.graph)
+    suggested, why = suggestion(question.id, case.graph)
     if why:
         body.append(text(why, color="Accent", size="Small"))
     body.append(facts((f"{i}. {o.label}", o.meaning) for i, o in enumerate(question.options, start=1)))
-    base = {"action": "answer", "case": case.id, "question": question.id}
     # What Graph found comes first, to confirm; every option stays available.
     actions = [
-        submit(f"Confirm: {o.label}", {**base, "option": o.id, "by": "graph"}, "positive")
+        submit(f"Confirm: {o.label}", data(Answer(case.id, question.id, o.id, "graph")), "positive")
         for o in question.options
         if o.id == suggested
     ]
-    actions += [submit(o.label, {**base, "option": o.id}) for o in question.options if o.id != suggested]
+    actions += [submit(o.label, data(Answer(case.id, question.id, o.id))) for o in question.options if o.id != suggested]
     if question.check:
         actions.append(
             {
@@ -242,7 +196,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
         body.extend(text(f"- {need}") for need in (*leaf.support_needs, *playbook.support_always))
     actions = []
     if leaf.outcome == "support":
-        actions.append(submit("Escalate to support now", {"action": "command", "command": "escalate", "case": case.id}))
+        actions.append(escalate_button(case.id, "Escalate to support now"))
     return card(body, actions)
 
 
@@ -287,19 +241,17 @@ def step_card(
         body.append(text(answered, weight="Bolder", color="Good"))
         return card(body)
     body.extend(_record_inputs(step, step.collect, playbook, case))
-    base = {"case": case.id, "step": step.id}
     actions = []
     if step.ask:
         question = playbook.subquestions[step.ask]
         body.append(text(f"When done: {question.prompt}", weight="Bolder"))
         actions += [
-            submit(f"Done: {o.label}", {**base, "action": "step", "result": "done", "option": o.id}, "positive")
-            for o in question.options
+            submit(f"Done: {o.label}", data(StepResult(case.id, step.id, "done", o.id)), "positive") for o in question.options
         ]
     else:
-        actions.append(submit("Done", {**base, "action": "step", "result": "done"}, "positive"))
-    actions.append(submit("It failed", {**base, "action": "step", "result": "failed"}, "destructive"))
-    actions.append(submit("Escalate", {"action": "command", "command": "escalate", "case": case.id}))
+        actions.append(submit("Done", data(StepResult(case.id, step.id, "done")), "positive"))
+    actions.append(submit("It failed", data(StepResult(case.id, step.id, "failed")), "destructive"))
+    actions.append(escalate_button(case.id))
     return card(body, actions)
 
 
@@ -319,12 +271,11 @@ def confirm_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook,
         body.append(text(answered, weight="Bolder", color="Good"))
         return card(body)
     body.extend(_record_inputs(step, step.record, playbook, case))
-    base = {"case": case.id, "step": step.id}
     return card(
         body,
         [
-            submit("I have recorded them", {**base, "action": "confirm"}, "positive"),
-            submit("Escalate instead", {"action": "command", "command": "escalate", "case": case.id}),
+            submit("I have recorded them", data(Confirm(case.id, step.id)), "positive"),
+            escalate_button(case.id, "Escalate instead"),
         ],
     )
 
@@ -340,7 +291,7 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
             body.append(text(f"Verify: {leaf.verify}", weight="Bolder"))
         body.append(text("Additional resources", weight="Bolder"))
         body.extend(text(f"- {r}") for r in playbook.resources)
-        return card(body, [submit("Start another recovery", {"action": "command", "command": "start"})])
+        return card(body, [command_button("Start another recovery", "start")])
     body = [heading("This case needs Microsoft Support"), text(f"User: {case.upn} · case {case.id}", isSubtle=True)]
     if case.end_reason:
         body.append(text(case.end_reason, color="Attention"))
@@ -349,8 +300,8 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
     return card(
         body,
         [
-            submit("Escalate to support", {"action": "command", "command": "escalate", "case": case.id}, "positive"),
-            submit("Start another recovery", {"action": "command", "command": "start"}),
+            escalate_button(case.id, "Escalate to support", "positive"),
+            command_button("Start another recovery", "start"),
         ],
     )
 
@@ -365,7 +316,7 @@ def stuck_card(step: Step, case: RecoveryCase) -> Card:
     ]
     if step.failure_note:
         body.append(text(step.failure_note))
-    return card(body, [submit("Escalate to support", {"action": "command", "command": "escalate", "case": case.id}, "positive")])
+    return card(body, [escalate_button(case.id, "Escalate to support", "positive")])
 
 
 # --- status, cases --------------------------------------------------------------------------
@@ -404,28 +355,21 @@ def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
             if not step.applies(case.answers) and step.id not in case.steps:
                 continue
             record = case.steps.get(step.id)
-            step_rows.append(
-                (step.title, f"{STATUS_WORDS[record.status]} {record.at[:16].replace('T', ' ')}" if record else "to do")
-            )
+            step_rows.append((step.title, f"{STATUS_WORDS[record.status]} {short_time(record.at)}" if record else "to do"))
         body.append(facts(step_rows))
     return card(body)
 
 
 def cases_card(cases: list[RecoveryCase], current_id: str | None) -> Card:
     if not cases:
-        return card(
-            [text("You have no recovery cases yet.")], [submit("Start a recovery", {"action": "command", "command": "start"})]
-        )
+        return card([text("You have no recovery cases yet.")], [command_button("Start a recovery", "start")])
     body = [heading("Your recovery cases")]
     actions = []
     for case in cases[:5]:
         marker = " (current)" if case.id == current_id else ""
         body.append(
-            text(
-                f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status} · updated "
-                f"{case.updated_at[:16].replace('T', ' ')}"
-            )
+            text(f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status} · updated {short_time(case.updated_at)}")
         )
         if case.is_open and case.id != current_id:
-            actions.append(submit(f"Resume {case.id}", {"action": "command", "command": "resume", "case": case.id}))
+            actions.append(command_button(f"Resume {case.id}", "resume", case.id))
     return card(body, actions)

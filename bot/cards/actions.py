@@ -1,0 +1,177 @@
+"""Every button's data, typed. The card builders encode a click with `data(...)`, and every
+reader of a click (the prompt, the commands, the support channel, the transcript) decodes it
+with `decode`, so a button and what reads it cannot drift apart.
+
+Teams sends an Action.Submit as a message whose `value` is the button's data merged with the
+card's inputs (by input id), and whose `text` is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+VALUE_PREFIX = "value."  # inputs that record a placeholder value are named value.<placeholder>
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command button: start, resume, escalate, help... optionally for one case."""
+
+    command: str
+    case: str | None = None
+    action = "command"
+
+
+@dataclass(frozen=True)
+class UpnSubmit:
+    case: str
+    upn: str = ""
+    action = "upn"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An option of a scoping or sub-question; `by` is "graph" when it confirms what Graph found."""
+
+    case: str
+    question: str
+    option: str
+    by: str = "admin"
+    action = "answer"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Done (with the sub-question's option, if the step asks one) or It failed, on a step card."""
+
+    case: str
+    step: str
+    result: str  # done | failed
+    option: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    action = "step"
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """'I have recorded them' before a destructive step, with the recorded values."""
+
+    case: str
+    step: str
+    values: dict[str, str] = field(default_factory=dict)
+    action = "confirm"
+
+
+@dataclass(frozen=True)
+class EscalationSubmit:
+    case: str
+    form: str = ""  # which form was sent: a form is sent once
+    description: str = ""
+    contact: str = ""
+    action = "escalation"
+
+
+@dataclass(frozen=True)
+class EscalationCancel:
+    case: str
+    action = "escalation_cancel"
+
+
+@dataclass(frozen=True)
+class TicketAction:
+    """Assign to me / Resolve on a ticket card in the support channel."""
+
+    case: str
+    op: str  # assign | resolve
+    action = "ticket"
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    """A click whose data this version of the bot does not know (an old or forged card)."""
+
+    action: str = ""
+    case: str | None = None
+
+
+Click = Command | UpnSubmit | Answer | StepResult | Confirm | EscalationSubmit | EscalationCancel | TicketAction | Unrecognised
+_INPUTS = {"upn": ("upn",), "escalation": ("description", "contact")}  # inputs a card merges into its click
+
+
+def data(click: Click) -> dict[str, Any]:
+    """The button's data for an Action.Submit (inputs are added by the client, not here)."""
+    fields = {k: v for k, v in asdict(click).items() if v not in (None, "") and k != "values"}
+    for name in _INPUTS.get(click.action, ()):
+        fields.pop(name, None)
+    return {"action": click.action, **fields}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def recorded_values(value: Mapping[str, Any]) -> dict[str, str]:
+    """The value.<name> inputs of a card, as typed (validation is the walkthrough's)."""
+    return {
+        k[len(VALUE_PREFIX) :]: v
+        for k, v in value.items()
+        if isinstance(k, str) and k.startswith(VALUE_PREFIX) and isinstance(v, str)
+    }
+
+
+def decode(value: Any) -> Click | None:
+    """The click a message's `value` stands for; None when the message was typed."""
+    if not isinstance(value, Mapping):
+        return None
+    action = _text(value.get("action"))
+    case = _text(value.get("case")) or None
+    if action == "command" and _text(value.get("command")):
+        return Command(value["command"], case)
+    if case is None:
+        return Unrecognised(action)
+    if action == "upn":
+        return UpnSubmit(case, _text(value.get("upn")))
+    if action == "answer" and _text(value.get("question")) and _text(value.get("option")):
+        by = "graph" if value.get("by") == "graph" else "admin"
+        return Answer(case, value["question"], value["option"], by)
+    if action == "step" and _text(value.get("step")) and value.get("result") in ("done", "failed"):
+        option = _text(value.get("option")) or None
+        return StepResult(case, value["step"], value["result"], option, recorded_values(value))
+    if action == "confirm" and _text(value.get("step")):
+        return Confirm(case, value["step"], recorded_values(value))
+    if action == "escalation":
+        return EscalationSubmit(case, _text(value.get("form")), _text(value.get("description")), _text(value.get("contact")))
+    if action == "escalation_cancel":
+        return EscalationCancel(case)
+    if action == "ticket" and value.get("op") in ("assign", "resolve"):
+        return TicketAction(case, value["op"])
+    return Unrecognised(action, case)
+
+
+def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
+    """A click as the transcript writes it: the answer it stands for. `labels` gives the readable
+    question, option and step names where the caller knows them."""
+    labels = labels or {}
+    recorded = "; ".join(f"{k} = {v}" for k, v in getattr(click, "values", {}).items() if v)
+    suffix = f" (recorded {recorded})" if recorded else ""
+    match click:
+        case Answer():
+            return f"[answered] {labels.get('question', click.question)}: {labels.get('option', click.option)}"
+        case UpnSubmit():
+            return f"[user] {click.upn}"
+        case StepResult():
+            option = f": {labels.get('option', click.option)}" if click.option else ""
+            return f"[step {labels.get('step', click.step)}] {click.result}{option}{suffix}"
+        case Confirm():
+            return f"[confirmed values recorded before {labels.get('step', click.step)}]{suffix}"
+        case Command():
+            return f"[command] {click.command}"
+        case EscalationSubmit():
+            return f"[escalation form] {click.description}"
+        case EscalationCancel():
+            return "[escalation form] not now"
+        case TicketAction():
+            return f"[ticket] {click.op}"
+    return f"[card click] {click.action}"

@@ -1,0 +1,74 @@
+"""The Adaptive Card vocabulary every card is built from (version 1.5, what Teams renders).
+
+Cards are plain JSON dicts. Text someone typed goes through `as_written`, so that Markdown in it
+is never rendered as a link; every CodeBlock (a Teams-only element) carries a
+monospace fallback so that no command is ever invisible in a client that does not know it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..frozen_json import FrozenJson
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+
+
+class Card(FrozenJson):
+    """An Adaptive Card."""
+
+
+def card(body: list[dict], actions: list[dict] | None = None) -> Card:
+    result = Card({"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body})
+    if actions:
+        result["actions"] = actions
+    return result
+
+
+def text(value: str, **style: Any) -> dict:
+    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+
+
+def heading(value: str) -> dict:
+    return text(value, size="Medium", weight="Bolder")
+
+
+def facts(pairs: Iterable[tuple[str, str]]) -> dict:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
+
+
+def submit(title: str, data: Mapping[str, Any], style: str | None = None) -> dict:
+    action = {"type": "Action.Submit", "title": title, "data": dict(data)}
+    if style:
+        action["style"] = style
+    return action
+
+
+def open_url(title: str, url: str) -> dict:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
+def monospace(value: str) -> dict:
+    """Text shown exactly as written (a RichTextBlock never renders Markdown)."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": value, "fontType": "Monospace"}]}
+
+
+def code_block(command: str) -> dict:
+    """A Teams CodeBlock; the fallback shows the same lines in monospace, one block per line,
+    as TextRuns (never Markdown, which would eat PowerShell's * and _)."""
+    lines = command.splitlines() or [""]
+    fallback = {"type": "Container", "style": "emphasis", "items": [monospace(line) for line in lines]}
+    return {"type": "CodeBlock", "codeSnippet": command, "language": "PowerShell", "fallback": fallback}
+
+
+def as_written(value: str, **style: Any) -> dict:
+    """Text someone typed, shown as written: a TextRun never renders Markdown, so
+    `[Reset your MFA](https://evil.example)` stays text instead of becoming a live link."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": value, **style}]}
+
+
+def short_time(iso: str | None) -> str:
+    """'2026-11-25 17:04' from an ISO timestamp (UTC); '' when there is none."""
+    return (iso or "")[:16].replace("T", " ")

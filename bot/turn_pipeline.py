@@ -1,0 +1,170 @@
+"""The turn pipeline every activity goes through before and after the bot's handlers:
+
+access (tenant, admin, rate) -> once per activity (ledger) -> one turn at a time per conversation
+-> load state, run the handler, save state, re-run on an e_tag conflict -> send what the turn
+said -> write the case transcripts.
+
+Replies wait in the attempt's OutgoingBuffer until its state is saved, so nothing of an attempt
+that lost an e_tag race reaches the admin; each attempt gets a fresh TurnContext, so the SDK's
+own per-turn flags start clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import ConversationState, MessageFactory, TurnContext, UserState
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+
+from . import metrics
+from .access import MESSAGES, AccessGate
+from .adapter import OUTGOING_KEY
+from .case import CaseBook, now_iso
+from .graph import RoleCheck
+from .housekeeping import retention_cutoff_iso
+from .ledger import DONE, PROCESS, ActivityLedger
+from .outgoing import OutgoingBuffer
+from .services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
+from .storage import Conflict
+from .transcript import TranscriptStore, TurnTranscript
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+Handler = Callable[[TurnContext], Awaitable[None]]
+
+
+def identity_of(activity: Activity) -> Identity:
+    sender = activity.from_property or ChannelAccount()
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant") or {}
+    # botbuilder 4.17 maps conversation.tenantId to JSON "tenantID", so Teams' value is lost there:
+    # channelData.tenant.id is where Teams' tenant arrives intact.
+    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
+    conversation = activity.conversation
+    return Identity(
+        user_id=sender.id or "unknown",
+        name=sender.name or "",
+        tenant_id=tenant_id or (conversation.tenant_id if conversation else None) or "",
+        aad_object_id=sender.aad_object_id or "",
+        conversation_id=conversation.id if conversation else "",
+    )
+
+
+class TurnPipeline:
+    def __init__(
+        self,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        ledger: ActivityLedger,
+        transcripts: TranscriptStore,
+        retention_days: int = 30,
+        gate: AccessGate | None = None,
+        role_check: RoleCheck | None = None,
+    ) -> None:
+        self.conversation_state = conversation_state
+        self.user_state = user_state
+        self.ledger = ledger
+        self.transcripts = transcripts
+        self.retention_days = retention_days
+        self.gate = gate
+        self.role_check = role_check
+        self.casebook_state = user_state.create_property("CaseBook")
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def run(self, context: TurnContext, handler: Handler) -> None:
+        identity = identity_of(context.activity)
+        context.turn_state[IDENTITY_KEY] = identity
+        if not await self._admitted(context, identity):
+            return
+        ledger_key = self._ledger_key(context.activity)
+        # One turn at a time per conversation in this process (double clicks, Teams' install
+        # events, a re-delivery while the first is still running); across processes the e_tag
+        # decides and the loser is re-run on fresh state.
+        async with self._lock_for(identity.conversation_id):
+            claim = await self.ledger.claim(*ledger_key) if ledger_key else PROCESS
+            if claim != PROCESS:
+                log.info(
+                    "activity %s %s",
+                    context.activity.id,
+                    "already processed: ignored" if claim == DONE else "in progress elsewhere: asked to retry",
+                )
+                metrics.count("duplicates-ignored" if claim == DONE else "duplicates-in-progress")
+                metrics.set_outcome("duplicate" if claim == DONE else "busy")
+                return
+            received_at = now_iso()
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                attempt_context = TurnContext(context.adapter, context.activity)
+                attempt_context.turn_state.update(context.turn_state)
+                buffer = attempt_context.turn_state[OUTGOING_KEY] = OutgoingBuffer()
+                transcript = attempt_context.turn_state[TRANSCRIPT_KEY] = TurnTranscript()
+                try:
+                    book = await self._attempt(attempt_context, handler, force_load=attempt > 1)
+                except Conflict:
+                    log.warning("state changed under activity %s (attempt %d); re-running it", context.activity.id, attempt)
+                    if attempt == MAX_ATTEMPTS:
+                        raise
+                    continue
+                break
+            await context.adapter.flush(context, buffer)
+            if ledger_key:
+                await self.ledger.done(*ledger_key)
+        await self._write_transcripts(context, transcript, book, received_at)
+
+    async def _admitted(self, context: TurnContext, identity: Identity) -> bool:
+        refused = self.gate.check(identity.tenant_id, identity.user_id, identity.aad_object_id) if self.gate else None
+        if refused:
+            metrics.count(refused)
+            metrics.set_outcome(refused)
+            if context.activity.type == ActivityTypes.message:
+                await context.send_activity(MessageFactory.text(MESSAGES[refused]))
+            return False
+        if self.role_check is not None and context.activity.type == ActivityTypes.message:
+            allowed, why = await self.role_check.allowed(identity.aad_object_id)
+            if not allowed:
+                metrics.count("not-admin-role")
+                metrics.set_outcome("not-admin-role")
+                await context.send_activity(MessageFactory.text(why))
+                return False
+        return True
+
+    @staticmethod
+    def _ledger_key(activity: Activity) -> tuple[str, str] | None:
+        if not activity.id or activity.type != ActivityTypes.message:
+            return None
+        return (activity.conversation.id if activity.conversation else ""), activity.id
+
+    async def _attempt(self, context: TurnContext, handler: Handler, force_load: bool) -> CaseBook:
+        await self.conversation_state.load(context, force_load)
+        await self.user_state.load(context, force_load)
+        stored = await self.casebook_state.get(context)
+        book = CaseBook.from_dict(stored)
+        expired = book.purge_older_than(retention_cutoff_iso(self.retention_days))
+        context.turn_state[CASEBOOK_KEY] = book
+        await handler(context)
+        updated = book.to_dict()
+        if updated != (stored or CaseBook().to_dict()):
+            await self.casebook_state.set(context, updated)
+        # The case first: if the process dies between the two writes, the dialog is behind the case,
+        # and the walkthrough (which skips what the case already holds) catches up.
+        await self.user_state.save_changes(context)
+        await self.conversation_state.save_changes(context)
+        if expired:
+            await self.transcripts.delete(expired)
+        return book
+
+    def _lock_for(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    async def _write_transcripts(self, context: TurnContext, transcript: TurnTranscript, book: CaseBook, at: str) -> None:
+        try:
+            for case_id, entries in transcript.by_case(book.current_id, at).items():
+                await self.transcripts.append(case_id, entries)
+        except Exception:  # the answer is already sent; never fail the turn for the log
+            log.warning("transcript not written for activity %s", context.activity.id, exc_info=True)
