@@ -4,6 +4,7 @@ switch, stale clicks, malformed submits, refused UPNs, cards updated in place, f
 from __future__ import annotations
 
 import json
+import re
 
 from tests.harness import cards_of, find_action, joined
 from tests.walker import UPN
@@ -200,7 +201,7 @@ async def test_start_over_closes_the_case_and_begins_again(admin):
     assert "closed" in joined(records) and "(current): user not chosen" in joined(records)
 
 
-async def test_escalate_before_this_issue_lands_still_gives_everything_to_forward(admin):
+async def test_escalate_without_a_support_channel_gives_everything_to_forward(admin):
     await begin(admin)
     records = await admin.say("escalate")
     assert "Escalate case MR-" in joined(records)
@@ -208,3 +209,41 @@ async def test_escalate_before_this_issue_lands_still_gives_everything_to_forwar
     text = joined(records)
     assert "No support team is connected" in text
     assert "Remove-Mailbox said access denied" in text and "Transcript of case" in text
+
+
+async def test_a_click_on_another_cases_card_changes_nothing(admin):
+    await admin.say("start")
+    await admin.press("Next", upn="first.user@contoso.com")
+    first_card = find_action(admin.history(), "Deleted")  # case 1's first question
+    await admin.say("start")
+    await admin.press("Next", upn="second.user@contoso.com")
+    records = await admin.click(*first_card)
+    assert "That card belongs to another case" in joined(records)
+    status = joined(await admin.say("status"))
+    assert "User: second.user@contoso.com" in status and "Deleted" not in status
+
+
+async def test_a_typed_answer_updates_its_card_in_place(admin):
+    await admin.say("start")
+    asked = await admin.say(UPN)  # typed, not clicked: the UPN card is updated all the same
+    upn_card_id = next(r.activity_id for r in admin.history() if r.kind == "send" and "Which user's mailbox" in joined([r]))
+    updates = [r for r in admin.history() if r.kind == "update" and r.activity_id == upn_card_id]
+    assert updates and f"User: {UPN}" in joined(updates) and "actions" not in cards_of(updates)[-1]
+    question_id = next(r.activity_id for r in asked if r.kind == "send" and "1/3" in joined([r]))
+    await admin.say("deleted")
+    updates = [r for r in admin.history() if r.kind == "update" and r.activity_id == question_id]
+    assert updates and "Answer: Deleted" in joined(updates) and "actions" not in cards_of(updates)[-1]
+
+
+async def test_a_cases_transcript_holds_only_that_case(admin):
+    await admin.say("start")
+    await admin.press("Next", upn="other.user@contoso.com")
+    other = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("status"))).group(0)
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    await admin.say("cases")
+    await admin.say(f"status {other}")
+    await admin.say(f"transcript {other}")
+    transcript = joined(await admin.say("transcript"))
+    assert UPN in transcript
+    assert other not in transcript and "other.user@contoso.com" not in transcript

@@ -161,6 +161,7 @@ async def test_returning_admin_sees_open_cases_newest_first_and_can_switch(admin
     await admin.say("start")
     await admin.press("Next", upn="second.user@contoso.com")
     records = await admin.say("hi")  # mid-question: an unknown word is re-asked, not a welcome
+    assert "I did not understand 'hi'" in joined(records) and "Start a recovery" not in joined(records)
     records = await admin.say("cases")
     text = joined(records)
     assert text.index("second.user@contoso.com") < text.index("first.user@contoso.com")
@@ -289,3 +290,22 @@ async def test_an_activity_being_processed_elsewhere_gets_503_and_is_processed_l
     before = len(admin.history())
     assert (await admin.post(body)).status in (200, 201)
     assert "1/3" in joined(admin.history()[before:])
+
+
+async def test_an_admins_expired_cases_are_purged_on_their_next_turn(admin, settings):
+    await admin.say("start")
+    await admin.press("Next", upn="old.user@contoso.com")
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    store = SqliteDocumentStore(settings.sqlite_path)
+    key = f"state/msteams/users/{admin.user_id}"
+    document, e_tag = (await store.read([key]))[key]
+    cases = document["CaseBook"]["cases"]
+    old_id = next(cid for cid, c in cases.items() if c["upn"] == "old.user@contoso.com")
+    cases[old_id]["updated_at"] = "2020-01-01T00:00:00.000+00:00"  # far past RETENTION_DAYS
+    await store.write(key, document, e_tag)
+    assert await store.read_prefix(f"transcripts/{old_id}/")
+    text = joined(await admin.say("cases"))
+    assert "old.user@contoso.com" not in text and UPN in text
+    assert await store.read_prefix(f"transcripts/{old_id}/") == {}
+    await store.close()

@@ -268,3 +268,34 @@ def test_long_transcripts_are_split_under_the_teams_message_limit():
     assert all(len(json.dumps(c).encode("utf-16-le")) < 80_000 for c in cards)
     text = "".join(c["body"][1]["inlines"][0]["text"] for c in cards)
     assert text.count("Get-Mailbox") == 200 and text.count("y") == 50_000  # nothing lost in the split
+
+
+async def test_a_channel_connected_after_an_escalation_gets_that_one_ticket(bot, connector, admin):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    assert "No support team is connected" in joined(await escalate(admin))
+    engineer = supporter(admin, SUPPORT_CHANNEL, name="Lee Lead")
+    await engineer.say("<at>Mailbox Recovery</at> use this channel for support")
+    reply = await escalate(admin, "still broken")
+    assert "sent to support" in joined(reply) and "Added to ticket" not in joined(reply)
+    assert len(connector.created()) == 1
+    await engineer.close()
+
+
+async def test_an_agent_hubs_handoff_status_is_recorded_on_the_ticket(settings, connector):
+    async with RunningBot(
+        replace(settings, handoff_enabled=True, support_channel_id=SUPPORT_CHANNEL, support_service_url=connector.url)
+    ) as running:
+        admin = Admin(running.url, connector)
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        await escalate(admin)
+        await admin.send(type="event", name="handoff.status", value={"state": "accepted"}, text=None)
+        ticket = connector.created()[0]
+        engineer = supporter(admin, ticket.conversation_id)
+        await engineer.click({"action": "ticket", "case": find_case(ticket), "op": "assign"}, ticket.activity_id)
+        update = [r for r in connector.records if r.kind == "update" and r.activity_id == ticket.activity_id][-1]
+        history = flatten(update.activity["attachments"][0]["content"])
+        assert "agent hub: handoff accepted" in history and "Sam Support: assigned the ticket to themselves" in history
+        await engineer.close()
+        await admin.close()

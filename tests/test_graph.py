@@ -79,6 +79,7 @@ class FakeMicrosoft:
         self.roles: list[str] = [EXCHANGE_ADMIN]
         self.groups: set[str] = set()
         self.token_requests = 0
+        self.role_requests = 0
         self.consistency_headers: list[str] = []
         self.base = ""
 
@@ -159,6 +160,7 @@ class FakeMicrosoft:
         return web.json_response({"value": [group for group in asked if group in self.groups]})
 
     async def roles_of(self, request: web.Request) -> web.Response:
+        self.role_requests += 1
         value = [
             {
                 "@odata.type": "#microsoft.graph.directoryRole",
@@ -297,6 +299,15 @@ async def test_graph_failure_falls_back_to_asking_and_recheck_tries_again(graph_
     records = await admin.say("recheck")
     assert "the Entra account is present" in joined(records)
     assert "It has licenses." in joined(records)
+    await admin.close()
+
+
+async def test_an_admins_role_is_checked_once_not_on_every_turn(graph_bot, connector, microsoft):
+    admin = Admin(graph_bot.url, connector, aad_object_id=ADMIN_ID)
+    await admin.say("help")
+    await admin.say("cases")
+    await admin.say("help")
+    assert microsoft.role_requests == 1  # kept for ten minutes: Graph is asked once, not per turn
     await admin.close()
 
 
