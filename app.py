@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.access import AccessGate
 from bot.adapter import BufferingCloudAdapter, create_adapter
 from bot.bot_storage import DocumentStorage
+from bot.case_store import CaseStore
 from bot.escalation import ChannelAddress, EscalationDesk
 from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import every, run_forever
@@ -26,7 +27,7 @@ from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
-from bot.state import JsonConversationState, JsonUserState
+from bot.state import JsonConversationState
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
 from bot.support_bot import SupportChannelBot
 from bot.support_channel import TeamsSupportChannel
@@ -96,7 +97,7 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
         escalation=EscalationDesk(playbook, transcripts, tickets, channel, settings.handoff_enabled),
         graph=graph,
     )
-    conversation_state, user_state = JsonConversationState(storage), JsonUserState(storage)
+    conversation_state = JsonConversationState(storage)
     role_check = (
         RoleCheck(graph, settings.graph_require_admin_role, settings.allowed_admin_group)
         if graph and (settings.graph_require_admin_role or settings.allowed_admin_group)
@@ -104,7 +105,7 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     )
     pipeline = TurnPipeline(
         conversation_state,
-        user_state,
+        CaseStore(documents),
         ActivityLedger(documents),
         transcripts,
         retention_days=settings.retention_days,

@@ -352,12 +352,9 @@ def lost_answers(sqlite_path: str, recorded: dict[str, dict]) -> int:
     """Admins whose stored case lacks an answer the bot accepted (HTTP 2xx) from them."""
     stored: dict[str, dict] = {}
     with sqlite3.connect(sqlite_path) as db:
-        for key, body in db.execute("SELECT key, body FROM documents WHERE key LIKE 'state/msteams/users/%'"):
-            book = json.loads(body).get("CaseBook") or {}
-            answers = {}
-            for case in book.get("cases", {}).values():
-                answers.update(case.get("answers", {}))
-            stored[key.rsplit("/", 1)[1].removeprefix("29:")] = answers
+        for key, body in db.execute("SELECT key, body FROM documents WHERE key LIKE 'cases/msteams/%/MR-%'"):
+            user = key.split("/")[2].removeprefix("29:")
+            stored.setdefault(user, {}).update(json.loads(body).get("answers", {}))
     lost = 0
     for aad, answers in recorded.items():
         have = stored.get(aad, {})

@@ -12,7 +12,7 @@ from typing import Any
 
 CASE_SCHEMA_VERSION = 3
 # Case numbers are read over the phone: no 0/O, 1/I/L.
-_CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 OPEN = "open"
 COMPLETE = "complete"
@@ -26,7 +26,7 @@ def now_iso() -> str:
 
 
 def new_case_id() -> str:
-    return "MR-" + "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
+    return "MR-" + "".join(secrets.choice(CASE_ALPHABET) for _ in range(6))
 
 
 @dataclass
@@ -93,26 +93,63 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+MAX_OPEN_CASES = 20  # an admin with more open cases finishes or closes one before starting another
+FINISHED_KEPT = 50  # finished cases listed in `cases`; older ones stay readable by id until retention
+
+
+class TooManyOpenCases(Exception):
+    """The admin already has MAX_OPEN_CASES open cases."""
+
+
+@dataclass
+class CaseSummary:
+    """A case as the admin's case list shows it: enough to list and pick, not to work on."""
+
+    id: str
+    upn: str | None
+    status: str
+    updated_at: str
+    created_at: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    @classmethod
+    def of(cls, case: RecoveryCase) -> CaseSummary:
+        return cls(case.id, case.upn, case.status, case.updated_at, case.created_at)
+
+
 @dataclass
 class CaseBook:
-    """All of one admin's cases and which one they are working on."""
+    """One admin's cases: a small index of all of them, and the cases this turn works on, loaded.
+    A turn reads the index and the cases it needs (bot.case_store), never the whole history, so
+    its cost does not grow with the number of cases."""
 
-    cases: dict[str, RecoveryCase] = field(default_factory=dict)
+    cases: dict[str, RecoveryCase] = field(default_factory=dict)  # loaded: the current case and any named
     current_id: str | None = None
+    index: dict[str, CaseSummary] = field(default_factory=dict)
 
     @property
     def current(self) -> RecoveryCase | None:
         return self.cases.get(self.current_id) if self.current_id else None
 
-    def open_cases(self) -> list[RecoveryCase]:
-        return sorted((c for c in self.cases.values() if c.is_open), key=lambda c: c.updated_at, reverse=True)
+    def summaries(self) -> list[CaseSummary]:
+        """Every case in the index, the loaded ones as they are now."""
+        merged = {**self.index, **{cid: CaseSummary.of(c) for cid, c in self.cases.items()}}
+        return sorted(merged.values(), key=lambda c: c.updated_at, reverse=True)
 
-    def recent(self) -> list[RecoveryCase]:
-        return sorted(self.cases.values(), key=lambda c: c.updated_at, reverse=True)
+    def open_cases(self) -> list[CaseSummary]:
+        return [c for c in self.summaries() if c.is_open]
+
+    def recent(self) -> list[CaseSummary]:
+        return self.summaries()
 
     def start(self, owner_id: str, owner_name: str, tenant_id: str, dialect: str = "modern") -> RecoveryCase:
+        if len(self.open_cases()) >= MAX_OPEN_CASES:
+            raise TooManyOpenCases(MAX_OPEN_CASES)
         case_id = new_case_id()
-        while case_id in self.cases:
+        while case_id in self.index or case_id in self.cases:
             case_id = new_case_id()
         case = RecoveryCase(case_id, owner_id, owner_name, tenant_id, dialect=dialect)
         self.cases[case.id] = case
@@ -120,31 +157,43 @@ class CaseBook:
         return case
 
     def purge_older_than(self, cutoff_iso: str) -> list[str]:
-        """Drop cases last touched before cutoff; returns their ids (for their transcripts)."""
-        gone = [cid for cid, c in self.cases.items() if c.updated_at < cutoff_iso]
+        """Drop cases last touched before cutoff; returns their ids (for their documents and transcripts)."""
+        gone = [c.id for c in self.summaries() if c.updated_at < cutoff_iso]
         for cid in gone:
-            del self.cases[cid]
-        if self.current_id not in self.cases:
+            self.cases.pop(cid, None)
+            self.index.pop(cid, None)
+        if self.current_id in gone:
             self.current_id = None
         return gone
 
-    def to_dict(self) -> dict[str, Any]:
+    def index_dict(self) -> dict[str, Any]:
+        """The index as stored: every open case, the FINISHED_KEPT most recent finished ones."""
+        summaries = self.summaries()
+        finished = [c for c in summaries if not c.is_open][:FINISHED_KEPT]
+        kept = [c for c in summaries if c.is_open] + finished
         return {
             "schema_version": CASE_SCHEMA_VERSION,
             "current_id": self.current_id,
-            "cases": {cid: c.to_dict() for cid, c in self.cases.items()},
+            "cases": {c.id: asdict(c) for c in sorted(kept, key=lambda c: c.id)},
         }
 
     @classmethod
+    def from_index(cls, data: dict[str, Any]) -> CaseBook:
+        index = {cid: CaseSummary(**summary) for cid, summary in data.get("cases", {}).items()}
+        current = data.get("current_id")
+        return cls({}, current if current in index else None, index)
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CaseBook:
+        """A whole case book as schema v1-v3 kept it in one document (every case loaded)."""
         if not data:
             return cls()
         cases = {cid: RecoveryCase.from_dict(c) for cid, c in data.get("cases", {}).items()}
         current = data.get("current_id")
-        return cls(cases, current if current in cases else None)
+        return cls(cases, current if current in cases else None, {cid: CaseSummary.of(c) for cid, c in cases.items()})
 
 
-_CASE_ID = re.compile(f"^MR-[{_CASE_ALPHABET}]{{6}}$")
+_CASE_ID = re.compile(f"^MR-[{CASE_ALPHABET}]{{6}}$")
 
 
 def is_case_id(value: str) -> bool:

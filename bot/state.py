@@ -1,17 +1,17 @@
-"""Conversation and user state whose change check is a JSON dump, not jsonpickle.
+"""Conversation state whose change check is a JSON dump, not jsonpickle.
 
 The SDK's BotState fingerprints the whole state with jsonpickle at load and again at save to
 know whether to write; profiling showed that as the largest cost of a turn once the outbound
 path was fixed. State here is plain JSON through bot_storage's codec, so the fingerprint is the
-codec's JSON, made by the C encoder. Keys and behaviour are the SDK's ConversationState and
-UserState otherwise.
+codec's JSON, made by the C encoder. Keys and behaviour are the SDK's ConversationState
+otherwise. (Cases are not Bot Framework state at all: bot.case_store keeps them.)
 """
 
 from __future__ import annotations
 
 import json
 
-from botbuilder.core import ConversationState, TurnContext, UserState
+from botbuilder.core import ConversationState, TurnContext
 
 from .bot_storage import encode
 
@@ -52,8 +52,4 @@ class _JsonStateMixin:
 
 
 class JsonConversationState(_JsonStateMixin, ConversationState):
-    pass
-
-
-class JsonUserState(_JsonStateMixin, UserState):
     pass

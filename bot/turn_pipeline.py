@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import weakref
 from collections.abc import Awaitable, Callable
 
-from botbuilder.core import ConversationState, MessageFactory, TurnContext, UserState
+from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from . import metrics
 from .access import MESSAGES, AccessGate
 from .adapter import OUTGOING_KEY
 from .case import CaseBook, now_iso
+from .case_store import CaseStore
 from .graph import RoleCheck
 from .housekeeping import retention_cutoff_iso
 from .ledger import DONE, PROCESS, ActivityLedger
@@ -53,11 +55,25 @@ def identity_of(activity: Activity) -> Identity:
     )
 
 
+_CASE_MENTION = re.compile(r"\bMR-[A-Z0-9]{6}\b", re.IGNORECASE)
+
+
+def named_cases(activity: Activity) -> list[str]:
+    """Case numbers the activity names (typed, or in a click's data): the turn loads those cases."""
+    named = []
+    if isinstance(activity.value, dict) and isinstance(activity.value.get("case"), str):
+        named.append(activity.value["case"])
+    match = _CASE_MENTION.search(activity.text or "")
+    if match:
+        named.append(match.group(0).upper())
+    return named
+
+
 class TurnPipeline:
     def __init__(
         self,
         conversation_state: ConversationState,
-        user_state: UserState,
+        cases: CaseStore,
         ledger: ActivityLedger,
         transcripts: TranscriptStore,
         retention_days: int = 30,
@@ -65,13 +81,12 @@ class TurnPipeline:
         role_check: RoleCheck | None = None,
     ) -> None:
         self.conversation_state = conversation_state
-        self.user_state = user_state
+        self.cases = cases
         self.ledger = ledger
         self.transcripts = transcripts
         self.retention_days = retention_days
         self.gate = gate
         self.role_check = role_check
-        self.casebook_state = user_state.create_property("CaseBook")
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def run(self, context: TurnContext, handler: Handler) -> None:
@@ -137,21 +152,20 @@ class TurnPipeline:
         return (activity.conversation.id if activity.conversation else ""), activity.id
 
     async def _attempt(self, context: TurnContext, handler: Handler, force_load: bool) -> CaseBook:
+        activity = context.activity
+        user_id = activity.from_property.id if activity.from_property else "unknown"
+        owner = f"{activity.channel_id}/{user_id}"
         await self.conversation_state.load(context, force_load)
-        await self.user_state.load(context, force_load)
-        stored = await self.casebook_state.get(context)
-        book = CaseBook.from_dict(stored)
+        book, loaded = await self.cases.load(owner, f"state/{activity.channel_id}/users/{user_id}", named_cases(activity))
         expired = book.purge_older_than(retention_cutoff_iso(self.retention_days))
         context.turn_state[CASEBOOK_KEY] = book
         await handler(context)
-        updated = book.to_dict()
-        if updated != (stored or CaseBook().to_dict()):
-            await self.casebook_state.set(context, updated)
-        # The case first: if the process dies between the two writes, the dialog is behind the case,
+        # The cases first: if the process dies between the writes, the dialog is behind the case,
         # and the walkthrough (which skips what the case already holds) catches up.
-        await self.user_state.save_changes(context)
+        await self.cases.save(book, loaded)
         await self.conversation_state.save_changes(context)
         if expired:
+            await self.cases.delete(owner, expired)
             await self.transcripts.delete(expired)
         return book
 

@@ -18,7 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from bot.cards import actions
 from bot.cards import walkthrough as cards
 from bot.cards.support import escalation_form_cancelled, escalation_form_sent, transcript_cards
-from bot.case import CLOSED, ESCALATED, OPEN
+from bot.case import CLOSED, ESCALATED, OPEN, TooManyOpenCases
 from bot.escalation import EscalationRequest
 from bot.graph_findings import describe
 from bot.replies import replace, say, show
@@ -206,12 +206,20 @@ class MainDialog(ComponentDialog):
                 case.status = CLOSED
                 case.end_reason = "Closed by 'start over'."
                 case.touch()
-            new_case = book.start(
-                identity.aad_object_id or identity.user_id,
-                identity.name,
-                identity.tenant_id,
-                dialect=case.dialect if case else "modern",
-            )
+            try:
+                new_case = book.start(
+                    identity.aad_object_id or identity.user_id,
+                    identity.name,
+                    identity.tenant_id,
+                    dialect=case.dialect if case else "modern",
+                )
+            except TooManyOpenCases as full:
+                await say(
+                    dc.context,
+                    f"You have {full.args[0]} open recovery cases. Finish one, or close the current one with "
+                    "'start over', before starting another ('cases' lists them).",
+                )
+                return DialogTurnResult(DialogTurnStatus.Waiting if dc.stack else DialogTurnStatus.Complete)
         book.current_id = new_case.id
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
@@ -223,7 +231,8 @@ class MainDialog(ComponentDialog):
         if case_id:
             target = book.cases.get(case_id)
         else:
-            target = case if case is not None and case.is_open else next(iter(book.open_cases()), None)
+            newest = next(iter(book.open_cases()), None)
+            target = case if case is not None and case.is_open else book.cases.get(newest.id) if newest else None
         if target is not None and target.status == ESCALATED and self.has_steps_left(target):
             target.status = OPEN  # escalated mid-way and told to carry on: the ticket stays
             target.touch()

@@ -298,14 +298,14 @@ async def test_an_admins_expired_cases_are_purged_on_their_next_turn(admin, sett
     await admin.say("start")
     await admin.press("Next", upn=UPN)
     store = SqliteDocumentStore(settings.sqlite_path)
-    key = f"state/msteams/users/{admin.user_id}"
-    document, e_tag = (await store.read([key]))[key]
-    cases = document["CaseBook"]["cases"]
-    old_id = next(cid for cid, c in cases.items() if c["upn"] == "old.user@contoso.com")
-    cases[old_id]["updated_at"] = "2020-01-01T00:00:00.000+00:00"  # far past RETENTION_DAYS
-    await store.write(key, document, e_tag)
+    key = f"cases/msteams/{admin.user_id}/index"
+    index, e_tag = (await store.read([key]))[key]
+    old_id = next(cid for cid, c in index["cases"].items() if c["upn"] == "old.user@contoso.com")
+    index["cases"][old_id]["updated_at"] = "2020-01-01T00:00:00.000+00:00"  # far past RETENTION_DAYS
+    await store.write(key, index, e_tag)
     assert await store.read_prefix(f"transcripts/{old_id}/")
     text = joined(await admin.say("cases"))
     assert "old.user@contoso.com" not in text and UPN in text
     assert await store.read_prefix(f"transcripts/{old_id}/") == {}
+    assert await store.read([f"cases/msteams/{admin.user_id}/{old_id}"]) == {}
     await store.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..case import COMPLETE, ESCALATED, NEEDS_SUPPORT, RecoveryCase
+from ..case import COMPLETE, ESCALATED, NEEDS_SUPPORT, CaseSummary, RecoveryCase
 from ..graph_findings import suggestion
 from ..playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
 from ..walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
@@ -47,7 +47,7 @@ def commands_section(commands: str, dialect: str, playbook: Playbook) -> list[di
 # --- welcome, help --------------------------------------------------------------------------
 
 
-def welcome_card(playbook: Playbook, open_cases: list[RecoveryCase]) -> Card:
+def welcome_card(playbook: Playbook, open_cases: list[CaseSummary]) -> Card:
     body = [
         heading("Mailbox recovery for Exchange Online"),
         text(
@@ -360,7 +360,7 @@ def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
     return card(body)
 
 
-def cases_card(cases: list[RecoveryCase], current_id: str | None) -> Card:
+def cases_card(cases: list[CaseSummary], current_id: str | None) -> Card:
     if not cases:
         return card([text("You have no recovery cases yet.")], [command_button("Start a recovery", "start")])
     body = [heading("Your recovery cases")]
