@@ -29,6 +29,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.state import JsonConversationState
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
+from bot.support_admins import SupportAdmins
 from bot.support_bot import SupportChannelBot
 from bot.support_channel import TeamsSupportChannel
 from bot.teams_bot import MailboxRecoveryBot, RecoveryBot
@@ -86,6 +87,8 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     channel = TeamsSupportChannel(adapter, settings.app_id, tickets, transcripts, documents, configured)
     if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
         raise StartupRefused("GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: set GRAPH_CLIENT_ID too")
+    if settings.support_admin_group and settings.graph is None:
+        raise StartupRefused("SUPPORT_ADMIN_GROUP needs Microsoft Graph: set GRAPH_CLIENT_ID too, or name SUPPORT_ADMINS instead")
     graph = None
     if settings.graph is not None:
         if not settings.graph.tenant_id:
@@ -115,7 +118,9 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     bot = MailboxRecoveryBot(
         pipeline,
         RecoveryBot(services, MainDialog(services), conversation_state),
-        SupportChannelBot(services.escalation, channel),
+        SupportChannelBot(
+            services.escalation, channel, SupportAdmins(settings.support_admins, settings.support_admin_group, graph)
+        ),
     )
     return Assembly(settings, documents, adapter, services, bot)
 

@@ -36,6 +36,8 @@ class Settings:
     allowed_tenants: tuple[str, ...] = ()
     allowed_admins: tuple[str, ...] = ()
     allowed_admin_group: str = ""
+    support_admins: tuple[str, ...] = ()  # Entra object ids who may connect a support channel from Teams
+    support_admin_group: str = ""  # or the members of this Entra group (checked through Graph)
     turns_per_minute: int = 60
     openid_metadata_url: str = ""
     support_channel_id: str = ""
@@ -111,6 +113,8 @@ class Settings:
             allowed_tenants=_list(env.get("ALLOWED_TENANTS")),
             allowed_admins=_list(env.get("ALLOWED_ADMINS")),
             allowed_admin_group=env.get("ALLOWED_ADMIN_GROUP", ""),
+            support_admins=_list(env.get("SUPPORT_ADMINS")),
+            support_admin_group=env.get("SUPPORT_ADMIN_GROUP", "").strip(),
             turns_per_minute=int(env.get("TURNS_PER_MINUTE", "60") or 0),
             openid_metadata_url=env.get("BOT_OPENID_METADATA_URL", ""),
             support_channel_id=env.get("SUPPORT_CHANNEL_ID", ""),

@@ -17,6 +17,7 @@ from .cards.support import ticket_card
 from .case import is_case_id
 from .escalation import ChannelAddress, EscalationDesk
 from .replies import card_activity, say
+from .support_admins import SupportAdmins
 from .support_channel import TeamsSupportChannel
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,10 @@ def channel_id_of(context: TurnContext) -> str:
 
 
 class SupportChannelBot(ActivityHandler):
-    def __init__(self, desk: EscalationDesk, channel: TeamsSupportChannel) -> None:
+    def __init__(self, desk: EscalationDesk, channel: TeamsSupportChannel, admins: SupportAdmins) -> None:
         self.desk = desk
         self.channel = channel
+        self.admins = admins
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         click = actions.decode(turn_context.activity.value)
@@ -80,13 +82,39 @@ class SupportChannelBot(ActivityHandler):
         await self.channel.notify_admin(ticket, what)
 
     async def connect(self, context: TurnContext) -> None:
+        sender = context.activity.from_property
+        who = sender.name if sender and sender.name else "someone"
+        if self.channel.configured is not None:
+            await say(
+                context,
+                "This bot's support channel is set by its SUPPORT_CHANNEL_ID setting, so it cannot be changed from "
+                "Teams. Nothing was changed; ask whoever deploys the bot.",
+            )
+            return
+        refusal = await self.admins.refusal(sender.aad_object_id if sender else "")
+        if refusal:
+            log.warning("support channel connection refused: not a support admin")
+            await say(context, refusal)
+            return
         data = channel_data(context)
         team = data.get("team") or {}
         tenant = (data.get("tenant") or {}).get("id", "")
         channel_id = channel_id_of(context) or context.activity.conversation.id.split(";")[0]
-        await self.channel.use_channel(ChannelAddress(channel_id, context.activity.service_url, tenant, team.get("name", "")))
-        who = context.activity.from_property.name if context.activity.from_property else "someone"
-        log.info("support channel connected")
+        new = ChannelAddress(channel_id, context.activity.service_url, tenant, team.get("name", ""))
+        old = await self.channel.address()
+        if old is not None and old.channel_id == new.channel_id:
+            await say(context, "This channel already receives the mailbox recovery tickets.")
+            return
+        await self.channel.use_channel(new)
+        log.info(
+            "support channel changed by a support admin (%s)", "first connection" if old is None else "moved from another channel"
+        )
+        if old is not None:
+            await self.channel.announce(
+                old,
+                f"Mailbox recovery tickets no longer come to this channel: {who} moved them to "
+                f"{new.team_name or 'another team'} ({new.channel_id}).",
+            )
         await say(
             context,
             f"This channel now receives mailbox recovery tickets (connected by {who}). Each ticket is a new post "

@@ -131,6 +131,25 @@ class TeamsSupportChannel:
         )
         return created["conversation"], created["activity"]
 
+    async def announce(self, address: ChannelAddress, note: str) -> None:
+        """A new post in a channel (a notice that the tickets moved); a failure is logged, not raised."""
+        parameters = ConversationParameters(
+            is_group=True,
+            channel_data={"channel": {"id": address.channel_id}},
+            activity=MessageFactory.text(note),
+            tenant_id=address.tenant_id,
+        )
+
+        async def sent(_context: TurnContext) -> None:
+            return None
+
+        try:
+            await with_retries(
+                lambda: self.adapter.create_conversation(self.app_id, sent, parameters, "msteams", address.service_url, None)
+            )
+        except Exception:  # the move already happened; the old channel just is not told
+            log.warning("could not tell the previous support channel that tickets moved", exc_info=True)
+
     async def _post_transcript(self, ticket: Ticket, entries: list[Entry]) -> None:
         for content in transcript_cards(entries, ticket.case_id):
             await self._send_to_thread(ticket, MessageFactory.attachment(CardFactory.adaptive_card(content)))

@@ -7,7 +7,7 @@ answer, a Done or a failure does to the case.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .case import COMPLETE, NEEDS_SUPPORT, RecoveryCase, StepRecord, now_iso
@@ -116,13 +116,21 @@ class Progress:
     note: str = ""
 
 
-def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str]) -> list[str]:
-    """Validate and store collected values; returns the problems (the valid ones are kept)."""
+MAX_VALUE = 256  # no identifier the walkthrough collects is longer
+
+
+def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str], accepted: Iterable[str]) -> list[str]:
+    """Validate and store the values a step collects (`accepted`: its collect or record list);
+    returns the problems (the valid ones are kept). Anything else a card submit carries is ignored."""
     problems = []
+    accepted = set(accepted)
     for name, value in raw.items():
-        if name not in playbook.placeholders or not isinstance(value, str) or not value.strip():
+        if name not in accepted or name not in playbook.placeholders or not isinstance(value, str) or not value.strip():
             continue
         placeholder = playbook.placeholders[name]
+        if len(value) > MAX_VALUE:
+            problems.append(f"The {placeholder.label} is {len(value):,} characters long; at most {MAX_VALUE} fit.")
+            continue
         try:
             case.values[name] = validate(placeholder.kind, value, placeholder.label)
         except InvalidValue as exc:

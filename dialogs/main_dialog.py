@@ -17,7 +17,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.cards import actions
 from bot.cards import walkthrough as cards
-from bot.cards.support import escalation_form_cancelled, escalation_form_sent, transcript_cards
+from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent, transcript_cards
 from bot.case import CLOSED, ESCALATED, OPEN, TooManyOpenCases
 from bot.escalation import EscalationRequest
 from bot.graph_findings import describe
@@ -279,6 +279,17 @@ class MainDialog(ComponentDialog):
             return None
         click = actions.decode(context.activity.value)
         form = click if isinstance(click, actions.EscalationSubmit) else actions.EscalationSubmit(target.id)
+        too_long = [
+            f"{label} is {len(value):,} characters long; at most {limit:,} fit"
+            for label, value, limit in (
+                ("What went wrong", form.description, MAX_DESCRIPTION),
+                ("Contact", form.contact, MAX_CONTACT),
+            )
+            if len(value) > limit
+        ]
+        if too_long:
+            await say(context, f"Not sent: {'; '.join(too_long)}. Shorten it and press Send to support again.", target.id)
+            return None
         admin = {
             "name": identity.name,
             "upn": await admin_upn(context),

@@ -237,7 +237,8 @@ class StepsDialog(ComponentDialog):
         leaf = leaf_of(case, playbook)
         current = leaf.step(step.values["step"])
         result = step.result or {}
-        problems = record_values(case, playbook, result.get("values") or {})
+        accepted = current.record if result.get("result") == "confirm" else current.collect
+        problems = record_values(case, playbook, result.get("values") or {}, accepted)
         if problems:
             note = "Not saved: " + " ".join(problems)
             return await step.replace_dialog(STEPS_LOOP, {"note": note})

@@ -45,9 +45,19 @@ async def requester(support_bot, connector):
     await person.close()
 
 
-def supporter(admin: Admin, thread_id: str, name: str = "Sam Support") -> Admin:
+LEAD_ID = "0d4c1f5e-7a3b-4c2d-9e8f-1a2b3c4d5e6f"  # the support lead named in SUPPORT_ADMINS
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, support_admins=(LEAD_ID,))
+
+
+def supporter(admin: Admin, thread_id: str, name: str = "Sam Support", aad_object_id: str | None = None) -> Admin:
     """A support engineer clicking in the ticket's thread of the support channel."""
     person = Admin(admin.bot_url, admin.connector, name=name, conversation_id=thread_id)
+    if aad_object_id:
+        person.aad_object_id = aad_object_id
     original = person.activity
 
     def channel_activity(**fields):
@@ -193,7 +203,7 @@ async def test_a_ticket_that_cannot_be_delivered_is_kept_retried_and_the_admin_t
 
 
 async def test_support_channel_captured_by_a_command_in_the_channel(bot, connector, admin):
-    engineer = supporter(admin, SUPPORT_CHANNEL, name="Lee Lead")
+    engineer = supporter(admin, SUPPORT_CHANNEL, name="Lee Lead", aad_object_id=LEAD_ID)
     records = await engineer.say("<at>Mailbox Recovery</at> use this channel for support")
     assert "This channel now receives mailbox recovery tickets (connected by Lee Lead)" in joined(records)
     await admin.say("start")
@@ -274,7 +284,7 @@ async def test_a_channel_connected_after_an_escalation_gets_that_one_ticket(bot,
     await admin.say("start")
     await admin.press("Next", upn=UPN)
     assert "No support team is connected" in joined(await escalate(admin))
-    engineer = supporter(admin, SUPPORT_CHANNEL, name="Lee Lead")
+    engineer = supporter(admin, SUPPORT_CHANNEL, name="Lee Lead", aad_object_id=LEAD_ID)
     await engineer.say("<at>Mailbox Recovery</at> use this channel for support")
     reply = await escalate(admin, "still broken")
     assert "sent to support" in joined(reply) and "Added to ticket" not in joined(reply)

@@ -10,7 +10,7 @@ from ..case import RecoveryCase
 from ..playbook import OUTCOMES, Playbook
 from ..transcript import Entry, format_transcript
 from .actions import EscalationCancel, EscalationSubmit, TicketAction, data
-from .base import Card, card, facts, heading, monospace, open_url, short_time, submit, text
+from .base import Card, as_written, card, facts, heading, monospace, open_url, short_time, submit, text
 
 TRANSCRIPT_LINES_PER_CARD = 60
 TRANSCRIPT_CHARS_PER_CARD = 16_000  # Teams refuses messages over 100 KB (UTF-16); stay far below
@@ -20,6 +20,9 @@ TICKET_STATES = {"pending": "New", "open": "New, unassigned", "resolved": "Resol
 
 
 def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None = None, status_line: str = "") -> Card:
+    """The ticket's summary. What people typed (the admin's name, contact, description, recorded
+    values) is shown as written, so Markdown in it can never become a live link on support's card."""
+    admin = summary["admin"]
     body = [heading(title)]
     if status_line:
         body.append(text(status_line, weight="Bolder"))
@@ -28,22 +31,22 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
             [
                 ("Case", summary["case_number"]),
                 ("Target user", summary["target_upn"] or "not chosen"),
-                ("Admin", f"{summary['admin'].get('name', '')} {summary['admin'].get('upn', '')}".strip()),
-                ("Admin object id", summary["admin"].get("aad_object_id", "") or "unknown"),
+                ("Admin object id", admin.get("aad_object_id", "") or "unknown"),
                 ("Tenant", summary["tenant_id"] or "unknown"),
-                ("Contact", summary["contact"] or "—"),
                 ("Scenario", f"{summary['leaf'] or '?'}: {summary['outcome']}"),
             ]
         )
     )
+    body.append(as_written(f"Admin: {admin.get('name', '')} {admin.get('upn', '')}".strip()))
+    body.append(as_written(f"Contact: {summary['contact'] or '—'}"))
     if summary["answers"]:
         body.append(facts(summary["answers"].items()))
     if summary["description"]:
-        body.append(text(f"What went wrong: {summary['description']}"))
+        body.append(as_written(f"What went wrong: {summary['description']}"))
     if summary["steps"]:
         body.append(facts((s["title"], f"{s['status']} {short_time(s['at'])}".strip()) for s in summary["steps"]))
-    if summary["recorded_values"]:
-        body.append(facts((k, v) for k, v in summary["recorded_values"].items()))
+    for name, value in summary["recorded_values"].items():
+        body.append(as_written(f"{name}: {value}"))
     return card(body, actions)
 
 

@@ -1,0 +1,77 @@
+"""What an admin types reaches support as written, within sensible sizes, and a card submit can
+record only what the step asks for (red-team: a Markdown link went live on the support card, a
+150 KB contact made a card Teams rejects forever, any placeholder could be planted)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.conftest import RunningBot
+from tests.harness import Admin, cards_of, find_action, joined
+from tests.walker import UPN
+
+SUPPORT = "19:support@thread.tacv2"
+LURE = "[Reset your MFA here](https://evil.example)"
+GUID = "6a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b"
+
+
+def rendered_as_markdown(node, found: list[str]) -> list[str]:
+    """Every text a Teams client renders with Markdown: TextBlocks and facts (not TextRuns)."""
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            found.append(node.get("text", ""))
+        if node.get("type") == "FactSet":
+            found.extend(f"{f['title']} {f['value']}" for f in node.get("facts", []))
+        if node.get("type") != "RichTextBlock":
+            for value in node.values():
+                rendered_as_markdown(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            rendered_as_markdown(item, found)
+    return found
+
+
+async def test_markdown_typed_by_the_admin_stays_inert_on_the_support_card(settings, connector):
+    async with RunningBot(replace(settings, support_channel_id=SUPPORT, support_service_url=connector.url)) as running:
+        admin = Admin(running.url, connector, name=f"Eve {LURE}")
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        await admin.say("escalate")
+        await admin.press("Send to support", description=f"Click {LURE}", contact=LURE)
+        ticket = connector.created()[0].activity["activity"]["attachments"][0]["content"]
+        assert "evil.example" in str(ticket)  # it is there, as written...
+        assert not [t for t in rendered_as_markdown(ticket, []) if "evil.example" in t]  # ...and never as a link
+        await admin.close()
+
+
+async def test_an_oversized_contact_is_refused_with_a_clear_message_and_nothing_is_sent(settings, connector):
+    async with RunningBot(replace(settings, support_channel_id=SUPPORT, support_service_url=connector.url)) as running:
+        admin = Admin(running.url, connector)
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        await admin.say("escalate")
+        data, card_id = find_action(admin.history(), "Send to support")
+        reply = joined(await admin.click(data, card_id, description="x", contact="c" * 150_000))
+        assert "Not sent: Contact is 150,000 characters long; at most 256 fit" in reply
+        assert connector.created() == []
+        reply = joined(await admin.click(data, card_id, description="x", contact="adele@contoso.com"))
+        assert "sent to support" in reply and len(connector.created()) == 1  # the same form works once shortened
+        await admin.close()
+
+
+async def test_a_card_submit_records_only_what_the_step_collects(admin, playbook):
+    leaf = next(
+        leaf
+        for leaf in playbook.leaves.values()
+        if len(leaf.steps) > 1 and not leaf.steps[0].collect and leaf.steps[1].collect and not leaf.ask_first
+    )
+    planted = leaf.steps[1].collect[0]
+    assert playbook.placeholders[planted].kind == "guid", "pick a leaf whose second step collects a GUID"
+    labels = {q.id: q.option(leaf.answers[q.id]).label for q in playbook.questions}
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    for question in playbook.questions:
+        await admin.press(labels[question.id])
+    data, card_id = find_action(admin.history(), "Done")
+    next_step = await admin.click(data, card_id, **{f"value.{planted}": GUID})  # forged: step 1 collects nothing
+    assert cards_of(next_step) and GUID not in str(cards_of(next_step))
