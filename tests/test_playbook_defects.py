@@ -128,7 +128,7 @@ GRAPH_SCOPES = {
     "Get-MgUser": "User.Read.All",
     "Get-MgUserLicenseDetail": "User.Read.All",
     "Get-MgDirectoryDeletedItemAsUser": "User.Read.All",
-    "Get-MgSubscribedSku": "Organization.Read.All",
+    "Get-MgSubscribedSku": "LicenseAssignment.Read.All",
     "Update-MgUser": "User.ReadWrite.All",
     "New-MgUser": "User.ReadWrite.All",
     "Set-MgUserLicense": "LicenseAssignment.ReadWrite.All",
@@ -136,7 +136,7 @@ GRAPH_SCOPES = {
     "Remove-MgUser": "User.DeleteRestore.All",
     "Invoke-MgGraphRequest": "OnPremDirectorySynchronization.Read.All",
 }
-IMPLIED = {"User.ReadWrite.All": {"User.Read.All"}}
+IMPLIED = {"User.ReadWrite.All": {"User.Read.All"}, "LicenseAssignment.ReadWrite.All": {"LicenseAssignment.Read.All"}}
 
 
 @pytest.mark.parametrize("leaf_id", sorted(playbook.leaves))
