@@ -42,19 +42,20 @@ async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_pat
     try:
         await admin.say("start")
         await admin.press("Next", upn=UPN)
-        for label in ("Deleted", "Hard-deleted", "Present"):
+        for label in ("Deleted", "Hard-deleted", "Present", "No", "No (managed domain)"):  # A4, not hybrid
             await admin.press(label)
         await admin.press("Done")
         await admin.press("Done", **{"value.exchange_guid": GUID})
+        await admin.press("Done: False or empty (soft match allowed)")
         bot.kill()
         restarted = BotProcess({**env, "PORT": str(bot.port)}, tmp_path / "bot.log").start()
         try:
             records = await admin.say("resume")
-            assert last_title(records).startswith("Before step 3 of 10: Soft-delete the orphaned mailbox")
+            assert last_title(records).startswith("Before step 4 of up to 11: Soft-delete the orphaned mailbox")
             assert GUID in json.dumps(cards_of(records))
             status = joined(await admin.say("status"))
             assert "Entra id (azure ad) account: Hard-deleted" in status
-            assert "Record the mailbox's identifiers: done" in status
+            assert "Record the mailbox's identifiers and holds: done" in status
         finally:
             restarted.stop()
     finally:
