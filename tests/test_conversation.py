@@ -9,7 +9,7 @@ import re
 from tests.harness import cards_of, find_action, joined
 from tests.walker import UPN
 
-A4 = ("Deleted", "Hard-deleted", "Present")
+A4 = ("Deleted", "Hard-deleted", "Present", "No", "No (managed domain)")  # then: not hybrid, not federated
 
 
 def last_card(records) -> dict:
@@ -47,6 +47,9 @@ async def test_typed_answers_by_number_label_and_case(admin):
     records = await admin.say("HARD-DELETED")
     assert "3/3" in joined(records)
     records = await admin.say("present")
+    assert "Exchange hybrid deployment" in joined(records)
+    await admin.say("1")
+    records = await admin.say("no (managed domain)")
     assert "Your recovery plan (A4)" in joined(records)
 
 
@@ -100,7 +103,7 @@ async def test_stale_step_click_is_refused(admin):
     await admin.press("Done", ExchangeGuid="x")
     records = await admin.click(first_done, first_id)
     assert "not the current step" in joined(records)
-    assert "You are at step 2 of 10" in joined(records)
+    assert "You are at step 2 of up to 11" in joined(records)
 
 
 async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
@@ -125,7 +128,7 @@ async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
 async def test_help_status_and_dialect_switch_mid_dialog(admin):
     await begin(admin)
     records = await admin.say("help")
-    assert "start over" in joined(records) and "You are at step 1 of 10" in joined(records)
+    assert "start over" in joined(records) and "You are at step 1 of up to 11" in joined(records)
     records = await admin.say("status")
     text = joined(records)
     assert f"User: {UPN}" in text and "Entra id (azure ad) account: Hard-deleted" in text
@@ -144,14 +147,15 @@ async def test_destructive_step_asks_to_record_values_first(admin):
     await begin(admin)
     await admin.press("Done")  # connect
     guid = "0f1e2d3c-4b5a-4968-8776-655443322110"
-    records = await admin.press("Done", **{"value.exchange_guid": guid, "value.primary_smtp": "obrien@contoso.com"})
+    await admin.press("Done", **{"value.exchange_guid": guid, "value.primary_smtp": "obrien@contoso.com"})
+    records = await admin.press("Done: False or empty (soft match allowed)")
     card = last_card(records)
-    assert card["body"][0]["text"].startswith("Before step 3 of 10: Soft-delete the orphaned mailbox")
+    assert card["body"][0]["text"].startswith("Before step 4 of up to 11: Soft-delete the orphaned mailbox")
     assert "Remove-Mailbox deletes the mailbox" in joined(records)
     assert guid in json.dumps(card)  # the recorded value is shown back
     records = await admin.press("I have recorded them")
     text = joined(records)
-    assert "Remove-Mailbox -Identity 'o''brien@contoso.com'" in text
+    assert f"Remove-Mailbox -Identity '{guid}'" in text
     assert f"Get-Mailbox -SoftDeletedMailbox -Identity '{guid}'" in text
 
 
@@ -160,18 +164,19 @@ async def test_collected_value_is_validated(admin):
     await admin.press("Done")
     records = await admin.press("Done", **{"value.exchange_guid": "not-a-guid"})
     assert "Not saved: The ExchangeGuid of the soft-deleted mailbox must be a GUID" in joined(records)
-    assert last_card(records)["body"][0]["text"].startswith("Step 2 of 10")
+    assert last_card(records)["body"][0]["text"].startswith("Step 2 of up to 11")
 
 
 async def test_failure_path_of_remove_mailbox_ends_in_support(admin):
     await begin(admin)
     await admin.press("Done")
     await admin.press("Done")
+    await admin.press("Done: False or empty (soft match allowed)")
     await admin.press("I have recorded them")
     records = await admin.press("It failed")
     text = joined(records)
     assert "This case needs Microsoft Support" in text
-    assert "'if step 2 fails, skip to step 8'" in text
+    assert "If Remove-Mailbox fails the mailbox is still active and orphaned" in text
     assert "Escalate to support" in text
 
 
@@ -180,9 +185,9 @@ async def test_failure_without_a_path_offers_escalation_and_keeps_the_step(admin
     records = await admin.press("It failed")
     text = joined(records)
     assert "'Connect to Exchange Online and Microsoft Graph' failed" in text and "Escalate to support" in text
-    assert last_card(records)["body"][0]["text"].startswith("Step 1 of 10")
+    assert last_card(records)["body"][0]["text"].startswith("Step 1 of up to 11")
     records = await admin.say("done")
-    assert last_card(records)["body"][0]["text"].startswith("Step 2 of 10")
+    assert last_card(records)["body"][0]["text"].startswith("Step 2 of up to 11")
 
 
 async def test_sub_question_answer_that_ends_in_support(admin):

@@ -42,19 +42,20 @@ async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_pat
     try:
         await admin.say("start")
         await admin.press("Next", upn=UPN)
-        for label in ("Deleted", "Hard-deleted", "Present"):
+        for label in ("Deleted", "Hard-deleted", "Present", "No", "No (managed domain)"):  # A4, not hybrid
             await admin.press(label)
         await admin.press("Done")
         await admin.press("Done", **{"value.exchange_guid": GUID})
+        await admin.press("Done: False or empty (soft match allowed)")
         bot.kill()
         restarted = BotProcess({**env, "PORT": str(bot.port)}, tmp_path / "bot.log").start()
         try:
             records = await admin.say("resume")
-            assert last_title(records).startswith("Before step 3 of 10: Soft-delete the orphaned mailbox")
+            assert last_title(records).startswith("Before step 4 of up to 11: Soft-delete the orphaned mailbox")
             assert GUID in json.dumps(cards_of(records))
             status = joined(await admin.say("status"))
             assert "Entra id (azure ad) account: Hard-deleted" in status
-            assert "Record the mailbox's identifiers: done" in status
+            assert "Record the mailbox's identifiers and holds: done" in status
         finally:
             restarted.stop()
     finally:
@@ -132,7 +133,7 @@ async def test_state_from_an_older_schema_and_an_unfit_stack_continue_from_the_c
         "owner_id": admin.aad_object_id,
         "upn": UPN,
         "answers": {"onprem": "present", "entra": "hard_deleted", "mailbox": "soft_deleted"},
-        "sub_answers": {"inactive": "true"},
+        "sub_answers": {"inactive": "true", "sso": "no"},
         "values": {"upn": UPN},
         "leaf_id": "B8",
         "steps": {
@@ -152,7 +153,7 @@ async def test_state_from_an_older_schema_and_an_unfit_stack_continue_from_the_c
     records = await admin.say("resume")
     text = joined(records)
     assert "Picking up case MR-OLD234" in text
-    assert last_title(records).startswith("Step 3 of 7: Read the inactive mailbox's identifiers")
+    assert last_title(records).startswith("Step 3 of 9: Read the inactive mailbox's identifiers")
 
 
 async def test_returning_admin_sees_open_cases_newest_first_and_can_switch(admin):

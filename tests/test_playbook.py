@@ -13,8 +13,20 @@ from bot.walkthrough import collected_at
 # The reference table (shared/reference/mailbox-recovery.md), written out independently of the
 # data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
 EXPECTED = {
-    "A1": ("deleted", "present", "present", "support", ["connect", "gather_for_support"]),
-    "A2": ("deleted", "present", "not_present", "support", ["connect", "gather_for_support"]),
+    "A1": (
+        "deleted",
+        "present",
+        "present",
+        "support",
+        ["connect", "gather_for_support"],
+    ),
+    "A2": (
+        "deleted",
+        "present",
+        "not_present",
+        "support",
+        ["connect", "gather_for_support"],
+    ),
     "A3": (
         "deleted",
         "present",
@@ -25,6 +37,7 @@ EXPECTED = {
             "restore_ad_user",
             "delta_sync",
             "verify_entra_user",
+            "check_reconnected",
             "license",
             "find_mailbox_guids",
             "restore_request",
@@ -39,13 +52,18 @@ EXPECTED = {
         [
             "connect",
             "record_mailbox",
+            "check_soft_match",
             "remove_mailbox",
+            "inactive_state",
+            "read_inactive_mailbox",
+            "new_mailbox_inactive",
+            "new_mailbox_inactive_federated",
+            "undo_soft_deleted",
+            "undo_soft_deleted_federated",
+            "match_address_federated",
+            "license",
             "restore_ad_user",
             "delta_sync",
-            "verify_entra_user",
-            "license",
-            "find_mailbox_guids",
-            "restore_request",
             "verify_mailbox",
         ],
     ),
@@ -54,7 +72,17 @@ EXPECTED = {
         "hard_deleted",
         "not_present",
         "new_mailbox",
-        ["create_ad_user", "delta_sync", "verify_entra_user", "enable_remote_mailbox", "license"],
+        [
+            "connect",
+            "try_restore_ad_user",
+            "create_ad_user_new",
+            "delta_sync",
+            "verify_entra_user",
+            "enable_remote_mailbox",
+            "sync_remote_mailbox",
+            "license",
+            "compare_exchange_guids",
+        ],
     ),
     "A6": (
         "deleted",
@@ -63,9 +91,17 @@ EXPECTED = {
         "self_service",
         [
             "connect",
-            "read_mailbox",
-            "new_mailbox_managed",
-            "new_mailbox_federated",
+            "inactive_state",
+            "read_inactive_mailbox",
+            "new_mailbox_inactive",
+            "new_mailbox_inactive_federated",
+            "undo_soft_deleted",
+            "undo_soft_deleted_federated",
+            "match_address_federated",
+            "license",
+            "check_soft_match",
+            "try_restore_ad_user",
+            "read_addresses",
             "create_ad_user",
             "delta_sync",
             "verify_mailbox",
@@ -76,17 +112,46 @@ EXPECTED = {
         "soft_deleted",
         "present",
         "self_service",
-        ["connect", "deleted_user_id", "compare_ids", "create_ad_user", "wait_replication"],
+        [
+            "connect",
+            "deleted_user_id",
+            "compare_ids",
+            "check_soft_match",
+            "try_restore_ad_user",
+            "read_addresses",
+            "create_ad_user",
+            "wait_replication",
+        ],
     ),
     "A8": (
         "deleted",
         "soft_deleted",
         "not_present",
         "new_mailbox",
-        ["restore_ad_user", "delta_sync", "verify_entra_user", "license"],
+        ["connect", "restore_ad_user", "delta_sync", "verify_entra_user", "license"],
     ),
-    "A9": ("deleted", "soft_deleted", "soft_deleted", "self_service", ["create_ad_user", "delta_sync", "wait_replication"]),
-    "B1": ("present", "present", "present", "nothing", ["connect", "check_link", "check_license", "item_recovery"]),
+    "A9": (
+        "deleted",
+        "soft_deleted",
+        "soft_deleted",
+        "self_service",
+        [
+            "connect",
+            "check_soft_match",
+            "try_restore_ad_user",
+            "read_addresses",
+            "create_ad_user",
+            "delta_sync",
+            "wait_replication",
+        ],
+    ),
+    "B1": (
+        "present",
+        "present",
+        "present",
+        "nothing",
+        ["connect", "check_link", "check_license", "item_recovery"],
+    ),
     "B2": (
         "present",
         "present",
@@ -94,7 +159,13 @@ EXPECTED = {
         "self_service",
         ["connect", "mailbox_owner", "compare_ids", "soft_delete_user", "restore_user", "verify_mailbox"],
     ),
-    "B3": ("present", "present", "not_present", "new_mailbox", ["connect", "check_license", "license", "verify_mailbox"]),
+    "B3": (
+        "present",
+        "present",
+        "not_present",
+        "new_mailbox",
+        ["connect", "check_license", "license", "verify_mailbox"],
+    ),
     "B4": (
         "present",
         "soft_deleted",
@@ -107,7 +178,7 @@ EXPECTED = {
         "soft_deleted",
         "soft_deleted",
         "self_service",
-        ["move_to_synced_ou", "delta_sync", "verify_entra_user", "verify_mailbox"],
+        ["connect", "move_to_synced_ou", "delta_sync", "verify_entra_user", "verify_mailbox"],
     ),
     "B6": (
         "present",
@@ -116,7 +187,13 @@ EXPECTED = {
         "new_mailbox",
         ["connect", "deleted_user_licenses", "move_to_synced_ou", "delta_sync", "license"],
     ),
-    "B7": ("present", "hard_deleted", "present", "support", ["delta_sync", "connect", "gather_for_support"]),
+    "B7": (
+        "present",
+        "hard_deleted",
+        "present",
+        "support",
+        ["delta_sync", "connect", "gather_for_support"],
+    ),
     "B8": (
         "present",
         "hard_deleted",
@@ -127,8 +204,13 @@ EXPECTED = {
             "inactive_state",
             "read_inactive_mailbox",
             "new_mailbox_inactive",
+            "new_mailbox_inactive_federated",
             "undo_soft_deleted",
+            "undo_soft_deleted_federated",
             "verify_entra_user",
+            "match_address_federated",
+            "license",
+            "check_soft_match",
             "move_to_synced_ou",
             "delta_sync",
             "verify_mailbox",
@@ -139,17 +221,37 @@ EXPECTED = {
         "hard_deleted",
         "not_present",
         "new_mailbox",
-        ["delta_sync", "verify_entra_user", "enable_remote_mailbox", "license"],
+        [
+            "connect",
+            "delta_sync",
+            "verify_entra_user",
+            "enable_remote_mailbox",
+            "sync_remote_mailbox",
+            "license",
+            "compare_exchange_guids",
+        ],
     ),
-    "C1": ("none", "present", "present", "nothing", ["connect", "check_link", "check_license", "item_recovery"]),
+    "C1": (
+        "none",
+        "present",
+        "present",
+        "nothing",
+        ["connect", "check_link", "check_license", "item_recovery"],
+    ),
     "C2": (
         "none",
         "present",
         "soft_deleted",
         "self_service",
-        ["connect", "check_license", "license", "find_mailbox_guids", "restore_request", "verify_mailbox"],
+        ["connect", "compare_owner", "check_license", "license", "find_mailbox_guids", "restore_request", "verify_mailbox"],
     ),
-    "C3": ("none", "present", "not_present", "new_mailbox", ["connect", "license"]),
+    "C3": (
+        "none",
+        "present",
+        "not_present",
+        "new_mailbox",
+        ["connect", "license"],
+    ),
     "C4": (
         "none",
         "soft_deleted",
@@ -157,7 +259,13 @@ EXPECTED = {
         "self_service",
         ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "verify_mailbox"],
     ),
-    "C5": ("none", "soft_deleted", "not_present", "new_mailbox", ["connect", "restore_deleted_user", "check_license", "license"]),
+    "C5": (
+        "none",
+        "soft_deleted",
+        "not_present",
+        "new_mailbox",
+        ["connect", "restore_deleted_user", "check_license", "license"],
+    ),
     "C6": (
         "none",
         "soft_deleted",
@@ -165,7 +273,13 @@ EXPECTED = {
         "self_service",
         ["connect", "restore_deleted_user", "check_license", "verify_mailbox"],
     ),
-    "C7": ("none", "hard_deleted", "present", "support", ["connect", "gather_for_support"]),
+    "C7": (
+        "none",
+        "hard_deleted",
+        "present",
+        "support",
+        ["connect", "gather_for_support"],
+    ),
     "C8": (
         "none",
         "hard_deleted",
@@ -176,13 +290,21 @@ EXPECTED = {
             "inactive_state",
             "read_inactive_mailbox",
             "new_mailbox_inactive",
+            "new_mailbox_inactive_federated",
             "undo_soft_deleted",
+            "undo_soft_deleted_federated",
             "verify_entra_user",
             "license",
             "verify_mailbox",
         ],
     ),
-    "C9": ("none", "hard_deleted", "not_present", "new_mailbox", ["connect", "create_user", "license"]),
+    "C9": (
+        "none",
+        "hard_deleted",
+        "not_present",
+        "new_mailbox",
+        ["connect", "create_user", "license"],
+    ),
 }
 
 # Key cmdlets: step id -> (in the modern dialect, in the original dialect).
@@ -221,6 +343,20 @@ KEY_CMDLETS = {
     "mailbox_owner": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     "check_link": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     "wait_replication": ("Get-Mailbox", "Get-Mailbox"),
+    "check_reconnected": ("Get-Mailbox -Identity", "Get-Mailbox -Identity"),
+    "check_soft_match": ("blockSoftMatchEnabled", "Get-MsolDirSyncFeatures"),
+    "new_mailbox_inactive_federated": (
+        "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
+        "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
+    ),
+    "undo_soft_deleted_federated": ("-WindowsLiveID {onmicrosoft_upn}", "-WindowsLiveID {onmicrosoft_upn}"),
+    "match_address_federated": ("-WindowsEmailAddress {primary_smtp}", "-WindowsEmailAddress {primary_smtp}"),
+    "try_restore_ad_user": ("Restore-ADObject", "Restore-ADObject"),
+    "read_addresses": ("EmailAddresses -join", "EmailAddresses -join"),
+    "create_ad_user_new": ("New-ADUser", "New-ADUser"),
+    "sync_remote_mailbox": ("Start-ADSyncSyncCycle -PolicyType Delta", "Start-ADSyncSyncCycle -PolicyType Delta"),
+    "compare_exchange_guids": ("Get-RemoteMailbox", "Get-RemoteMailbox"),
+    "compare_owner": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     ("B2", "compare_ids"): ("Get-MgUser -UserId {object_id}", "Get-MsolUser -ObjectId {object_id}"),
 }
 RETIRED = re.compile(r"Msol|AzureAD|New-PSSession|Import-PSSession|-Authentication Basic")
@@ -304,7 +440,9 @@ def test_every_destructive_step_warns_and_records_first():
     # Remove-Mailbox, Remove-MgUser and licensing while a soft-deleted mailbox waits are all destructive.
     assert ("A4", "remove_mailbox") in destructive
     assert ("B2", "soft_delete_user") in destructive
-    assert {("A3", "license"), ("A4", "license"), ("C2", "license")} <= destructive
+    assert {("A3", "license"), ("C2", "license")} <= destructive
+    # A4 licenses the account its mailbox was reattached to: nothing waits soft-deleted then.
+    assert ("A4", "license") not in destructive
     for leaf in playbook.leaves.values():
         for step in leaf.steps:
             if re.search(r"Remove-Mailbox|Remove-MgUser|Remove-MsolUser", " ".join(step.commands.values())):
@@ -319,7 +457,7 @@ def test_sub_questions_and_failure_paths():
     assert playbook.leaves["B6"].step("deleted_user_licenses").ask == "has_license"
     # The seed's "if step 2 fails, skip to step 8" points at a step that does not exist: repaired.
     remove = playbook.leaves["A4"].step("remove_mailbox")
-    assert remove.on_failure == "support" and "step 8" in remove.failure_note
+    assert remove.on_failure == "support" and "Microsoft Support" in remove.failure_note
     assert playbook.subquestions["ids_match"].option("no").end == "support"
 
 
@@ -334,7 +472,7 @@ def test_waits_say_how_long_and_how_to_check():
 def test_status_checks_are_modernised_and_warn_about_typos():
     entra = playbook.question("entra")
     modern = " ".join(render_commands(c.commands, "modern", playbook, {"upn": "a@contoso.com"}) for c in entra.check)
-    assert "Get-MgUser" in modern and "Get-MgDirectoryDeletedItemAsUser" in modern and "endswith" in modern
+    assert "Get-MgUser" in modern and "Get-MgDirectoryDeletedItemAsUser" in modern and "EndsWith" in modern
     assert any("mistyped" in c.text for c in entra.check)
     mailbox = " ".join(c.commands["modern"] for c in playbook.question("mailbox").check)
     assert "Connect-ExchangeOnline" in mailbox and "-SoftDeletedMailbox" in mailbox
@@ -349,6 +487,7 @@ def test_every_command_renders_with_known_values_and_visible_hints(dialect):
             assert "{" + "upn}" not in rendered
             for name in re.findall(r"\{([a-z_]+)\}", rendered):
                 pytest.fail(f"{leaf.id}/{step.id}: placeholder {name} left unrendered")
-    guids = playbook.leaves["A4"]
+    guids = playbook.leaves["A3"]
     rendered = render_commands(guids.step("restore_request").commands, dialect, playbook, values, hints(guids))
-    assert "<ExchangeGuid of the soft-deleted mailbox from step 2>" in rendered
+    # An unknown value is still one valid PowerShell string, naming what goes there and where it comes from.
+    assert "-SourceMailbox '<ExchangeGuid of the soft-deleted mailbox from step 7>'" in rendered

@@ -25,6 +25,10 @@ def leaf(data, leaf_id):
     return next(x for x in data["leaves"] if x["id"] == leaf_id)
 
 
+def step(data, leaf_id, step_id):
+    return next(s for s in leaf(data, leaf_id)["steps"] if step_id in (s.get("id"), s.get("use")))
+
+
 def test_the_shipped_playbook_loads():
     assert len(load_playbook().leaves) == 27
 
@@ -37,10 +41,8 @@ def test_a_missing_combination_is_refused():
 def test_a_sub_question_answer_that_leads_nowhere_is_refused():
     def drop_federated_branch(data):
         steps = leaf(data, "A6")["steps"]
-        steps.remove(next(s for s in steps if s.get("id") == "new_mailbox_federated"))
-        for s in steps:  # no later step runs for sso=yes now
-            if s.get("use") in ("create_ad_user", "delta_sync", "verify_mailbox"):
-                s["when"] = {"sso": "no"}
+        federated = {name for name, step in data["steps"].items() if step.get("when", {}).get("sso") == "yes"}
+        steps[:] = [s for s in steps if s.get("use") not in federated]  # no step runs for sso=yes now
 
     assert "leaf A6: sub-question 'sso' answer 'yes' leads nowhere" in broken(drop_federated_branch)
 
@@ -61,18 +63,18 @@ def test_an_unknown_placeholder_is_refused():
 
 def test_a_goto_to_a_missing_step_is_refused():
     def bad_goto(data):
-        leaf(data, "A4")["steps"][2]["on_failure"] = "step_8"
+        step(data, "A4", "remove_mailbox")["on_failure"] = "step_8"
 
-    assert "leaf A4, step 3 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
+    assert "leaf A4, step 4 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
         bad_goto
     )
 
 
 def test_a_destructive_step_without_warning_is_refused():
     def no_warning(data):
-        del leaf(data, "A4")["steps"][2]["warning"]
+        del step(data, "A4", "remove_mailbox")["warning"]
 
-    assert "leaf A4, step 3 ('remove_mailbox'): a destructive step needs a 'warning'" in broken(no_warning)
+    assert "leaf A4, step 4 ('remove_mailbox'): a destructive step needs a 'warning'" in broken(no_warning)
 
 
 def test_a_password_typed_into_a_command_is_refused():
@@ -107,3 +109,54 @@ def test_the_bot_does_not_start_with_a_broken_playbook(tmp_path):
     path.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace("{upn}", "{upm}", 1), encoding="utf-8")
     with pytest.raises(PlaybookError):
         build(Settings(state_store="memory", playbook_path=str(path)))
+
+
+@pytest.mark.parametrize(
+    "command, named",
+    [
+        ("Remove-MgDirectoryDeletedItem -DirectoryObjectId {object_id}", "Remove-MgDirectoryDeletedItem"),
+        ("Remove-Mailbox -Identity {upn} -PermanentlyDelete", "-PermanentlyDelete"),
+        ("Set-User -Identity {upn} -PermanentlyClearPreviousMailboxInfo", "-PermanentlyClearPreviousMailboxInfo"),
+        ("Remove-MsolUser -UserPrincipalName {upn} -RemoveFromRecycleBin -Force", "-RemoveFromRecycleBin"),
+    ],
+)
+def test_a_command_that_destroys_data_for_good_is_refused_naming_leaf_and_step(command, named):
+    def purge(data):
+        leaf(data, "B2")["steps"][3]["modern"] = command
+
+    message = broken(purge)
+    assert "leaf B2, step 4 ('soft_delete_user'): the modern command destroys data for good" in message
+    assert named in message
+
+
+def test_a_purge_in_a_how_do_i_check_is_refused_too():
+    def purge(data):
+        data["questions"]["entra"]["check"][1]["original"] = "Remove-MsolUser -UserPrincipalName {upn} -RemoveFromRecycleBin"
+
+    assert "question 'entra', check 2: the original command destroys data for good" in broken(purge)
+
+
+def test_a_step_must_say_where_it_runs():
+    def nowhere(data):
+        del data["steps"]["delta_sync"]["runs_in"]
+
+    assert "step 3 ('delta_sync'): say where its commands run ('runs_in')" in broken(nowhere)
+
+    def elsewhere(data):
+        data["steps"]["delta_sync"]["runs_in"] = ["the_server_room"]
+
+    assert "runs_in 'the_server_room' is not one of exchange_online, graph, exchange_onprem, ad, entra_connect" in broken(
+        elsewhere
+    )
+
+
+def test_alternatives_each_need_a_condition_and_no_loose_commands():
+    def no_condition(data):
+        del data["steps"]["read_addresses"]["blocks"][1]["condition"]
+
+    assert "('read_addresses'), block 2: one of several alternatives needs its 'condition'" in broken(no_condition)
+
+    def both(data):
+        data["steps"]["read_addresses"]["modern"] = "Get-Mailbox -Identity {upn}"
+
+    assert "('read_addresses'): has both 'blocks' and its own commands" in broken(both)

@@ -111,17 +111,18 @@ def test_non_ascii_display_names_are_kept_and_quoted():
 def test_unknown_values_stay_visible_as_named_hints():
     leaf = playbook.leaves["B8"]
     text = render_text(leaf.step("new_mailbox_inactive").commands["modern"], playbook, {"upn": "a@contoso.com"}, hints(leaf))
-    assert "-InactiveMailbox <ExchangeGuid of the soft-deleted mailbox from step 3>" in text
-    assert "-Name <Name of the soft-deleted mailbox from step 3>" in text
+    # Still one PowerShell string each: the line stays valid while the value is unknown.
+    assert "-InactiveMailbox '<ExchangeGuid of the soft-deleted mailbox from step 3>'" in text
+    assert "-Name '<Name of the soft-deleted mailbox from step 3>'" in text
 
 
 def test_derived_values_escape_each_layer():
-    text = render_text("-Filter {deleted_upn_filter}", playbook, {"upn": "o'brien@contoso.com"})
-    # OData doubles the quote inside its literal; PowerShell doubles every quote again.
-    assert text == "-Filter 'endswith(userPrincipalName,''o''''brien@contoso.com'')'"
+    text = render_text("-Filter {ad_upn_filter}", playbook, {"upn": "o'brien@contoso.com"})
+    # The AD filter doubles the quote inside its literal; PowerShell doubles every quote again.
+    assert text == "-Filter 'userPrincipalName -eq ''o''''brien@contoso.com'''"
     text = render_text("-RemoteRoutingAddress {routing_address}", playbook, {"alias": "kima", "tenant_name": "contoso"})
     assert text == "-RemoteRoutingAddress 'kima@contoso.mail.onmicrosoft.com'"
-    assert "<remote routing address>" in render_text("{routing_address}", playbook, {"alias": "kima"})
+    assert render_text("{routing_address}", playbook, {"alias": "kima"}) == "'<remote routing address>'"
 
 
 def test_no_step_asks_for_or_prints_a_password():

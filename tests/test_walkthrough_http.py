@@ -85,5 +85,8 @@ async def test_question_cards_have_a_how_do_i_check_with_the_upn_filled_in(admin
     show = next(a for a in question["actions"] if a["type"] == "Action.ShowCard")
     assert show["title"] == "How do I check?"
     text = flatten(show["card"])
-    assert "Get-ADUser -Filter 'userPrincipalName -eq $upn'" in text
-    assert "$upn = 'o''brien@contoso.com'" in text
+    # Each command stands alone (no variable from an earlier line): the UPN is quoted for the AD
+    # filter inside a PowerShell string, and each block says where it runs.
+    assert "Get-ADUser -Filter 'userPrincipalName -eq ''o''''brien@contoso.com'''" in text
+    assert "$upn" not in text
+    assert "Runs in: a domain-joined computer with the ActiveDirectory module" in text

@@ -18,6 +18,11 @@ SAMPLE_VALUES = {
     "country": "IE",
     "account_sku": "contoso:ENTERPRISEPACK",
     "dn": "OU=Synced Users,DC=contoso,DC=com",
+    "proxy_addresses": (
+        "SMTP:obrien@contoso.com;smtp:obrien@contoso.onmicrosoft.com;"
+        "X500:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=1b3f4c5d-obrien"
+    ),
+    "hex": "00000000A1B2C3D4E5F60718293A4B5C",
 }
 
 

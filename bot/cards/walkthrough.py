@@ -12,7 +12,7 @@ from typing import Any
 
 from ..case import COMPLETE, ESCALATED, NEEDS_SUPPORT, CaseSummary, RecoveryCase
 from ..graph_findings import suggestion
-from ..playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
+from ..playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step, render_blocks, render_text
 from ..walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
 from .actions import Answer, Command, Confirm, StepResult, UpnSubmit, data
 from .base import Card, card, code_block, facts, heading, short_time, submit, text
@@ -34,13 +34,17 @@ def escalate_button(case_id: str, title: str = "Escalate", style: str | None = N
     return command_button(title, "escalate", case_id, style)
 
 
-def commands_section(commands: str, dialect: str, playbook: Playbook) -> list[dict]:
-    if not commands:
-        return []
+def commands_section(blocks: list[RenderedBlock], playbook: Playbook) -> list[dict]:
+    """Each block: its condition ("run one or the other"), where it runs, a retired banner only
+    when it uses a retired cmdlet, then the commands."""
     items = []
-    if dialect == "original":
-        items.append(text("Retired commands. " + playbook.retired_note, isSubtle=True, size="Small", color="Warning"))
-    items.append(code_block(commands))
+    for block in blocks:
+        if block.condition:
+            items.append(text(block.condition, weight="Bolder"))
+        items.append(text(f"Runs in: {block.where}", isSubtle=True, size="Small"))
+        if block.retired:
+            items.append(text("Retired commands. " + playbook.retired_note, isSubtle=True, size="Small", color="Warning"))
+        items.append(code_block(block.text))
     return items
 
 
@@ -120,7 +124,7 @@ def check_procedure_card(question: Question, playbook: Playbook, values: Mapping
     body: list[dict] = [text(f"How to check: {question.prompt}", weight="Bolder")]
     for number, check in enumerate(question.check, start=1):
         body.append(text(f"{number}. {check.text}"))
-        body.extend(commands_section(render_commands(check.commands, dialect, playbook, values), dialect, playbook))
+        body.extend(commands_section(render_blocks(check.blocks, dialect, playbook, values), playbook))
     return card(body)
 
 
@@ -222,7 +226,7 @@ def step_card(
     number, total = step_number(leaf, step, case)
     # "<ExchangeGuid from step 2>"; a value this very step reads stays a plain hint.
     hints = {name: at for name, at in collected_at(case, leaf).items() if at != number}
-    commands = render_commands(step.commands, case.dialect, playbook, case.values, hints)
+    blocks = render_blocks(step.blocks, case.dialect, playbook, case.values, hints)
     body: list[dict] = [
         heading(f"Step {number} of {total}: {step.title}"),
         text(f"User: {case.upn}", isSubtle=True),
@@ -232,7 +236,7 @@ def step_card(
     body.append(text(step.why))
     if step.destructive:
         body.append(text(f"Warning: {step.warning}", color="Attention", weight="Bolder"))
-    body.extend(commands_section(commands, case.dialect, playbook))
+    body.extend(commands_section(blocks, playbook))
     if step.look_for:
         body.append(text(f"What to look for: {render_text(step.look_for, playbook, case.values)}"))
     if step.wait_minutes:

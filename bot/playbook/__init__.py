@@ -2,7 +2,7 @@
 
 from .loader import DEFAULT_PATH, PlaybookError, load_playbook
 from .model import DIALECTS, OUTCOMES, Leaf, Option, Playbook, Question, Step
-from .render import render_commands, render_text
+from .render import RenderedBlock, render_blocks, render_commands, render_text
 from .values import InvalidValue, check_upn, ps_quote, validate
 
 __all__ = [
@@ -15,10 +15,12 @@ __all__ = [
     "Playbook",
     "PlaybookError",
     "Question",
+    "RenderedBlock",
     "Step",
     "check_upn",
     "load_playbook",
     "ps_quote",
+    "render_blocks",
     "render_commands",
     "render_text",
     "validate",

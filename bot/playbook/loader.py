@@ -14,7 +14,20 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .model import DIALECTS, ENDS, OUTCOMES, CheckStep, Leaf, Option, Placeholder, Playbook, Question, Step
+from .model import (
+    DIALECTS,
+    ENDS,
+    OUTCOMES,
+    RUNS_IN,
+    CheckStep,
+    CommandBlock,
+    Leaf,
+    Option,
+    Placeholder,
+    Playbook,
+    Question,
+    Step,
+)
 from .values import VALIDATORS
 
 DEFAULT_PATH = Path(__file__).with_name("playbook.toml")
@@ -40,7 +53,21 @@ _STEP_FIELDS = {
     "record",
     "wait_minutes",
     "wait_check",
+    "runs_in",
+    "blocks",
 }
+# Commands that destroy data for good: the bot never offers them, whatever a playbook edit says.
+# A purge is for Microsoft Support to decide, once the admin is sure nothing is left to save.
+DESTROYS_FOR_GOOD = (
+    (re.compile(r"\bRemove-MgDirectoryDeletedItem\b", re.IGNORECASE), "Remove-MgDirectoryDeletedItem purges the deleted object"),
+    (re.compile(r"-PermanentlyDelete\b", re.IGNORECASE), "-PermanentlyDelete purges the mailbox"),
+    (
+        re.compile(r"-PermanentlyClearPreviousMailboxInfo\b", re.IGNORECASE),
+        "Set-User -PermanentlyClearPreviousMailboxInfo erases the link to the old mailbox",
+    ),
+    (re.compile(r"-RemoveFromRecycleBin\b", re.IGNORECASE), "Remove-MsolUser -RemoveFromRecycleBin purges the user"),
+    (re.compile(r"\bRemove-AzureADMSDeletedDirectoryObject\b", re.IGNORECASE), "it purges the deleted object"),
+)
 
 
 class PlaybookError(Exception):
@@ -110,12 +137,67 @@ def _commands(entry: dict[str, Any]) -> MappingProxyType:
     return MappingProxyType({d: str(entry.get(d, "")).strip() for d in DIALECTS})
 
 
+def _runs_in(entry: dict[str, Any], where: str, problems: list[str]) -> tuple[str, ...]:
+    places = entry.get("runs_in", [])
+    if isinstance(places, str):
+        places = [places]
+    for place in places:
+        if place not in RUNS_IN:
+            problems.append(f"{where}: runs_in '{place}' is not one of {', '.join(RUNS_IN)}")
+    return tuple(places)
+
+
 def _question(qid: str, raw: dict[str, Any], kind: str, problems: list[str]) -> Question:
     where = f"{kind} '{qid}'"
-    checks = tuple(CheckStep(_text(c, "text", f"{where}, check", problems), _commands(c)) for c in raw.get("check", []))
+    checks = []
+    for n, c in enumerate(raw.get("check", []), start=1):
+        at = f"{where}, check {n}"
+        check = CheckStep(_text(c, "text", at, problems), _commands(c), _runs_in(c, at, problems))
+        if any(check.commands.values()) and not check.runs_in:
+            problems.append(f"{at}: say where its commands run ('runs_in')")
+        _refuse_destroying(check.commands, at, problems)
+        checks.append(check)
     return Question(
-        qid, _text(raw, "prompt", where, problems), _options(raw.get("options", []), where, problems), raw.get("help", ""), checks
+        qid,
+        _text(raw, "prompt", where, problems),
+        _options(raw.get("options", []), where, problems),
+        raw.get("help", ""),
+        tuple(checks),
     )
+
+
+def _refuse_destroying(commands: Any, where: str, problems: list[str]) -> None:
+    for dialect in DIALECTS:
+        for pattern, why in DESTROYS_FOR_GOOD:
+            if pattern.search(commands.get(dialect, "")):
+                problems.append(f"{where}: the {dialect} command destroys data for good ({why}); the bot never offers it")
+
+
+def _blocks(merged: dict[str, Any], where: str, problems: list[str]) -> tuple[CommandBlock, ...]:
+    """A step's command blocks: its own `modern`/`original`, or its `blocks` (alternatives,
+    each with the condition under which to run it)."""
+    step_places = _runs_in(merged, where, problems)
+    raw_blocks = merged.get("blocks")
+    if raw_blocks is None:
+        commands = _commands(merged)
+        if not any(commands.values()):
+            return ()
+        if not step_places:
+            problems.append(f"{where}: say where its commands run ('runs_in')")
+        return (CommandBlock(commands, step_places),)
+    if merged.get("modern") or merged.get("original"):
+        problems.append(f"{where}: has both 'blocks' and its own commands; put every command in a block")
+    blocks = []
+    for n, raw in enumerate(raw_blocks, start=1):
+        at = f"{where}, block {n}"
+        places = _runs_in(raw, at, problems) or step_places
+        if not places:
+            problems.append(f"{at}: say where its commands run ('runs_in')")
+        condition = raw.get("condition", "")
+        if len(raw_blocks) > 1 and not condition.strip():
+            problems.append(f"{at}: one of several alternatives needs its 'condition'")
+        blocks.append(CommandBlock(_commands(raw), places, condition.strip()))
+    return tuple(blocks)
 
 
 def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, problems: list[str]) -> Step:
@@ -135,11 +217,16 @@ def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, p
     if not sid:
         problems.append(f"{where}: has neither 'id' nor 'use'")
     where = f"{where} ('{sid}')"
+    blocks = _blocks(merged, where, problems)
+    for block in blocks:
+        _refuse_destroying(block.commands, where, problems)
     return Step(
         id=sid,
         title=_text(merged, "title", where, problems),
         why=_text(merged, "why", where, problems),
-        commands=_commands(merged),
+        commands=MappingProxyType({d: "\n".join(b.commands[d] for b in blocks if b.commands[d]) for d in DIALECTS}),
+        blocks=blocks,
+        runs_in=tuple(dict.fromkeys(p for b in blocks for p in b.runs_in)),
         look_for=merged.get("look_for", ""),
         manual=bool(merged.get("manual", False)),
         ask=merged.get("ask"),
@@ -238,6 +325,7 @@ def _leaf(raw: dict[str, Any], library: dict[str, dict[str, Any]], problems: lis
         verify=raw.get("verify", ""),
         ask_first=tuple(raw.get("ask_first", ())),
         support_needs=tuple(raw.get("support_needs", ())),
+        differs=raw.get("differs", ""),
     )
 
 
@@ -282,6 +370,8 @@ def _check_leaf(
         for dialect in DIALECTS:
             if not step.manual and not step.commands[dialect]:
                 problems.append(f"{at}: no {dialect} command (mark the step manual = true if it has none)")
+            if any(not b.commands[dialect] for b in step.blocks) and step.commands[dialect]:
+                problems.append(f"{at}: a block has no {dialect} command")
             _check_placeholders(step.commands[dialect], placeholders, at, problems)
             if re.search(r"-AsPlainText|ConvertTo-SecureString\s+-String", step.commands[dialect]):
                 problems.append(f"{at}: a password is typed into the {dialect} command; use Read-Host -AsSecureString")

@@ -14,6 +14,17 @@ OUTCOMES = {
     "new_mailbox": "The user gets a new, empty mailbox; the old data is lost.",
 }
 ENDS = ("support",)
+# Where a block of commands runs: part of the advice (a command pasted into the wrong shell fails
+# or, worse, acts on the wrong directory). Labels per dialect: the original dialect's Entra
+# commands are MSOnline, not Graph.
+RUNS_IN = {
+    "exchange_online": "Exchange Online PowerShell",
+    "graph": "Microsoft Graph PowerShell",
+    "exchange_onprem": "the on-premises Exchange Management Shell",
+    "ad": "a domain-joined computer with the ActiveDirectory module",
+    "entra_connect": "the Entra Connect server",
+}
+RUNS_IN_ORIGINAL = {**RUNS_IN, "graph": "MSOnline PowerShell (retired)"}
 
 
 @dataclass(frozen=True)
@@ -27,9 +38,24 @@ class Option:
 
 
 @dataclass(frozen=True)
+class CommandBlock:
+    """Commands pasted together, in one place; `condition` says when to run them instead of
+    the step's other blocks ("run one or the other")."""
+
+    commands: Mapping[str, str]  # dialect -> command text
+    runs_in: tuple[str, ...]
+    condition: str = ""
+
+
+@dataclass(frozen=True)
 class CheckStep:
     text: str
     commands: Mapping[str, str]  # dialect -> command text (may be empty: an instruction only)
+    runs_in: tuple[str, ...] = ()
+
+    @property
+    def blocks(self) -> tuple[CommandBlock, ...]:
+        return (CommandBlock(self.commands, self.runs_in),) if any(self.commands.values()) else ()
 
 
 @dataclass(frozen=True)
@@ -58,7 +84,9 @@ class Step:
     id: str
     title: str
     why: str
-    commands: Mapping[str, str]
+    commands: Mapping[str, str]  # dialect -> every block's commands, joined (for search and transcript)
+    blocks: tuple[CommandBlock, ...] = ()
+    runs_in: tuple[str, ...] = ()
     look_for: str = ""
     manual: bool = False
     ask: str | None = None
@@ -90,6 +118,7 @@ class Leaf:
     verify: str = ""
     ask_first: tuple[str, ...] = ()
     support_needs: tuple[str, ...] = ()
+    differs: str = ""  # why this leaf departs from Microsoft's current walkthrough, if it does
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

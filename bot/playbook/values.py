@@ -137,6 +137,26 @@ def _check_dn(value: str, what: str) -> str:
     return value
 
 
+PROXY_ADDRESSES_MAX = 8000
+_PROXY_ADDRESS = re.compile(r"^[A-Za-z0-9]{1,9}:[^;\s][^;]*$")
+_HEX = re.compile(r"^[0-9A-Fa-f]{16,512}$")
+
+
+def _check_proxy_addresses(value: str, what: str) -> str:
+    """EmailAddresses as `(Get-Mailbox).EmailAddresses -join ';'` prints them: SMTP:a@b;smtp:c@d;X500:/o=..."""
+    value = _check_plain(value, what, PROXY_ADDRESSES_MAX)
+    addresses = [a.strip() for a in value.split(";") if a.strip()]
+    for address in addresses:
+        if not _PROXY_ADDRESS.match(address):
+            raise InvalidValue(
+                f"The {what} must be addresses separated by ';', each with its prefix, "
+                f"such as SMTP:jane@contoso.com; '{address[:60]}' is not."
+            )
+    if not any(a.startswith("SMTP:") for a in addresses):
+        raise InvalidValue(f"The {what} must include the primary address, written SMTP: in capitals.")
+    return ";".join(addresses)
+
+
 VALIDATORS = {
     "upn": check_upn,
     "email": _check_email,
@@ -147,6 +167,8 @@ VALIDATORS = {
     "country": _check_pattern(_COUNTRY, "US (two letters)", str.upper),
     "account_sku": _check_pattern(_ACCOUNT_SKU, "contoso:ENTERPRISEPACK"),
     "dn": _check_dn,
+    "proxy_addresses": _check_proxy_addresses,
+    "hex": _check_pattern(_HEX, "an EntryID such as 00000000A1B2... (hexadecimal)"),
 }
 
 

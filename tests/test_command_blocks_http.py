@@ -1,0 +1,91 @@
+"""Step cards over real HTTP: alternatives as separate command blocks with their condition above,
+where each block runs, the "retired" banner only on blocks with retired cmdlets, and unknown
+values as valid PowerShell strings."""
+
+from __future__ import annotations
+
+from tests.harness import cards_of
+from tests.walker import UPN
+
+A9 = ("Deleted", "Soft-deleted", "Soft-deleted")
+
+
+def step_card(records) -> dict:
+    return [c for c in cards_of([r for r in records if r.kind == "send"]) if c["body"][0]["text"].startswith("Step")][-1]
+
+
+def blocks_of(card: dict) -> list[tuple[str, str, str, bool]]:
+    """(condition, where, commands, retired banner) for each CodeBlock, read off the card as shown:
+    the block's "Runs in" line, the banner, and the bold condition right above them."""
+    body = card["body"]
+    found = []
+    for i, element in enumerate(body):
+        if element.get("type") != "CodeBlock":
+            continue
+        j = i - 1
+        retired = body[j].get("text", "").startswith("Retired commands.")
+        j -= retired
+        where = body[j].get("text", "")
+        assert where.startswith("Runs in: "), body[j]
+        above = body[j - 1]
+        condition = above.get("text", "") if above.get("weight") == "Bolder" and j - 1 > 0 else ""
+        found.append((condition, where, element["codeSnippet"], retired))
+    return found
+
+
+async def reach_a9(admin):
+    await admin.say("start")
+    await admin.press("Next", upn=UPN)
+    records = []
+    for label in A9:
+        records = await admin.press(label)
+    return records
+
+
+async def test_alternatives_are_separate_blocks_each_with_its_condition_and_where_it_runs(admin):
+    await reach_a9(admin)
+    await admin.press("Done")  # connect
+    await admin.press("Done: False or empty (soft match allowed)")
+    records = await admin.press("Done: No, nothing to restore")
+    card = step_card(records)
+    assert card["body"][0]["text"].startswith("Step 4 of")
+    blocks = blocks_of(card)
+    assert [(c, w) for c, w, _, _ in blocks] == [
+        ("If Get-Mailbox returns the mailbox (it is active):", "Runs in: Exchange Online PowerShell"),
+        ("If it is only among the soft-deleted mailboxes:", "Runs in: Exchange Online PowerShell"),
+    ]
+    assert blocks[0][2] == "(Get-Mailbox -Identity 'o''brien@contoso.com').EmailAddresses -join ';'"
+    assert "-SoftDeletedMailbox" in blocks[1][2] and "-SoftDeletedMailbox" not in blocks[0][2]
+
+
+async def test_the_retired_banner_marks_only_blocks_with_retired_cmdlets(admin):
+    await reach_a9(admin)
+    records = await admin.say("commands original")
+    connect = blocks_of(step_card(records))
+    assert connect and all(retired for *_, retired in connect), "MSOnline and remote PowerShell are retired"
+    await admin.press("Done")  # connect
+    records = await admin.press("Done: False or empty (soft match allowed)")
+    restore = blocks_of(step_card(records))
+    assert restore == [
+        (
+            "",
+            "Runs in: a domain-joined computer with the ActiveDirectory module",
+            restore[0][2],
+            False,
+        )
+    ], "an AD command is current in the original dialect too"
+    assert "Restore-ADObject" in restore[0][2]
+
+
+async def test_a_value_the_bot_cannot_fill_is_still_a_powershell_string(admin):
+    await reach_a9(admin)
+    await admin.press("Done")
+    await admin.press("Done: False or empty (soft match allowed)")
+    await admin.press("Done: No, nothing to restore")
+    records = await admin.press(
+        "Done",
+        **{"value.email_addresses": "SMTP:obrien@contoso.com;smtp:ob@contoso.com", "value.primary_smtp": "obrien@contoso.com"},
+    )
+    create = blocks_of(step_card(records))[0][2]
+    assert "New-ADUser -Name '<display name>' -SamAccountName '<alias (mail nickname)>'" in create
+    assert "-Add @{proxyAddresses = ('SMTP:obrien@contoso.com;smtp:ob@contoso.com' -split ';')}" in create
