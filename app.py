@@ -56,6 +56,8 @@ def create_documents(settings: Settings) -> DocumentStore:
 
 def build(settings: Settings, credentials_factory=None) -> web.Application:
     """Everything wired together; nothing is built at import time."""
+    for problem in settings.problems():
+        raise StartupRefused(problem)
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
     documents = create_documents(settings)
     storage = DocumentStorage(documents)
@@ -90,7 +92,7 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
         if services.graph and (settings.graph_require_admin_role or settings.allowed_admin_group)
         else None,
     )
-    app = create_app(adapter, bot, settings.max_body_bytes)
+    app = create_app(adapter, bot, settings.max_body_bytes, settings.body_read_seconds)
     app[SERVICES] = services
 
     async def housekeeping(_app: web.Application):

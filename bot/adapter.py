@@ -116,7 +116,10 @@ def create_adapter(settings: Settings, credentials_factory=None) -> BufferingClo
         )
     # credentials_factory: only where Entra ID cannot be reached (the tests' loopback connector).
     authentication = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
-    adapter = BufferingCloudAdapter(PooledBotFrameworkAuthentication(authentication), ConnectorSender())
+    policy = settings.service_url_policy
+    adapter = BufferingCloudAdapter(
+        PooledBotFrameworkAuthentication(authentication, policy, settings.auth_enabled), ConnectorSender(policy)
+    )
     adapter.on_turn_error = on_turn_error
     return adapter
 
