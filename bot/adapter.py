@@ -11,6 +11,7 @@ from botbuilder.schema import ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 
 from .connector import ConnectorSender, PooledBotFrameworkAuthentication
+from .logfields import log_field
 from .outgoing import OutgoingBuffer, is_provisional
 from .retry import with_retries
 from .settings import Settings
@@ -126,7 +127,7 @@ def create_adapter(settings: Settings, credentials_factory=None) -> BufferingClo
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
     """Log (activity id, never its content), tell the admin, keep every byte of state."""
-    activity_id = context.activity.id if context.activity else None
+    activity_id = log_field(context.activity.id) if context.activity else None
     if isinstance(error, StoreUnavailable):
         log.error("state store unavailable during activity %s: %s", activity_id, error)
         message = (

@@ -17,6 +17,7 @@ from .adapter import OUTGOING_KEY
 from .case import CaseBook, now_iso
 from .housekeeping import retention_cutoff_iso
 from .ledger import DONE, PROCESS, ActivityLedger
+from .logfields import log_field
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
 from .storage import Conflict, DocumentStore
@@ -119,7 +120,8 @@ class RecoveryBot(ActivityHandler):
                 try:
                     book = await self._attempt(turn_context, force_load=attempt > 1)
                 except Conflict:
-                    log.warning("state changed under activity %s (attempt %d); re-running it", turn_context.activity.id, attempt)
+                    activity_id = log_field(turn_context.activity.id)
+                    log.warning("state changed under activity %s (attempt %d); re-running it", activity_id, attempt)
                     turn_context._responded = False  # nothing of the lost attempt was sent (SDK has no public reset)
                     if attempt == MAX_ATTEMPTS:
                         turn_context.turn_state.pop(OUTGOING_KEY, None)
@@ -256,7 +258,8 @@ class RecoveryBot(ActivityHandler):
         try:
             await self.transcripts.append(case.id, entries)
         except Exception:  # the answer is already sent; never fail the turn for the log
-            log.warning("transcript of case %s not written for activity %s", case.id, turn_context.activity.id, exc_info=True)
+            activity_id = log_field(turn_context.activity.id)
+            log.warning("transcript of case %s not written for activity %s", case.id, activity_id, exc_info=True)
 
 
 def incoming_entry(activity: Activity, services: Services) -> Entry:
