@@ -19,6 +19,7 @@ from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
 from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import every, run_forever
+from bot.openid_keys import channel_metadata_url, install
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
@@ -66,6 +67,8 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     services.escalation = Escalation(playbook, transcripts)
     services.card_ids = CardIds(documents)
     adapter = create_adapter(settings, credentials_factory)
+    # Token signing keys fetched off the event loop, warmed at start-up (the SDK fetches them on it).
+    signing_keys = install(channel_metadata_url(settings.openid_metadata_url)) if settings.auth_enabled else None
     configured = (
         ChannelAddress(settings.support_channel_id, settings.support_service_url, settings.support_tenant_id)
         if settings.support_channel_id and settings.support_service_url
@@ -100,6 +103,8 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
             asyncio.create_task(run_forever(documents, settings.retention_days)),
             asyncio.create_task(every(settings.ticket_retry_seconds, channel.retry_pending)),
         ]
+        if signing_keys is not None:
+            tasks.append(asyncio.create_task(signing_keys.keep_fresh()))
         yield
         for task in tasks:
             task.cancel()
