@@ -106,7 +106,6 @@ class ConnectorSender:
         return header
 
     async def _call(self, method: str, url: str, body: dict, authorization: str) -> ResourceResponse:
-        self.policy.require(url)  # before the token leaves the process
         headers = {"Content-Type": "application/json"}
         if authorization:
             headers["Authorization"] = authorization
@@ -125,12 +124,14 @@ class ConnectorSender:
         return f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
 
     async def send(self, activity, credentials: Any) -> ResourceResponse:
+        self.policy.require(activity.service_url)  # before the token leaves the process
         url = self._conversation_url(activity.service_url, activity.conversation.id)
         if activity.reply_to_id:
             url += "/" + quote(activity.reply_to_id, safe="")
         return await self._call("POST", url, to_wire(activity), await self.authorization(credentials))
 
     async def update(self, activity, credentials: Any) -> ResourceResponse:
+        self.policy.require(activity.service_url)
         url = f"{self._conversation_url(activity.service_url, activity.conversation.id)}/{quote(activity.id, safe='')}"
         return await self._call("PUT", url, to_wire(activity), await self.authorization(credentials))
 

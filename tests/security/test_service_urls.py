@@ -99,3 +99,37 @@ def test_a_configured_support_address_off_the_allow_list_refuses_to_start(settin
             build(secured(settings, openid, support_channel_id="19:x@thread.tacv2", support_service_url=url))
     with pytest.raises(StartupRefused, match="SUPPORT_SERVICE_URL"):
         build(replace(settings, support_channel_id="19:x@thread.tacv2", support_service_url="https://attacker.example/"))
+
+
+async def test_outbound_calls_and_stored_addresses_are_checked_too():
+    """Behind the inbound check: a stored reference or a configured address off the list."""
+    from botbuilder.schema import Activity, ConversationAccount
+
+    from bot.connector import ConnectorSender
+    from bot.service_urls import ServiceUrlPolicy, UntrustedServiceUrl
+    from bot.support_channel import ChannelAddress, TeamsSupportChannel
+
+    elsewhere = Connector()
+    await elsewhere.start()
+    foreign = elsewhere.url.replace("127.0.0.1", "localhost")
+    sender = ConnectorSender(ServiceUrlPolicy(("127.0.0.1",), allow_loopback=False))
+    activity = Activity(type="message", text="hi", service_url=foreign, conversation=ConversationAccount(id="a:1"))
+    try:
+        with pytest.raises(UntrustedServiceUrl):
+            await sender.send(activity, None)
+        activity.id = "1"
+        with pytest.raises(UntrustedServiceUrl):
+            await sender.update(activity, None)
+
+        class Adapter:
+            pass
+
+        adapter = Adapter()
+        adapter.sender = sender
+        channel = TeamsSupportChannel(adapter, "app", None, None, None)
+        with pytest.raises(UntrustedServiceUrl):
+            await channel.use_channel(ChannelAddress("19:x@thread.tacv2", foreign, TENANT))
+    finally:
+        await sender.close()
+        await elsewhere.stop()
+    assert elsewhere.records == []
