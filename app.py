@@ -22,6 +22,7 @@ from bot.escalation import ChannelAddress, EscalationDesk
 from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import every, run_forever
 from bot.ledger import ActivityLedger
+from bot.openid_keys import OpenIdKeys, channel_metadata_url, install
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
 from bot.server import create_app
@@ -69,15 +70,20 @@ class Assembly:
     adapter: BufferingCloudAdapter
     services: Services
     bot: MailboxRecoveryBot
+    signing_keys: OpenIdKeys | None = None  # with authentication on: the Bot Framework's token signing keys
 
 
 def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     """Everything wired together; nothing is built at import time."""
+    for problem in settings.problems():
+        raise StartupRefused(problem)
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
     documents = create_documents(settings)
     storage = DocumentStorage(documents)
     transcripts = TranscriptStore(documents)
     adapter = create_adapter(settings, CardIds(documents), credentials_factory)
+    # Token signing keys fetched off the event loop, warmed at start-up (the SDK fetches them on it).
+    signing_keys = install(channel_metadata_url(settings.openid_metadata_url)) if settings.auth_enabled else None
     configured = (
         ChannelAddress(settings.support_channel_id, settings.support_service_url, settings.support_tenant_id)
         if settings.support_channel_id and settings.support_service_url
@@ -122,19 +128,21 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
             services.escalation, channel, SupportAdmins(settings.support_admins, settings.support_admin_group, graph)
         ),
     )
-    return Assembly(settings, documents, adapter, services, bot)
+    return Assembly(settings, documents, adapter, services, bot, signing_keys)
 
 
 def serve(assembly: Assembly) -> web.Application:
     """The aiohttp application for an assembly, with its background jobs."""
     settings, documents, services = assembly.settings, assembly.documents, assembly.services
-    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes)
+    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds)
 
     async def housekeeping(_app: web.Application):
         tasks = [
             asyncio.create_task(run_forever(documents, settings.retention_days)),
             asyncio.create_task(every(settings.ticket_retry_seconds, services.escalation.retry_pending)),
         ]
+        if assembly.signing_keys is not None:
+            tasks.append(asyncio.create_task(assembly.signing_keys.keep_fresh()))
         yield
         for task in tasks:
             task.cancel()

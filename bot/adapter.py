@@ -11,6 +11,7 @@ from botbuilder.schema import ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 
 from .connector import ConnectorSender, PooledBotFrameworkAuthentication
+from .logfields import log_field
 from .outgoing import CardIds, OutgoingBuffer, is_provisional
 from .retry import with_retries
 from .settings import Settings
@@ -125,14 +126,17 @@ def create_adapter(settings: Settings, card_ids: CardIds, credentials_factory=No
         )
     # credentials_factory: only where Entra ID cannot be reached (the tests' loopback connector).
     authentication = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
-    adapter = BufferingCloudAdapter(PooledBotFrameworkAuthentication(authentication), ConnectorSender(), card_ids)
+    policy = settings.service_url_policy
+    adapter = BufferingCloudAdapter(
+        PooledBotFrameworkAuthentication(authentication, policy, settings.auth_enabled), ConnectorSender(policy), card_ids
+    )
     adapter.on_turn_error = on_turn_error
     return adapter
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
     """Log (activity id, never its content), tell the admin, keep every byte of state."""
-    activity_id = context.activity.id if context.activity else None
+    activity_id = log_field(context.activity.id) if context.activity else None
     if isinstance(error, StoreUnavailable):
         log.error("state store unavailable during activity %s: %s", activity_id, error)
         message = (

@@ -10,7 +10,9 @@ every reply opened a new TCP connection from a worker thread. Here:
 - `ConnectorSender` posts activities as JSON with one shared aiohttp session (keep-alive, no
   threads), the Authorization header from the same credentials the SDK would use, cached.
 
-Inbound authentication, the turn pipeline and everything else stay the SDK's.
+Inbound token validation and the turn pipeline stay the SDK's; on top of it, with authentication
+on, the token must be a Bot Framework channel token for this very serviceUrl from msteams, and
+no call leaves for a serviceUrl outside the allow-list (bot.service_urls).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ from botframework.connector.auth import BotFrameworkAuthentication, ClaimsIdenti
 from msrest.serialization import Model
 
 from .frozen_json import FrozenJson
+from .service_urls import ServiceUrlPolicy
+
+# The Bot Connector's own issuers (public cloud, US government). The emulator's issuers are not
+# here: an emulator token carries no serviceurl claim, so it could point the bot anywhere.
+CHANNEL_ISSUERS = frozenset({"https://api.botframework.com", "https://api.botframework.us"})
 
 MAX_CLIENTS = 64
 HEADER_SECONDS = 300.0  # tokens live an hour; the credentials' own cache refreshes them
@@ -75,7 +82,8 @@ def to_wire(value: Any) -> Any:
 
 
 class ConnectorSender:
-    def __init__(self) -> None:
+    def __init__(self, policy: ServiceUrlPolicy) -> None:
+        self.policy = policy
         self._session: aiohttp.ClientSession | None = None
         self._headers: dict[int, tuple[float, str]] = {}
 
@@ -116,12 +124,14 @@ class ConnectorSender:
         return f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
 
     async def send(self, activity, credentials: Any) -> ResourceResponse:
+        self.policy.require(activity.service_url)  # before the token leaves the process
         url = self._conversation_url(activity.service_url, activity.conversation.id)
         if activity.reply_to_id:
             url += "/" + quote(activity.reply_to_id, safe="")
         return await self._call("POST", url, to_wire(activity), await self.authorization(credentials))
 
     async def update(self, activity, credentials: Any) -> ResourceResponse:
+        self.policy.require(activity.service_url)
         url = f"{self._conversation_url(activity.service_url, activity.conversation.id)}/{quote(activity.id, safe='')}"
         return await self._call("PUT", url, to_wire(activity), await self.authorization(credentials))
 
@@ -131,12 +141,17 @@ class ConnectorSender:
 
 
 class _PooledConnectorFactory(ConnectorFactory):
-    def __init__(self, inner: ConnectorFactory, pool: OrderedDict, app_id: str) -> None:
+    """Every SDK connector client (create_conversation, continue_conversation, member look-ups)
+    comes from here, so its service URL is checked here."""
+
+    def __init__(self, inner: ConnectorFactory, pool: OrderedDict, app_id: str, policy: ServiceUrlPolicy) -> None:
         self._inner = inner
         self._pool = pool
         self._app_id = app_id
+        self._policy = policy
 
     async def create(self, service_url: str, audience: str | None = None):
+        self._policy.require(service_url)
         key = (self._app_id, service_url, audience)
         client = self._pool.get(key)
         if client is None:
@@ -154,17 +169,35 @@ def _app_id(claims_identity: ClaimsIdentity | None) -> str:
     return str(claims.get("aud") or claims.get("appid") or claims.get("azp") or "")
 
 
+def check_channel_claims(claims_identity: ClaimsIdentity | None, channel_id: str | None, service_url: str | None) -> None:
+    """After the SDK has validated the token: it must be the Bot Connector's, for Teams, issued
+    for the serviceUrl the activity names. Raises PermissionError otherwise."""
+    claims = claims_identity.claims if claims_identity else {}
+    if channel_id != "msteams":
+        raise PermissionError("only the msteams channel is served")
+    if claims.get("iss") not in CHANNEL_ISSUERS:
+        raise PermissionError("the token is not a Bot Connector channel token")
+    if not service_url or claims.get("serviceurl") != service_url:
+        raise PermissionError("the token's serviceurl claim does not match the activity's serviceUrl")
+
+
 class PooledBotFrameworkAuthentication(BotFrameworkAuthentication):
-    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+    def __init__(self, inner: BotFrameworkAuthentication, policy: ServiceUrlPolicy, auth_enabled: bool) -> None:
         self._inner = inner
+        self._policy = policy
+        self._auth_enabled = auth_enabled
         self._connectors: OrderedDict = OrderedDict()
         self._token_clients: dict[str, Any] = {}
 
     async def authenticate_request(self, activity, auth_header: str):
         result = await self._inner.authenticate_request(activity, auth_header)
+        if self._auth_enabled:
+            check_channel_claims(result.claims_identity, activity.channel_id, activity.service_url)
+        if not self._policy.allows(activity.service_url):
+            raise PermissionError("the activity's serviceUrl is not on SERVICE_URL_HOSTS")
         if result.connector_factory is not None:
             result.connector_factory = _PooledConnectorFactory(
-                result.connector_factory, self._connectors, _app_id(result.claims_identity)
+                result.connector_factory, self._connectors, _app_id(result.claims_identity), self._policy
             )
         return result
 
@@ -173,7 +206,7 @@ class PooledBotFrameworkAuthentication(BotFrameworkAuthentication):
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         return _PooledConnectorFactory(
-            self._inner.create_connector_factory(claims_identity), self._connectors, _app_id(claims_identity)
+            self._inner.create_connector_factory(claims_identity), self._connectors, _app_id(claims_identity), self._policy
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .graph import GraphSettings
+from .service_urls import ServiceUrlPolicy
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -18,6 +19,26 @@ def _bool(value: str | None, default: bool = False) -> bool:
 
 def _list(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+APP_TYPES = {name.lower(): name for name in ("SingleTenant", "MultiTenant", "UserAssignedMSI")}
+
+# Hosts the Bot Connector speaks from (public cloud, GCC, GCC High, DoD, Azure Government):
+# every outbound call and every stored address must be on one of these. "*." matches subdomains.
+DEFAULT_SERVICE_URL_HOSTS = (
+    "smba.trafficmanager.net",
+    "*.botframework.com",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+    "*.botframework.azure.us",
+)
+
+
+def _app_type(value: str | None) -> str:
+    """The canonical spelling of a known app type (case and spaces ignored); anything else as given."""
+    given = (value or "").strip() or "SingleTenant"
+    return APP_TYPES.get(given.lower(), given)
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,8 @@ class Settings:
     graph_require_admin_role: bool = False
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
+    body_read_seconds: float = 10.0
+    service_url_hosts: tuple[str, ...] = DEFAULT_SERVICE_URL_HOSTS
 
     @property
     def auth_enabled(self) -> bool:
@@ -86,9 +109,30 @@ class Settings:
         """ALLOWED_TENANTS, or the registration's own tenant (single tenant or managed identity)."""
         if self.allowed_tenants:
             return self.allowed_tenants
-        if self.auth_enabled and self.app_type.lower() in ("singletenant", "userassignedmsi") and self.app_tenant_id:
+        if self.auth_enabled and self.app_type in ("SingleTenant", "UserAssignedMSI") and self.app_tenant_id:
             return (self.app_tenant_id,)
         return ()
+
+    @property
+    def service_url_policy(self) -> ServiceUrlPolicy:
+        return ServiceUrlPolicy(self.service_url_hosts, allow_loopback=not self.auth_enabled)
+
+    def problems(self) -> list[str]:
+        """Why these settings must not run, each naming the setting to change; empty when fine."""
+        found = []
+        if self.app_type not in APP_TYPES.values():
+            found.append(f"MicrosoftAppType must be one of {', '.join(APP_TYPES.values())}, not {self.app_type!r}")
+        elif self.auth_enabled and not self.tenants_allowed:
+            # An empty allow-list would serve every tenant: with a registration, say which ones.
+            found.append(
+                f"MicrosoftAppType={self.app_type} does not say which tenants the bot serves: "
+                "set ALLOWED_TENANTS (comma-separated tenant ids) or MicrosoftAppTenantId"
+            )
+        if self.support_service_url and not self.service_url_policy.allows(self.support_service_url):
+            found.append("SUPPORT_SERVICE_URL must be https on a host in SERVICE_URL_HOSTS (Teams / Bot Framework)")
+        if self.body_read_seconds <= 0:
+            found.append("BODY_READ_SECONDS must be a positive number of seconds")
+        return found
 
     @property
     def bind_host(self) -> str:
@@ -101,7 +145,7 @@ class Settings:
         return cls(
             app_id=env.get("MicrosoftAppId", ""),
             app_password=env.get("MicrosoftAppPassword", ""),
-            app_type=env.get("MicrosoftAppType", "SingleTenant") or "SingleTenant",
+            app_type=_app_type(env.get("MicrosoftAppType")),
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
             host=env.get("HOST", ""),
             port=int(env.get("PORT", "3978") or 3978),
@@ -135,4 +179,6 @@ class Settings:
             graph_timeout_seconds=float(env.get("GRAPH_TIMEOUT_SECONDS", "6") or 6),
             graph_require_admin_role=_bool(env.get("GRAPH_REQUIRE_ADMIN_ROLE")),
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
+            body_read_seconds=float(env.get("BODY_READ_SECONDS", "10") or 10),
+            service_url_hosts=_list(env.get("SERVICE_URL_HOSTS")) or DEFAULT_SERVICE_URL_HOSTS,
         )

@@ -66,6 +66,7 @@ class TeamsSupportChannel:
         return ChannelAddress(**found[CONFIG_KEY][0]) if found else None
 
     async def use_channel(self, address: ChannelAddress) -> None:
+        self.adapter.sender.policy.require(address.service_url)  # never store an address the bot must not call
         await self.documents.write(CONFIG_KEY, address.__dict__, "*")
 
     # --- tickets -------------------------------------------------------------------------

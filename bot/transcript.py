@@ -18,24 +18,54 @@ from .case import now_iso
 from .storage import DocumentStore
 
 MAX_ENTRY = 4000
+
+# Built once at import: redact runs on every transcript line of every turn.
+_QUOTED = r"""(?:"[^"\n]*"|'[^'\n]*'|“[^”\n]*”|‘[^’\n]*’)"""  # a quoted phrase goes whole
+_WORD = r"""[^\s'"“”‘’]+"""
+_PASSWORD = r"(?:password|passwort|passwd|passphrase|passcode|kennwort|contrase[ñn]a|mot de passe|pwd|pw)"
+_PASSWORD_OR_PASS = rf"(?:{_PASSWORD}|pass)"
+_FOR_WHOM = r"(?:\s+(?:for|of)\s+[^\s:=]+)?"  # "the password for bob is ..."
+# "the password is expired" is about a password, not one: these words after "is"/"was" stay.
+_NOT_A_VALUE = (
+    r"(?:expired|reset|changed|wrong|incorrect|invalid|valid|required|needed|missing|unknown|not|being|still|set|"
+    r"the|a|an|too|empty|blank|locked|also|correct|weak|strong|different|same|in|on|for|synced|stored)\b"
+)
+_IS = r"(?:is|was|will be|(?:set|changed|reset) to)"
+# Bare "password X": only when X looks like a secret (a digit or a symbol), so "password hash sync" stays.
+_SECRET_LIKE = r"(?=[^\s'\"]*[0-9!@#$%^&*~+=<>/\\|{}\[\]])[^\s'\"]+"
+_KEY_NAME = (
+    r"(?:client[ _-]?secret|secret|x-api-key|apikey|"
+    r"(?:api|access|account|shared[ _-]?access|subscription|primary|secondary|storage|secret|private|sas)[ _-]?key|"
+    r"(?:access|refresh|id|auth|sas|session)[ _-]?token|token|shared[ _-]?access[ _-]?signature|sig)"
+)
 _SECRETS = [
     # JWTs and bearer tokens
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[redacted token]"),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [redacted token]"),
-    # key=value / key: value for password-like keys
+    # PowerShell: ConvertTo-SecureString 'x', -NewPassword 'x', -ClientSecret x (never $variables or (sub-expressions))
+    (re.compile(rf"(?i)(\bConvertTo-SecureString\s+(?:-String\s+)?)(?:{_QUOTED}|(?![-$(@]){_WORD})"), r"\1[redacted]"),
     (
-        re.compile(
-            r"(?i)\b(password|passwd|pwd|secret|client[_ ]?secret|api[_ ]?key|token|access[_ ]?key)"
-            r"(\s*[:=]\s*|\s+is\s+)(['\"]?)[^\s'\"]+\3"
-        ),
-        r"\1\2[redacted]",
+        re.compile(rf"(?i)(-(?:\w*Password|ClientSecret|\w*Secret|String|\w*Token|AccountKey)\s+)(?:{_QUOTED}|(?![-$(@])[^\s;)]+)"),
+        r"\1[redacted]",
     ),
-    # -Password 'literal' / -AsPlainText literals in PowerShell
-    (re.compile(r"(?i)(-(?:Password|String|ClientSecret)\s+)(['\"])(?:(?!\2).)+\2"), r"\1[redacted]"),
+    # password: x / password = "x y" / "password": "x" (JSON)
+    (re.compile(rf"(?i)\b({_PASSWORD_OR_PASS}{_FOR_WHOM}[\"']?\s*[:=]\s*)(?:{_QUOTED}|{_WORD})"), r"\1[redacted]"),
+    # the password for bob is x / temp password was x / password set to x
+    (
+        re.compile(rf"(?i)\b({_PASSWORD}{_FOR_WHOM}\s+{_IS}\s+)(?:{_QUOTED}|(?!{_NOT_A_VALUE}){_WORD})"),
+        r"\1[redacted]",
+    ),
+    # password Hunter2! / set the password to Hunter2!
+    (re.compile(rf"(?i)\b({_PASSWORD}\s+(?:to\s+)?)(?:{_QUOTED}|{_SECRET_LIKE})"), r"\1[redacted]"),
+    # key and token names: SharedAccessKey=..., refresh_token=..., api-key: ..., client secret is ...
+    (
+        re.compile(rf"(?i)\b({_KEY_NAME}[\"']?(?:\s*[:=]\s*|\s+(?:is|was)\s+(?!{_NOT_A_VALUE})))(?:{_QUOTED}|[^\s;&'\"“”‘’]+)"),
+        r"\1[redacted]",
+    ),
     # Entra client secrets: 34-40 chars with a ~ in them
     (re.compile(r"\b[A-Za-z0-9_.-]{3}\dQ~[A-Za-z0-9_.~-]{30,}"), "[redacted secret]"),
     # Storage account keys and connection strings
-    (re.compile(r"(?i)(AccountKey|SharedAccessSignature|sig)=[^;&\s]+"), r"\1=[redacted]"),
+    (re.compile(r"(?i)(AccountKey|SharedAccessSignature|SharedAccessKey|sig)=[^;&\s]+"), r"\1=[redacted]"),
 ]
 
 

@@ -28,6 +28,7 @@ from .case_store import CaseStore
 from .graph import RoleCheck
 from .housekeeping import retention_cutoff_iso
 from .ledger import DONE, PROCESS, ActivityLedger
+from .logfields import log_field
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
 from .storage import Conflict
@@ -103,7 +104,7 @@ class TurnPipeline:
             if claim != PROCESS:
                 log.info(
                     "activity %s %s",
-                    context.activity.id,
+                    log_field(context.activity.id),
                     "already processed: ignored" if claim == DONE else "in progress elsewhere: asked to retry",
                 )
                 metrics.count("duplicates-ignored" if claim == DONE else "duplicates-in-progress")
@@ -118,7 +119,8 @@ class TurnPipeline:
                 try:
                     book = await self._attempt(attempt_context, handler, force_load=attempt > 1)
                 except Conflict:
-                    log.warning("state changed under activity %s (attempt %d); re-running it", context.activity.id, attempt)
+                    activity_id = log_field(context.activity.id)
+                    log.warning("state changed under activity %s (attempt %d); re-running it", activity_id, attempt)
                     if attempt == MAX_ATTEMPTS:
                         raise
                     continue
@@ -181,4 +183,4 @@ class TurnPipeline:
             for case_id, entries in transcript.by_case(book.current_id, at).items():
                 await self.transcripts.append(case_id, entries)
         except Exception:  # the answer is already sent; never fail the turn for the log
-            log.warning("transcript not written for activity %s", context.activity.id, exc_info=True)
+            log.warning("transcript not written for activity %s", log_field(context.activity.id), exc_info=True)

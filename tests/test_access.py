@@ -45,10 +45,15 @@ class OpenIdServer:
                 {"kty": "RSA", "use": "sig", "kid": KID, "n": b64(numbers.n), "e": b64(numbers.e), "endorsements": ["msteams"]}
             ]
         }
+        self.serving = threading.Event()  # clear it to make every fetch wait until it is set again
+        self.serving.set()
+        self.fetches = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                server.fetches += 1
+                server.serving.wait()
                 body = {
                     "/openid": {"issuer": "https://api.botframework.com", "jwks_uri": f"{server.url}/keys"},
                     "/keys": server.jwks,
@@ -67,6 +72,7 @@ class OpenIdServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.serving.set()
         self.httpd.shutdown()
 
 
@@ -104,6 +110,7 @@ async def secured_bot(settings, openid):
         app_type="SingleTenant",
         app_tenant_id=TENANT,
         openid_metadata_url=f"{openid.url}/openid",
+        service_url_hosts=("127.0.0.1",),  # the loopback connector, listed explicitly (auth on)
     )
     async with RunningBot(secured, credentials_factory=LoopbackCredentials()) as running:
         yield running

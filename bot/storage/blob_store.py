@@ -22,11 +22,23 @@ from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 
 from .documents import Conflict, DocumentStore, StoreUnavailable
 
-_SAFE = "/-_.~"
+_SAFE = "-_.~"
+
+
+def _segment(segment: str) -> str:
+    quoted = quote(segment, safe=_SAFE)
+    if not quoted.strip("."):  # "." and "..": HTTP clients and the service resolve them
+        return quoted.replace(".", "%2E")
+    if quoted.endswith("."):  # the service drops a trailing dot, so "a." would be "a"
+        return quoted[:-1] + "%2E"
+    return quoted
 
 
 def blob_name(key: str) -> str:
-    return quote(key, safe=_SAFE)
+    """The blob a key is stored in: every segment percent-encoded, dot segments and trailing dots
+    too, so that no key (a conversation id is the caller's) can name another document's blob.
+    Keys without dot segments keep the names they always had."""
+    return "/".join(_segment(segment) for segment in key.split("/"))
 
 
 class BlobDocumentStore(DocumentStore):

@@ -1,0 +1,51 @@
+"""The attacker's bench: the bot with authentication on against the loopback OpenID metadata and
+keys (tests/test_access.py), its loopback connector listed explicitly in SERVICE_URL_HOSTS."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.settings import Settings
+from tests.conftest import RunningBot
+from tests.test_access import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, token
+
+__all__ = ["APP_ID", "TENANT", "bearer", "secured"]
+
+
+@pytest.fixture(scope="module")
+def signing_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def openid(signing_key):
+    server = OpenIdServer(signing_key)
+    yield server
+    server.close()
+
+
+def secured(settings: Settings, openid: OpenIdServer, **changes) -> Settings:
+    return replace(
+        settings,
+        app_id=APP_ID,
+        app_password="not-used",
+        app_type="SingleTenant",
+        app_tenant_id=TENANT,
+        openid_metadata_url=f"{openid.url}/openid",
+        service_url_hosts=("127.0.0.1",),
+        **changes,
+    )
+
+
+def bearer(key, service_url: str, **claims) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(key, service_url, **claims)}"}
+
+
+@pytest_asyncio.fixture
+async def secured_bot(settings, openid):
+    async with RunningBot(secured(settings, openid), credentials_factory=LoopbackCredentials()) as running:
+        yield running

@@ -1,0 +1,105 @@
+"""Item 7: what an admin types by mistake (a password, a key, a token) never reaches a ticket or a
+transcript, and the words around it do; ordinary recovery sentences are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.transcript import redact
+from tests.harness import joined
+
+UPN = "adele.vance@contoso.com"
+GUID = "3f2b7c1e-9a4d-4e8b-b6a1-0c5d2e7f9a10"
+
+# (what the admin typed, the secret that must go, words that must stay)
+LEAKS = [
+    ("password Hunter2! for the new account", "Hunter2!", ["password", "for the new account"]),
+    ('Password: "correct horse battery" then it failed', "horse battery", ["Password", "then it failed"]),
+    ("Password: 'correct horse battery' then", "correct horse", ["Password", "then"]),
+    ("Password: “correct horse battery” then", "correct horse", ["then"]),
+    ("password=Hunter2! and the cmdlet said access denied", "Hunter2!", ["and the cmdlet said access denied"]),
+    ("password = Hunter2 and more", "Hunter2", ["and more"]),
+    ("pw=Zx81spectrum ok", "Zx81spectrum", ["ok"]),
+    ("pwd: Zx81spectrum ok", "Zx81spectrum", ["ok"]),
+    ("pass: letmein99 for bob", "letmein99", ["for bob"]),
+    ("passwort: Geheim123 bitte", "Geheim123", ["bitte"]),
+    ("Kennwort: Geheim123 bitte", "Geheim123", ["bitte"]),
+    ("passwd=toor123 on the box", "toor123", ["on the box"]),
+    ("passphrase: 'four words go here' done", "words go", ["done"]),
+    ("the password for bob is x and it works", " x ", ["the password for bob is", "and it works"]),
+    (f"the password of {UPN} is Spring2026 now", "Spring2026", [UPN, "now"]),
+    ("temp password was Summer2026! yesterday", "Summer2026!", ["temp password was", "yesterday"]),
+    ("my password is Hunter2 but it expired", "Hunter2", ["my password is", "but it expired"]),
+    ("I set the password to Welcome1! this morning", "Welcome1!", ["I set the password to", "this morning"]),
+    ("new password: Welcome1!", "Welcome1!", ["new password"]),
+    ('{"password": "Hunter2!", "user": "bob"}', "Hunter2!", ['"user": "bob"']),
+    ("Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=root;SharedAccessKey=AbCd123+/=;x", "AbCd123", ["Endpoint"]),
+    ("DefaultEndpointsProtocol=https;AccountName=st;AccountKey=QUJDREVGRw==;Suffix=x", "QUJDREVGRw", ["AccountName=st"]),
+    ("https://st.blob.core.windows.net/c?sv=2022&sig=AbC%2Bdef123&se=2026", "AbC%2Bdef123", ["sv=2022", "se=2026"]),
+    ("SharedAccessSignature=sv=2022&sig=abc123", "abc123", ["SharedAccessSignature"]),
+    ("refresh_token=0.AXoA-long-refresh&scope=x", "0.AXoA-long-refresh", ["scope=x"]),
+    ("access_token: abc.def.ghi123 expired", "abc.def.ghi123", ["expired"]),
+    ("id_token=abcdef123456 here", "abcdef123456", ["here"]),
+    ("api-key: 9f8e7d6c5b4a tried", "9f8e7d6c5b4a", ["tried"]),
+    ("api_key=9f8e7d6c5b4a tried", "9f8e7d6c5b4a", ["tried"]),
+    ("x-api-key: 9f8e7d6c5b4a tried", "9f8e7d6c5b4a", ["tried"]),
+    ("Ocp-Apim-Subscription-Key: 9f8e7d6c5b4a tried", "9f8e7d6c5b4a", ["tried"]),
+    ("client_secret=abcDEF123 for the app", "abcDEF123", ["for the app"]),
+    ("client secret is abcDEF123 for the app", "abcDEF123", ["for the app"]),
+    ("my client secret is abc~DEF1234567890123456789012345678", "abc~DEF", ["my client secret"]),
+    ("token: abcdef123456 from the portal", "abcdef123456", ["from the portal"]),
+    ("secret=s3cr3t! in the vault", "s3cr3t!", ["in the vault"]),
+    ("ConvertTo-SecureString 'P@ss w0rd' -AsPlainText -Force", "P@ss w0rd", ["ConvertTo-SecureString", "-AsPlainText -Force"]),
+    ('ConvertTo-SecureString -String "P@ssw0rd" -AsPlainText -Force', "P@ssw0rd", ["-AsPlainText -Force"]),
+    ("ConvertTo-SecureString P@ssw0rd -AsPlainText -Force", "P@ssw0rd", ["-AsPlainText -Force"]),
+    (f"Set-MsolUserPassword -UserPrincipalName {UPN} -NewPassword 'Welcome1!' -ForceChangePassword $true", "Welcome1!", [UPN]),
+    ("Update-MgUser -PasswordProfile @{Password='Welcome1!'; ForceChange=$true}", "Welcome1!", ["ForceChange=$true"]),
+    ("New-MgServicePrincipalPassword -ClientSecret abcDEF123 -Verbose", "abcDEF123", ["-Verbose"]),
+    ("Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0 ok", "eyJzdWIi", ["Authorization", "ok"]),
+    ("Connect-MgGraph -AccessToken abcdef123456 -NoWelcome", "abcdef123456", ["-NoWelcome"]),
+]
+
+# Ordinary recovery sentences: nothing in them is a secret, and every word must survive.
+ORDINARY = [
+    f"The user is {UPN} and the ExchangeGuid is {GUID}",
+    "Password hash sync is enabled in Entra Connect",
+    "password hash synchronization finished",
+    "Password writeback is on",
+    "$cred = Read-Host -AsSecureString",
+    "Update-MgUser -UserId $upn -PasswordProfile $profile",
+    "Set-MsolUserPassword -UserPrincipalName $upn -NewPassword $password -ForceChangePassword $true",
+    "The password is expired, so I reset it in the admin center",
+    "the user's password was reset yesterday",
+    "reset the password in the Microsoft 365 admin center",
+    "Get-Mailbox -SoftDeletedMailbox | Format-List ExchangeGuid",
+    "The token is expired, sign in again",
+    f"Restore-MgDirectoryDeletedItem -DirectoryObjectId {GUID}",
+]
+
+
+@pytest.mark.parametrize(("typed", "secret", "kept"), LEAKS, ids=[typed[:40] for typed, _, _ in LEAKS])
+def test_secrets_are_redacted_and_the_words_around_them_stay(typed, secret, kept):
+    redacted = redact(typed)
+    assert secret not in redacted
+    assert "[redacted" in redacted
+    for word in kept:
+        assert word in redacted
+
+
+@pytest.mark.parametrize("sentence", ORDINARY)
+def test_ordinary_recovery_sentences_are_left_alone(sentence):
+    assert redact(sentence) == sentence
+
+
+def test_the_corpus_is_large_enough():
+    assert len(LEAKS) >= 40
+
+
+async def test_a_typed_password_never_reaches_the_transcript(admin):
+    await admin.say("start")
+    await admin.say('Password: "correct horse battery" and temp password was Summer2026! for bob')
+    await admin.say("the SharedAccessKey=AbCd123 and refresh_token=0.AXoA-xyz came from the portal")
+    shown = joined(await admin.say("transcript"))
+    assert "correct horse battery" not in shown and "horse battery" not in shown
+    assert "Summer2026" not in shown and "AbCd123" not in shown and "0.AXoA-xyz" not in shown
+    assert "for bob" in shown and "came from the portal" in shown
