@@ -44,8 +44,13 @@ def create_documents(settings: Settings) -> DocumentStore:
     if settings.state_store == "sqlite":
         return SqliteDocumentStore(settings.sqlite_path)
     if settings.state_store == "blob":
-        from bot.storage.blob_store import BlobDocumentStore
+        from bot.storage.blob_store import BlobDocumentStore, managed_identity_credential
 
+        if settings.blob_account_url:
+            credential = managed_identity_credential(settings.azure_client_id)
+            return BlobDocumentStore("", settings.blob_container, account_url=settings.blob_account_url, credential=credential)
+        if not settings.blob_connection_string:
+            raise StartupRefused("STATE_STORE=blob needs BLOB_ACCOUNT_URL (with a managed identity) or BLOB_CONNECTION_STRING")
         return BlobDocumentStore(settings.blob_connection_string, settings.blob_container)
     if settings.state_store == "memory":
         if settings.auth_enabled:
@@ -56,6 +61,9 @@ def create_documents(settings: Settings) -> DocumentStore:
 
 def build(settings: Settings, credentials_factory=None) -> web.Application:
     """Everything wired together; nothing is built at import time."""
+    mixed = settings.mixed_credentials()
+    if mixed:
+        raise StartupRefused("A secret and a managed identity for the same service: " + "; ".join(mixed))
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
     documents = create_documents(settings)
     storage = DocumentStorage(documents)
@@ -72,9 +80,12 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     channel = TeamsSupportChannel(adapter, settings.app_id, TicketStore(documents), transcripts, documents, configured)
     services.support = SupportDesk(services.escalation, channel, settings.handoff_enabled)
     if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
-        raise StartupRefused("GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: set GRAPH_CLIENT_ID too")
+        raise StartupRefused(
+            "GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: "
+            "set GRAPH_USE_MANAGED_IDENTITY=true or GRAPH_CLIENT_ID too"
+        )
     if settings.graph is not None:
-        if not settings.graph.tenant_id:
+        if not settings.graph.use_managed_identity and not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
         services.graph = GraphClient(settings.graph)
     bot = RecoveryBot(
