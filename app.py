@@ -2,6 +2,11 @@
 
 `python app.py` runs the bot. With no MicrosoftAppId it listens on 127.0.0.1 only, with
 authentication off, for local tools such as the Microsoft 365 Agents Playground.
+
+On SIGTERM it stops taking turns (503), lets the turns in flight finish (10 s at most), drains
+what is registered with `app[LIFECYCLE].on_shutdown(name, coroutine_function)` (the ticket
+retries; any other background sender registers the same way, e.g. a `Periodic(...).stop`), closes
+the store and exits 0.
 """
 
 from __future__ import annotations
@@ -9,23 +14,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 
 from aiohttp import web
 
+from bot import telemetry
 from bot.access import AccessGate
 from bot.adapter import create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.escalation import Escalation
 from bot.graph import GraphClient, RoleCheck
-from bot.housekeeping import every, run_forever
+from bot.housekeeping import run_forever
+from bot.lifecycle import Lifecycle, Periodic
 from bot.outgoing import CardIds
-from bot.playbook import DEFAULT_PATH, load_playbook
+from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
 from bot.state import JsonConversationState, JsonUserState
-from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
+from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
 from bot.support_channel import ChannelAddress, SupportDesk, TeamsSupportChannel
 from bot.teams_bot import RecoveryBot
 from bot.tickets import TicketStore
@@ -34,6 +42,8 @@ from dialogs.main_dialog import MainDialog
 
 log = logging.getLogger("mailbox_recovery")
 SERVICES = web.AppKey("services", Services)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+STORE_PROBE_SECONDS = 5.0
 
 
 class StartupRefused(SystemExit):
@@ -65,7 +75,9 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     if mixed:
         raise StartupRefused("A secret and a managed identity for the same service: " + "; ".join(mixed))
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
-    documents = create_documents(settings)
+    documents = telemetry.traced_store(create_documents(settings))
+    lifecycle = Lifecycle()
+    lifecycle.add_probe(lambda: store_problem(documents))
     storage = DocumentStorage(documents)
     transcripts = TranscriptStore(documents)
     services = Services(playbook)
@@ -101,20 +113,19 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
         if services.graph and (settings.graph_require_admin_role or settings.allowed_admin_group)
         else None,
     )
-    app = create_app(adapter, bot, settings.max_body_bytes)
+    app = create_app(adapter, bot, settings.max_body_bytes, lifecycle)
     app[SERVICES] = services
+    app[LIFECYCLE] = lifecycle
 
     async def housekeeping(_app: web.Application):
-        tasks = [
-            asyncio.create_task(run_forever(documents, settings.retention_days)),
-            asyncio.create_task(every(settings.ticket_retry_seconds, channel.retry_pending)),
-        ]
+        purge = asyncio.create_task(run_forever(documents, settings.retention_days))
+        ticket_retries = Periodic(settings.ticket_retry_seconds, channel.retry_pending).start()
+        lifecycle.on_shutdown("ticket deliveries", ticket_retries.stop)
         yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await ticket_retries.stop()  # a round posting a ticket finishes first
+        purge.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purge
         await documents.close()
         await adapter.sender.close()
         if services.graph is not None:
@@ -122,6 +133,56 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
 
     app.cleanup_ctx.append(housekeeping)
     return app
+
+
+async def store_problem(documents: DocumentStore) -> str | None:
+    """Why the store cannot serve a turn right now, or None."""
+    try:
+        await asyncio.wait_for(documents.read(["health/ready"]), STORE_PROBE_SECONDS)
+    except StoreUnavailable as exc:
+        return f"the state store is unreachable ({exc})"
+    except TimeoutError:
+        return f"the state store did not answer within {STORE_PROBE_SECONDS:.0f} s"
+    return None
+
+
+def unready_app(reason: str) -> web.Application:
+    """What runs when the bot cannot be built (a broken playbook): the process answers /healthz,
+    /readyz says why it is not ready, and no turn is taken, so the platform shows the reason."""
+    app = web.Application()
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "counters": {}})
+
+    async def readyz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "not ready", "reasons": [reason]}, status=503)
+
+    async def messages(_: web.Request) -> web.Response:
+        return web.json_response({"error": "not ready: " + reason}, status=503)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_post("/api/messages", messages)
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully (see the module docstring)."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("stopping: no new turns; finishing the turns in flight and background deliveries")
+    lifecycle = app.get(LIFECYCLE)
+    if lifecycle is not None:
+        await lifecycle.shut_down()
+    await runner.cleanup()  # stops listening; closes the store, the connector and Graph sessions
+    telemetry.uninstall()  # flushes what the exporters still hold
+    log.info("stopped")
 
 
 def check_exposure(settings: Settings) -> None:
@@ -141,9 +202,15 @@ def main() -> None:
     check_exposure(settings)
     if not settings.auth_enabled:
         log.info("no MicrosoftAppId: authentication off, listening on %s only (local use)", settings.bind_host)
-    app = build(settings)
+    exporting = telemetry.configure(settings.applicationinsights_connection_string, settings.otlp_endpoint)
+    log.info("telemetry: %s", exporting or "off (no APPLICATIONINSIGHTS_CONNECTION_STRING or OTEL_EXPORTER_OTLP_ENDPOINT)")
+    try:
+        app = build(settings)
+    except PlaybookError as exc:
+        log.error("the playbook failed to load; serving /readyz with the reason and taking no turns: %s", exc)
+        app = unready_app(f"the playbook failed to load: {exc}")
     log.info("bot listening on http://%s:%d/api/messages (state: %s)", settings.bind_host, settings.port, settings.state_store)
-    web.run_app(app, host=settings.bind_host, port=settings.port, print=None, access_log=None)
+    asyncio.run(serve(app, settings.bind_host, settings.port))
 
 
 if __name__ == "__main__":

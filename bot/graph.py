@@ -24,6 +24,8 @@ import aiohttp
 import msal
 import requests
 
+from . import telemetry
+
 log = logging.getLogger(__name__)
 RESOURCE = "https://graph.microsoft.com"
 SCOPE = f"{RESOURCE}/.default"
@@ -174,6 +176,15 @@ class GraphClient:
 
     async def _send(
         self, method: str, url: str, purpose: str, payload: dict | None = None, extra_headers: dict[str, str] | None = None
+    ) -> tuple[int, dict]:
+        try:
+            return await self._send_once(method, url, purpose, payload, extra_headers)
+        except GraphUnavailable:
+            telemetry.count("graph.failures", purpose=purpose)
+            raise
+
+    async def _send_once(
+        self, method: str, url: str, purpose: str, payload: dict | None, extra_headers: dict[str, str] | None
     ) -> tuple[int, dict]:
         try:
             token = await asyncio.wait_for(self._token(), self.settings.timeout_seconds)

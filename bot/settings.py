@@ -91,9 +91,7 @@ class Settings:
         cannot be guessed, and a leftover secret is what going secretless should remove."""
         mixed = []
         if self.blob_connection_string and self.blob_account_url:
-            mixed.append(
-                "BLOB_CONNECTION_STRING (an account key) and BLOB_ACCOUNT_URL (managed identity) are both set: keep one"
-            )
+            mixed.append("BLOB_CONNECTION_STRING (an account key) and BLOB_ACCOUNT_URL (managed identity) are both set: keep one")
         if self.graph_use_managed_identity:
             for name, value in (
                 ("GRAPH_CLIENT_SECRET", self.graph_client_secret),

@@ -26,6 +26,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from . import telemetry
 from .cards import card, heading, text
 from .case import RecoveryCase
 from .escalation import handoff_transcript, transcript_cards
@@ -89,6 +90,8 @@ class TeamsSupportChannel:
         reference = TurnContext.get_conversation_reference(context.activity).serialize()
         claim = Ticket(case.id, context.activity.id or "", summary, reference, admin_upn, status=OPEN)
         ticket, created = await self.tickets.claim(claim)
+        if created:
+            telemetry.count("tickets.created")
         if not created and ticket.created_by_activity != claim.created_by_activity and ticket.delivered:
             who = summary["admin"].get("name") or "the admin"
             await self.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
@@ -132,6 +135,7 @@ class TeamsSupportChannel:
             t.record("bot", "ticket posted to the support channel")
 
         ticket = await self.tickets.update(case_id, delivered)
+        telemetry.count("tickets.delivered")
         entries = await self.transcripts.read(case_id)
         await self._post_transcript(ticket, entries)
         return ticket, True
@@ -194,6 +198,7 @@ class TeamsSupportChannel:
     async def retry_pending(self) -> int:
         delivered = 0
         for case_id in await self.tickets.pending():
+            telemetry.count("tickets.retried")
             try:
                 ticket, posted = await self.deliver(case_id)
             except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)

@@ -20,6 +20,7 @@ from .ledger import DONE, PROCESS, ActivityLedger
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, Identity, Services
 from .storage import Conflict, DocumentStore
+from .telemetry import note_case
 from .transcript import Entry, TranscriptStore, card_text, describe_click, entry
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class RecoveryBot(ActivityHandler):
             await self.card_ids.remember(identity.conversation_id, real_ids)
             if ledger_key:
                 await self.ledger.done(*ledger_key)
+        note_case(book.current_id)  # the turn span carries the case number
         await self._write_transcript(turn_context, book, sent)
 
     async def _attempt(self, turn_context: TurnContext, force_load: bool) -> CaseBook:
