@@ -44,7 +44,8 @@ def counter_values(reader: InMemoryMetricReader) -> dict[tuple[str, tuple], int]
         for scope in resource.scope_metrics:
             for metric in scope.metrics:
                 for point in metric.data.data_points:
-                    values[(metric.name, tuple(sorted(point.attributes.items())))] = point.value if hasattr(point, "value") else point.count
+                    value = point.value if hasattr(point, "value") else point.count  # counters, histograms
+                    values[(metric.name, tuple(sorted(point.attributes.items())))] = value
     return values
 
 
