@@ -199,6 +199,9 @@ def check_exposure(settings: Settings) -> None:
 def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The Azure SDK logs every HTTP exchange (blob, telemetry export) at INFO: one line a turn is ours.
+    for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.monitor.opentelemetry"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     check_exposure(settings)
     if not settings.auth_enabled:
         log.info("no MicrosoftAppId: authentication off, listening on %s only (local use)", settings.bind_host)

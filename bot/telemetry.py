@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
@@ -109,6 +110,8 @@ def configure(applicationinsights_connection_string: str = "", otlp_endpoint: st
         from opentelemetry import trace
 
         # The distro instruments requests/urllib (msal, msrest) itself; aiohttp is ours to add.
+        # The cloud role name in Application Insights, for traces, metrics and logs alike.
+        os.environ.setdefault("OTEL_SERVICE_NAME", NAME)
         configure_azure_monitor(connection_string=applicationinsights_connection_string, logger_name=NAME)
         tracer_provider, meter_provider = trace.get_tracer_provider(), otel_metrics.get_meter_provider()
         install(tracer_provider, meter_provider, shutdown=lambda: _shutdown_all(tracer_provider, meter_provider))
@@ -184,12 +187,15 @@ def _name_http_span(span: Any, params: Any) -> None:
 
 @contextlib.contextmanager
 def _traced_turn(pipeline: _Pipeline, activity_type: str) -> Iterator[None]:
-    from opentelemetry.trace import Status, StatusCode
+    from opentelemetry.trace import SpanKind, Status, StatusCode
 
     notes = _TurnNotes()
     reset = _turn_notes.set(notes)
     started = time.perf_counter()
-    with pipeline.tracer.start_as_current_span("turn", attributes={"bot.activity_type": activity_type}, **_QUIET) as current:
+    # SERVER: Application Insights lists each turn as a request, its store and HTTP calls beneath.
+    with pipeline.tracer.start_as_current_span(
+        "turn", kind=SpanKind.SERVER, attributes={"bot.activity_type": activity_type}, **_QUIET
+    ) as current:
         failed: BaseException | None = None
         try:
             yield

@@ -5,6 +5,7 @@ neither exporter is configured."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from dataclasses import replace
@@ -23,6 +24,7 @@ from bot import telemetry
 from bot.storage import MemoryDocumentStore
 from tests.conftest import RunningBot
 from tests.harness import Admin
+from tests.processes import BotProcess
 from tests.test_graph import ADMIN_ID, TENANT, microsoft  # noqa: F401 - the Graph stand-in fixture
 from tests.test_playbook import EXPECTED
 from tests.walker import UPN, walk_leaf
@@ -171,3 +173,57 @@ async def test_with_no_exporter_configured_nothing_is_set_up(settings, connector
         admin = Admin(bot.url, connector)
         assert await admin.say("help")
         await admin.close()
+
+
+class Ingestion(BaseHTTPRequestHandler):
+    """Application Insights' ingestion endpoint on loopback: keeps the telemetry envelopes."""
+
+    envelopes: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        if self.path.endswith("/track"):
+            items = json.loads(body)
+            Ingestion.envelopes.extend(items if isinstance(items, list) else [items])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"itemsReceived": 0, "itemsAccepted": 0, "errors": []}')
+
+    def log_message(self, *_: object) -> None:
+        return None
+
+
+async def test_application_insights_receives_each_turn_as_a_request(tmp_path, connector):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ingestion)
+    Ingestion.envelopes = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        "STATE_STORE": "sqlite",
+        "SQLITE_PATH": str(tmp_path / "state.sqlite3"),
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": (
+            f"InstrumentationKey=00000000-0000-4000-8000-000000000000;IngestionEndpoint=http://127.0.0.1:{server.server_address[1]}/"
+        ),
+        "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+        # The distro samples 5 traces a second by default, the first ones after start at less than 100 %.
+        "OTEL_TRACES_SAMPLER": "always_on",
+    }
+    process = BotProcess(env, tmp_path / "bot.log").start()
+    try:
+        admin = Admin(process.url, connector)
+        await admin.say("help")
+        await admin.close()
+    finally:
+        process.stop()  # SIGTERM: the exporters flush on the way out
+        server.shutdown()
+    assert process.process.returncode == 0
+    requests = [e["data"]["baseData"] for e in Ingestion.envelopes if e["data"]["baseType"] == "RequestData"]
+    assert [r["name"] for r in requests] == ["turn"]
+    assert requests[0]["properties"]["bot.outcome"] == "ok"
+    dependencies = {e["data"]["baseData"]["name"] for e in Ingestion.envelopes if e["data"]["baseType"] == "RemoteDependencyData"}
+    assert {"store.read", "store.write", "POST /v3/conversations"} <= dependencies  # Insights names HTTP calls itself
+    roles = {e["tags"].get("ai.cloud.role") for e in Ingestion.envelopes}
+    assert roles == {"mailbox_recovery"}
+    assert "telemetry: Application Insights" in (tmp_path / "bot.log").read_text()
