@@ -20,11 +20,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from app import SERVICES
 from bot import telemetry
-from bot.storage import MemoryDocumentStore
+from bot.storage import MemoryDocumentStore, StoreUnavailable
+from bot.storage.blob_store import BlobDocumentStore
 from tests.conftest import RunningBot
 from tests.harness import Admin
-from tests.processes import BotProcess
+from tests.processes import BotProcess, free_port
+from tests.test_escalation import ADMIN_UPN, SUPPORT_CHANNEL, escalate
 from tests.test_graph import ADMIN_ID, TENANT, microsoft  # noqa: F401 - the Graph stand-in fixture
 from tests.test_playbook import EXPECTED
 from tests.walker import UPN, walk_leaf
@@ -227,3 +230,36 @@ async def test_application_insights_receives_each_turn_as_a_request(tmp_path, co
     roles = {e["tags"].get("ai.cloud.role") for e in Ingestion.envelopes}
     assert roles == {"mailbox_recovery"}
     assert "telemetry: Application Insights" in (tmp_path / "bot.log").read_text()
+
+
+async def test_tickets_and_store_errors_are_counted(exported, settings, connector):
+    _, reader = exported
+    support = replace(
+        settings,
+        support_channel_id=SUPPORT_CHANNEL,
+        support_service_url=connector.url,
+        support_tenant_id="tenant",
+        ticket_retry_seconds=3600,
+    )
+    async with RunningBot(support) as bot:
+        admin = Admin(bot.url, connector)
+        connector.members[admin.user_id] = {"id": admin.user_id, "name": admin.name, "userPrincipalName": ADMIN_UPN}
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        connector.fail_create = [503] * 10  # the first delivery fails; the ticket is kept
+        await escalate(admin)
+        connector.fail_create = []
+        assert await bot.app[SERVICES].support.channel.retry_pending() == 1
+        await admin.close()
+
+    nowhere = f"DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:{free_port()}/a;"
+    store = telemetry.traced_store(BlobDocumentStore(nowhere, "c"))
+    with pytest.raises(StoreUnavailable):
+        await store.read(["state/x"])
+    await store.close()
+
+    counters = counter_values(reader)
+    assert counters[("mailbox_recovery.tickets.created", ())] == 1
+    assert counters[("mailbox_recovery.tickets.retried", ())] == 1
+    assert counters[("mailbox_recovery.tickets.delivered", ())] == 1
+    assert counters[("mailbox_recovery.store.errors", (("operation", "read"),))] == 1
