@@ -56,12 +56,15 @@ def create_documents(settings: Settings) -> DocumentStore:
     if settings.state_store == "blob":
         from bot.storage.blob_store import BlobDocumentStore, managed_identity_credential
 
+        tls = {"connection_verify": settings.blob_ca_bundle} if settings.blob_ca_bundle else {}
         if settings.blob_account_url:
             credential = managed_identity_credential(settings.azure_client_id)
-            return BlobDocumentStore("", settings.blob_container, account_url=settings.blob_account_url, credential=credential)
+            return BlobDocumentStore(
+                "", settings.blob_container, account_url=settings.blob_account_url, credential=credential, **tls
+            )
         if not settings.blob_connection_string:
             raise StartupRefused("STATE_STORE=blob needs BLOB_ACCOUNT_URL (with a managed identity) or BLOB_CONNECTION_STRING")
-        return BlobDocumentStore(settings.blob_connection_string, settings.blob_container)
+        return BlobDocumentStore(settings.blob_connection_string, settings.blob_container, **tls)
     if settings.state_store == "memory":
         if settings.auth_enabled:
             raise StartupRefused("STATE_STORE=memory loses every case on restart; it is for tests, not a registered bot")

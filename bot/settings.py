@@ -33,6 +33,7 @@ class Settings:
     blob_connection_string: str = field(default="", repr=False)
     blob_container: str = "mailbox-recovery-state"
     blob_account_url: str = ""  # with a managed identity (azure-identity), no key
+    blob_ca_bundle: str = ""  # a private CA (TLS-inspecting proxies, tests); empty = the system's
     azure_client_id: str = ""  # a user-assigned managed identity's client id; empty = system-assigned
     retention_days: int = 30
     allowed_tenants: tuple[str, ...] = ()
@@ -132,6 +133,7 @@ class Settings:
             blob_connection_string=env.get("BLOB_CONNECTION_STRING", ""),
             blob_container=env.get("BLOB_CONTAINER", "mailbox-recovery-state") or "mailbox-recovery-state",
             blob_account_url=env.get("BLOB_ACCOUNT_URL", ""),
+            blob_ca_bundle=env.get("BLOB_CA_BUNDLE", ""),
             azure_client_id=env.get("AZURE_CLIENT_ID", ""),
             retention_days=int(env.get("RETENTION_DAYS", "30") or 30),
             allowed_tenants=_list(env.get("ALLOWED_TENANTS")),

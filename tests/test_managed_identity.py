@@ -14,12 +14,15 @@ from aiohttp import web
 from app import StartupRefused, build
 from bot.graph import GraphClient
 from tests.conftest import RunningBot
+from tests.entra import entra_token
 from tests.harness import Admin, cards_of, joined
 from tests.test_graph import ADMIN_ID, UPN, microsoft  # noqa: F401 - the Graph stand-in fixture
+from tests.test_stores import azurite_oauth  # noqa: F401 - Azurite over HTTPS checking Entra tokens
 
 IDENTITY_HEADER = "f5b3c9a2-identity-header"
 MI_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJvaWQiOiJtaSJ9."
 USER_ASSIGNED = "6e5d4c3b-2a19-4807-b6a5-948372615049"
+STORAGE = "https://storage.azure.com"
 
 
 class AppServiceIdentity:
@@ -34,9 +37,11 @@ class AppServiceIdentity:
         if request.headers.get("X-IDENTITY-HEADER") != IDENTITY_HEADER:
             return web.json_response({"statusCode": 401, "message": "Unauthorized"}, status=401)
         self.requests.append(dict(request.query))
+        resource = request.query["resource"]
         return web.json_response(
             {
-                "access_token": MI_TOKEN,
+                # Storage checks the token (Azurite: issuer, audience, lifetime); the Graph stand-in does not.
+                "access_token": entra_token(resource)[0] if resource == STORAGE else MI_TOKEN,
                 "expires_on": str(int(time.time()) + 3600),
                 "resource": request.query["resource"],
                 "token_type": "Bearer",
@@ -156,3 +161,30 @@ def test_start_up_refuses_a_secret_mixed_with_a_managed_identity(settings, chang
         build(replace(settings, **changes))
     assert all(name in str(refused.value) for name in names)
     assert "s3cret" not in str(refused.value) and "AccountKey" not in str(refused.value)
+
+
+async def test_blob_state_with_the_app_service_identity_keeps_the_case_across_restarts(
+    identity,
+    settings,
+    connector,
+    azurite_oauth,  # noqa: F811
+):
+    blob = replace(
+        settings,
+        state_store="blob",
+        blob_account_url=azurite_oauth.account_url,
+        blob_container=f"mi{time.time_ns()}",
+        azure_client_id=USER_ASSIGNED,
+        blob_ca_bundle=azurite_oauth.ca_bundle,  # the certificate Azurite was given
+    )
+    async with RunningBot(blob) as bot:
+        admin = Admin(bot.url, connector)
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        await admin.close()
+    async with RunningBot(blob) as bot:
+        again = Admin(bot.url, connector, aad_object_id=admin.aad_object_id, conversation_id=admin.conversation_id)
+        assert UPN in joined(await again.say("status"))
+        await again.close()
+    asked = {(r["resource"], r.get("client_id")) for r in identity.requests}
+    assert asked == {(STORAGE, USER_ASSIGNED)}
