@@ -2,6 +2,11 @@
 
 `python app.py` runs the bot. With no MicrosoftAppId it listens on 127.0.0.1 only, with
 authentication off, for local tools such as the Microsoft 365 Agents Playground.
+
+On SIGTERM it stops taking turns (503), lets the turns in flight finish (10 s at most), drains
+what is registered with `app[LIFECYCLE].on_shutdown(name, coroutine_function)` (the ticket
+retries; any other background sender registers the same way, e.g. a `Periodic(...).stop`), closes
+the store and exits 0.
 """
 
 from __future__ import annotations
@@ -9,27 +14,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot import telemetry
 from bot.access import AccessGate
 from bot.adapter import BufferingCloudAdapter, create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.case_store import CaseStore
 from bot.escalation import ChannelAddress, EscalationDesk
 from bot.graph import GraphClient, RoleCheck
-from bot.housekeeping import every, run_forever
+from bot.housekeeping import run_forever
 from bot.ledger import ActivityLedger
+from bot.lifecycle import Lifecycle, Periodic
 from bot.openid_keys import OpenIdKeys, channel_metadata_url, install
 from bot.outgoing import CardIds
-from bot.playbook import DEFAULT_PATH, load_playbook
+from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
 from bot.state import JsonConversationState
-from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore
+from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
 from bot.support_admins import SupportAdmins
 from bot.support_bot import SupportChannelBot
 from bot.support_channel import TeamsSupportChannel
@@ -40,6 +48,8 @@ from bot.turn_pipeline import TurnPipeline
 from dialogs.main_dialog import MainDialog
 
 log = logging.getLogger("mailbox_recovery")
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+STORE_PROBE_SECONDS = 5.0
 
 
 class StartupRefused(SystemExit):
@@ -50,9 +60,17 @@ def create_documents(settings: Settings) -> DocumentStore:
     if settings.state_store == "sqlite":
         return SqliteDocumentStore(settings.sqlite_path)
     if settings.state_store == "blob":
-        from bot.storage.blob_store import BlobDocumentStore
+        from bot.storage.blob_store import BlobDocumentStore, managed_identity_credential
 
-        return BlobDocumentStore(settings.blob_connection_string, settings.blob_container)
+        tls = {"connection_verify": settings.blob_ca_bundle} if settings.blob_ca_bundle else {}
+        if settings.blob_account_url:
+            credential = managed_identity_credential(settings.azure_client_id)
+            return BlobDocumentStore(
+                "", settings.blob_container, account_url=settings.blob_account_url, credential=credential, **tls
+            )
+        if not settings.blob_connection_string:
+            raise StartupRefused("STATE_STORE=blob needs BLOB_ACCOUNT_URL (with a managed identity) or BLOB_CONNECTION_STRING")
+        return BlobDocumentStore(settings.blob_connection_string, settings.blob_container, **tls)
     if settings.state_store == "memory":
         if settings.auth_enabled:
             raise StartupRefused("STATE_STORE=memory loses every case on restart; it is for tests, not a registered bot")
@@ -70,15 +88,22 @@ class Assembly:
     adapter: BufferingCloudAdapter
     services: Services
     bot: MailboxRecoveryBot
+    lifecycle: Lifecycle
     signing_keys: OpenIdKeys | None = None  # with authentication on: the Bot Framework's token signing keys
 
 
 def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     """Everything wired together; nothing is built at import time."""
-    for problem in settings.problems():
-        raise StartupRefused(problem)
+    mixed = settings.mixed_credentials()
+    problems = [*settings.problems()]
+    if mixed:
+        problems.insert(0, "A secret and a managed identity for the same service: " + "; ".join(mixed))
+    if problems:
+        raise StartupRefused(" Also: ".join(problems))
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
-    documents = create_documents(settings)
+    documents = telemetry.traced_store(create_documents(settings))
+    lifecycle = Lifecycle()
+    lifecycle.add_probe(lambda: store_problem(documents))
     storage = DocumentStorage(documents)
     transcripts = TranscriptStore(documents)
     adapter = create_adapter(settings, CardIds(documents), credentials_factory)
@@ -92,12 +117,18 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     tickets = TicketStore(documents)
     channel = TeamsSupportChannel(adapter, settings.app_id, tickets, transcripts, documents, configured)
     if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
-        raise StartupRefused("GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: set GRAPH_CLIENT_ID too")
+        raise StartupRefused(
+            "GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: "
+            "set GRAPH_USE_MANAGED_IDENTITY=true or GRAPH_CLIENT_ID too"
+        )
     if settings.support_admin_group and settings.graph is None:
-        raise StartupRefused("SUPPORT_ADMIN_GROUP needs Microsoft Graph: set GRAPH_CLIENT_ID too, or name SUPPORT_ADMINS instead")
+        raise StartupRefused(
+            "SUPPORT_ADMIN_GROUP needs Microsoft Graph: set GRAPH_USE_MANAGED_IDENTITY=true or GRAPH_CLIENT_ID, "
+            "or name SUPPORT_ADMINS instead"
+        )
     graph = None
     if settings.graph is not None:
-        if not settings.graph.tenant_id:
+        if not settings.graph.use_managed_identity and not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
         graph = GraphClient(settings.graph)
     services = Services(
@@ -128,22 +159,23 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
             services.escalation, channel, SupportAdmins(settings.support_admins, settings.support_admin_group, graph)
         ),
     )
-    return Assembly(settings, documents, adapter, services, bot, signing_keys)
+    return Assembly(settings, documents, adapter, services, bot, lifecycle, signing_keys)
 
 
 def serve(assembly: Assembly) -> web.Application:
     """The aiohttp application for an assembly, with its background jobs."""
-    settings, documents, services = assembly.settings, assembly.documents, assembly.services
-    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds)
+    settings, documents, services, lifecycle = assembly.settings, assembly.documents, assembly.services, assembly.lifecycle
+    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds, lifecycle)
+    app[LIFECYCLE] = lifecycle
 
     async def housekeeping(_app: web.Application):
-        tasks = [
-            asyncio.create_task(run_forever(documents, settings.retention_days)),
-            asyncio.create_task(every(settings.ticket_retry_seconds, services.escalation.retry_pending)),
-        ]
+        tasks = [asyncio.create_task(run_forever(documents, settings.retention_days))]
         if assembly.signing_keys is not None:
             tasks.append(asyncio.create_task(assembly.signing_keys.keep_fresh()))
+        ticket_retries = Periodic(settings.ticket_retry_seconds, services.escalation.retry_pending).start()
+        lifecycle.on_shutdown("ticket deliveries", ticket_retries.stop)
         yield
+        await ticket_retries.stop()  # a round posting a ticket finishes first
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -162,6 +194,56 @@ def build(settings: Settings, credentials_factory=None) -> web.Application:
     return serve(assemble(settings, credentials_factory))
 
 
+async def store_problem(documents: DocumentStore) -> str | None:
+    """Why the store cannot serve a turn right now, or None."""
+    try:
+        await asyncio.wait_for(documents.read(["health/ready"]), STORE_PROBE_SECONDS)
+    except StoreUnavailable as exc:
+        return f"the state store is unreachable ({exc})"
+    except TimeoutError:
+        return f"the state store did not answer within {STORE_PROBE_SECONDS:.0f} s"
+    return None
+
+
+def unready_app(reason: str) -> web.Application:
+    """What runs when the bot cannot be built (a broken playbook): the process answers /healthz,
+    /readyz says why it is not ready, and no turn is taken, so the platform shows the reason."""
+    app = web.Application()
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "counters": {}})
+
+    async def readyz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "not ready", "reasons": [reason]}, status=503)
+
+    async def messages(_: web.Request) -> web.Response:
+        return web.json_response({"error": "not ready: " + reason}, status=503)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_post("/api/messages", messages)
+    return app
+
+
+async def run_until_stopped(app: web.Application, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down gracefully (see the module docstring)."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("stopping: no new turns; finishing the turns in flight and background deliveries")
+    lifecycle = app.get(LIFECYCLE)
+    if lifecycle is not None:
+        await lifecycle.shut_down()
+    await runner.cleanup()  # stops listening; closes the store, the connector and Graph sessions
+    telemetry.uninstall()  # flushes what the exporters still hold
+    log.info("stopped")
+
+
 def check_exposure(settings: Settings) -> None:
     if settings.auth_enabled or settings.bind_host in ("127.0.0.1", "localhost", "::1"):
         return
@@ -176,12 +258,21 @@ def check_exposure(settings: Settings) -> None:
 def main() -> None:
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The Azure SDK logs every HTTP exchange (blob, telemetry export) at INFO: one line a turn is ours.
+    for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.monitor.opentelemetry"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     check_exposure(settings)
     if not settings.auth_enabled:
         log.info("no MicrosoftAppId: authentication off, listening on %s only (local use)", settings.bind_host)
-    app = build(settings)
+    exporting = telemetry.configure(settings.applicationinsights_connection_string, settings.otlp_endpoint)
+    log.info("telemetry: %s", exporting or "off (no APPLICATIONINSIGHTS_CONNECTION_STRING or OTEL_EXPORTER_OTLP_ENDPOINT)")
+    try:
+        app = build(settings)
+    except PlaybookError as exc:
+        log.error("the playbook failed to load; serving /readyz with the reason and taking no turns: %s", exc)
+        app = unready_app(f"the playbook failed to load: {exc}")
     log.info("bot listening on http://%s:%d/api/messages (state: %s)", settings.bind_host, settings.port, settings.state_store)
-    web.run_app(app, host=settings.bind_host, port=settings.port, print=None, access_log=None)
+    asyncio.run(run_until_stopped(app, settings.bind_host, settings.port))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from . import telemetry
 from .cards.base import Card
 from .cards.support import (
     MAX_DESCRIPTION,
@@ -169,6 +170,8 @@ class EscalationDesk:
             forms={request.form_id: request.activity_id} if request.form_id else {},
         )
         ticket, created = await self.tickets.claim(claim)
+        if created:
+            telemetry.count("tickets.created")
         same_escalation = created or ticket.created_by_activity == request.activity_id
         if not created and request.form_id:
             sent_by = ticket.forms.get(request.form_id)
@@ -250,6 +253,7 @@ class EscalationDesk:
             return 0
         delivered = 0
         for case_id in await self.tickets.pending():
+            telemetry.count("tickets.retried")
             try:
                 ticket, posted = await self.channel.deliver(case_id)
             except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)

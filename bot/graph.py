@@ -1,7 +1,8 @@
 """What Microsoft Graph can tell about the target user, and whether the asker is an admin.
 
-App-only (client credentials) through msal: a client secret or a certificate from settings,
-the token cache kept in the one msal application for the life of the process. Graph calls go out
+App-only through msal: the App Service's managed identity (msal's ManagedIdentityClient reads
+IDENTITY_ENDPOINT / IDENTITY_HEADER, or falls back to IMDS), or client credentials (a secret or a
+certificate); the token cache kept in the one msal client for the life of the process. Graph calls go out
 on aiohttp with a timeout short enough that a turn still answers within Teams' 15 seconds; on
 a timeout or an error the bot asks the admin instead, and says why.
 
@@ -23,8 +24,11 @@ import aiohttp
 import msal
 import requests
 
+from . import telemetry
+
 log = logging.getLogger(__name__)
-SCOPE = "https://graph.microsoft.com/.default"
+RESOURCE = "https://graph.microsoft.com"
+SCOPE = f"{RESOURCE}/.default"
 RECYCLE_BIN_DAYS = 30
 ADMIN_ROLE_TEMPLATES = {
     "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
@@ -53,6 +57,21 @@ class GraphSettings:
     endpoint: str = "https://graph.microsoft.com"
     ca_bundle: str = ""  # a private CA (tests, TLS inspection proxies); empty = the system's
     timeout_seconds: float = 6.0
+    use_managed_identity: bool = False
+    managed_identity_client_id: str = ""  # a user-assigned identity; empty = system-assigned
+
+
+class _TimedSession(requests.Session):
+    """requests has no default timeout, and msal's managed identity client passes none: without
+    one a hung identity endpoint would hold a worker thread for ever."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self._timeout)
+        return super().request(*args, **kwargs)
 
 
 @dataclass
@@ -91,6 +110,7 @@ class GraphClient:
     def __init__(self, settings: GraphSettings) -> None:
         self.settings = settings
         self._app: msal.ConfidentialClientApplication | None = None
+        self._identity: msal.ManagedIdentityClient | None = None
         self._ssl: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
         self._session: aiohttp.ClientSession | None = None
 
@@ -120,7 +140,18 @@ class GraphClient:
             )
         return self._app
 
+    def _managed_identity(self) -> msal.ManagedIdentityClient:
+        if self._identity is None:
+            client_id = self.settings.managed_identity_client_id
+            identity = (
+                msal.UserAssignedManagedIdentity(client_id=client_id) if client_id else msal.SystemAssignedManagedIdentity()
+            )
+            self._identity = msal.ManagedIdentityClient(identity, http_client=_TimedSession(self.settings.timeout_seconds))
+        return self._identity
+
     def _acquire(self) -> dict:
+        if self.settings.use_managed_identity:
+            return self._managed_identity().acquire_token_for_client(resource=RESOURCE)
         return self._msal_app().acquire_token_for_client([SCOPE])
 
     async def _token(self) -> str:
@@ -128,7 +159,8 @@ class GraphClient:
         try:
             result = await asyncio.get_running_loop().run_in_executor(None, self._acquire)
         except Exception as exc:
-            raise GraphUnavailable(f"the bot could not reach Entra ID to sign in to Graph ({type(exc).__name__})") from exc
+            where = "its managed identity endpoint" if self.settings.use_managed_identity else "Entra ID"
+            raise GraphUnavailable(f"the bot could not reach {where} to sign in to Graph ({type(exc).__name__})") from exc
         if "access_token" not in result:
             log.warning("Graph token refused: %s", result.get("error"))
             raise GraphUnavailable(f"the bot could not sign in to Microsoft Graph ({result.get('error', 'unknown error')})")
@@ -144,6 +176,15 @@ class GraphClient:
 
     async def _send(
         self, method: str, url: str, purpose: str, payload: dict | None = None, extra_headers: dict[str, str] | None = None
+    ) -> tuple[int, dict]:
+        try:
+            return await self._send_once(method, url, purpose, payload, extra_headers)
+        except GraphUnavailable:
+            telemetry.count("graph.failures", purpose=purpose)
+            raise
+
+    async def _send_once(
+        self, method: str, url: str, purpose: str, payload: dict | None, extra_headers: dict[str, str] | None
     ) -> tuple[int, dict]:
         try:
             token = await asyncio.wait_for(self._token(), self.settings.timeout_seconds)

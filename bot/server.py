@@ -1,4 +1,4 @@
-"""The HTTP edge: POST /api/messages and GET /healthz on aiohttp.
+"""The HTTP edge: POST /api/messages, GET /healthz (liveness) and GET /readyz (readiness) on aiohttp.
 
 The stock SDK answers 500 to a malformed Authorization header or a body that is not JSON; here
 they get 401 and 400 before the SDK sees them, an oversized body gets 413, a body nested too deep
@@ -22,7 +22,8 @@ from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.schema import Activity, ChannelAccount
 
-from . import metrics
+from . import metrics, telemetry
+from .lifecycle import Lifecycle
 from .logfields import log_field
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,15 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, body_read_seconds: float = 10.0) -> web.Application:
+def create_app(
+    adapter, bot: Bot, max_body_bytes: int = 256 * 1024, body_read_seconds: float = 10.0, lifecycle: Lifecycle | None = None
+) -> web.Application:
+    lifecycle = lifecycle or Lifecycle()
+
     async def messages(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
+        if lifecycle.draining:  # shutting down: the channel retries, on another instance
+            return web.json_response({"error": "shutting down; retry"}, status=503, headers={"Retry-After": "2"})
         if "application/json" not in request.headers.get("Content-Type", ""):
             return json_error(415, "expected application/json")
         if request.content_length is not None and request.content_length > max_body_bytes:
@@ -89,7 +96,8 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, body_read_se
             return json_error(400, "body is not an activity")
         token = metrics.turn_outcome.set("ok")
         try:
-            response = await adapter.process_activity(authenticated, activity, bot.on_turn)
+            with lifecycle.turn(), telemetry.turn(body.get("type")):
+                response = await adapter.process_activity(authenticated, activity, bot.on_turn)
         except Exception:
             metrics.set_outcome("error")
             raise
@@ -119,7 +127,14 @@ def create_app(adapter, bot: Bot, max_body_bytes: int = 256 * 1024, body_read_se
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "counters": dict(metrics.counters)})
 
+    async def readyz(_: web.Request) -> web.Response:
+        reasons = await lifecycle.not_ready()
+        if reasons:
+            return web.json_response({"status": "not ready", "reasons": reasons}, status=503)
+        return web.json_response({"status": "ready"})
+
     app = web.Application(client_max_size=max_body_bytes)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     return app

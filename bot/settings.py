@@ -53,6 +53,9 @@ class Settings:
     sqlite_path: str = "data/bot-state.sqlite3"
     blob_connection_string: str = field(default="", repr=False)
     blob_container: str = "mailbox-recovery-state"
+    blob_account_url: str = ""  # with a managed identity (azure-identity), no key
+    blob_ca_bundle: str = ""  # a private CA (TLS-inspecting proxies, tests); empty = the system's
+    azure_client_id: str = ""  # a user-assigned managed identity's client id; empty = system-assigned
     retention_days: int = 30
     allowed_tenants: tuple[str, ...] = ()
     allowed_admins: tuple[str, ...] = ()
@@ -78,6 +81,9 @@ class Settings:
     graph_ca_bundle: str = ""
     graph_timeout_seconds: float = 6.0
     graph_require_admin_role: bool = False
+    graph_use_managed_identity: bool = False
+    applicationinsights_connection_string: str = field(default="", repr=False)
+    otlp_endpoint: str = ""
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
     body_read_seconds: float = 10.0
@@ -90,7 +96,7 @@ class Settings:
     @property
     def graph(self) -> GraphSettings | None:
         """GraphSettings when an app registration for Graph is configured, else None."""
-        if not self.graph_client_id:
+        if not self.graph_client_id and not self.graph_use_managed_identity:
             return None
         return GraphSettings(
             self.graph_tenant_id,
@@ -102,7 +108,26 @@ class Settings:
             self.graph_endpoint,
             self.graph_ca_bundle,
             self.graph_timeout_seconds,
+            self.graph_use_managed_identity,
+            self.azure_client_id,
         )
+
+    def mixed_credentials(self) -> list[str]:
+        """A secret and a managed identity configured for the same service: which one was meant
+        cannot be guessed, and a leftover secret is what going secretless should remove."""
+        mixed = []
+        if self.blob_connection_string and self.blob_account_url:
+            mixed.append("BLOB_CONNECTION_STRING (an account key) and BLOB_ACCOUNT_URL (managed identity) are both set: keep one")
+        if self.graph_use_managed_identity:
+            for name, value in (
+                ("GRAPH_CLIENT_SECRET", self.graph_client_secret),
+                ("GRAPH_CERTIFICATE_PATH", self.graph_certificate_path),
+            ):
+                if value:
+                    mixed.append(f"GRAPH_USE_MANAGED_IDENTITY=true and {name} are both set: keep one")
+        if self.app_type.lower() == "userassignedmsi" and self.app_password:
+            mixed.append("MicrosoftAppType=UserAssignedMSI and MicrosoftAppPassword are both set: keep one")
+        return mixed
 
     @property
     def tenants_allowed(self) -> tuple[str, ...]:
@@ -153,6 +178,9 @@ class Settings:
             sqlite_path=env.get("SQLITE_PATH", "data/bot-state.sqlite3") or "data/bot-state.sqlite3",
             blob_connection_string=env.get("BLOB_CONNECTION_STRING", ""),
             blob_container=env.get("BLOB_CONTAINER", "mailbox-recovery-state") or "mailbox-recovery-state",
+            blob_account_url=env.get("BLOB_ACCOUNT_URL", ""),
+            blob_ca_bundle=env.get("BLOB_CA_BUNDLE", ""),
+            azure_client_id=env.get("AZURE_CLIENT_ID", ""),
             retention_days=int(env.get("RETENTION_DAYS", "30") or 30),
             allowed_tenants=_list(env.get("ALLOWED_TENANTS")),
             allowed_admins=_list(env.get("ALLOWED_ADMINS")),
@@ -178,6 +206,9 @@ class Settings:
             graph_ca_bundle=env.get("GRAPH_CA_BUNDLE", ""),
             graph_timeout_seconds=float(env.get("GRAPH_TIMEOUT_SECONDS", "6") or 6),
             graph_require_admin_role=_bool(env.get("GRAPH_REQUIRE_ADMIN_ROLE")),
+            graph_use_managed_identity=_bool(env.get("GRAPH_USE_MANAGED_IDENTITY")),
+            applicationinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", ""),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
             body_read_seconds=float(env.get("BODY_READ_SECONDS", "10") or 10),
             service_url_hosts=_list(env.get("SERVICE_URL_HOSTS")) or DEFAULT_SERVICE_URL_HOSTS,

@@ -21,6 +21,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from . import telemetry
 from .cards.support import admin_notice, ticket_card, transcript_cards
 from .escalation import ChannelAddress
 from .retry import status_of, with_retries
@@ -106,6 +107,7 @@ class TeamsSupportChannel:
             t.record("bot", "ticket posted to the support channel")
 
         ticket = await self.tickets.update(case_id, delivered)
+        telemetry.count("tickets.delivered")
         entries = await self.transcripts.read(case_id)
         await self._post_transcript(ticket, entries)
         return ticket, True

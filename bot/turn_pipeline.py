@@ -32,6 +32,7 @@ from .logfields import log_field
 from .outgoing import OutgoingBuffer
 from .services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
 from .storage import Conflict
+from .telemetry import note_case
 from .transcript import TranscriptStore, TurnTranscript
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class TurnPipeline:
             await context.adapter.flush(context, buffer)
             if ledger_key:
                 await self.ledger.done(*ledger_key)
+        note_case(book.current_id)  # the turn span carries the case number
         await self._write_transcripts(context, transcript, book, received_at)
 
     async def _admitted(self, context: TurnContext, identity: Identity) -> bool:

@@ -85,10 +85,19 @@ class BotProcess:
 
 
 class AzuriteProcess:
-    def __init__(self, location: Path, port: int | None = None) -> None:
+    """Azurite's blob service; with `tls=(cert, key)` over HTTPS and with Entra OAuth
+    (`--oauth basic`: bearer tokens checked for issuer, audience and lifetime, keys still accepted)."""
+
+    def __init__(self, location: Path, port: int | None = None, tls: tuple[str, str] | None = None) -> None:
         self.location = location
         self.port = port or free_port()
+        self.tls = tls
         self.process: subprocess.Popen | None = None
+
+    @property
+    def account_url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/{AZURITE_ACCOUNT}"
 
     @property
     def connection_string(self) -> str:
@@ -121,6 +130,7 @@ class AzuriteProcess:
                 "--disableTelemetry",
                 "--silent",
                 "--skipApiVersionCheck",
+                *(["--cert", self.tls[0], "--key", self.tls[1], "--oauth", "basic"] if self.tls else []),
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

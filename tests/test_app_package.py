@@ -4,6 +4,7 @@ them (read from the PNG data itself), the zip's content, and the build command."
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -146,3 +147,63 @@ def test_package_values_are_checked(key, value, message):
     with pytest.raises(PackageError) as refused:
         package_values({**ENV, key: value})
     assert message in str(refused.value)
+
+
+SCHEMA = ROOT / "node_modules/@microsoft/app-manifest/build/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
+
+
+def schema_max_length(path: str) -> int:
+    """maxLength of a manifest field in the Teams schema ("developer.name", "bots[0].botId")."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    node = schema
+    for part in path.replace("[0]", ".[]").split("."):
+        node = node["items"] if part == "[]" else node["properties"][part]
+        while "$ref" in node:
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[1]]
+    # A GUID field has only a pattern: 36 characters is what it allows.
+    return node.get("maxLength") or (36 if node.get("pattern", "").startswith("^[0-9a-fA-F]{8}") else 0)
+
+
+def test_every_filled_field_has_the_schemas_limit():
+    from bot.app_package import FIELD_MAX_LENGTH, filled_fields
+
+    fields = filled_fields()
+    assert set(fields) == set(FIELD_MAX_LENGTH)
+    assert {path: schema_max_length(path) for path in fields} == FIELD_MAX_LENGTH
+
+
+def test_a_developer_name_over_32_characters_is_refused_naming_the_setting(tmp_path):
+    long_name = "Contoso Information Technology Department"
+    with pytest.raises(PackageError) as refused:
+        package_values({**ENV, "DEVELOPER_NAME": long_name})
+    assert f"DEVELOPER_NAME is {len(long_name)} characters" in str(refused.value)
+    assert "allows 32 for developer.name: shorten DEVELOPER_NAME" in str(refused.value)
+    # What the check guards: the schema itself rejects that manifest.
+    manifest = build_manifest({**package_values(ENV), "DEVELOPER_NAME": long_name})
+    assert any("developer/name" in e or "developer.name" in e for e in validate_manifest(manifest, tmp_path))
+
+
+def test_a_version_with_a_leading_zero_is_refused_as_the_schema_does():
+    with pytest.raises(PackageError, match="APP_VERSION"):
+        package_values({**ENV, "APP_VERSION": "01.0.0"})
+
+
+def test_build_command_refuses_a_long_name_and_validates_what_it_writes(tmp_path):
+    script = ROOT / "scripts" / "build_package.py"
+    out = tmp_path / "appPackage.zip"
+    env = {**ENV, "PATH": os.environ["PATH"], "DEVELOPER_NAME": "Contoso Information Technology Department"}
+    refused = subprocess.run(
+        [sys.executable, str(script), "--out", str(out)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 2 and "shorten DEVELOPER_NAME" in refused.stderr and not out.exists()
+    built = subprocess.run(
+        [sys.executable, str(script), "--out", str(out)],
+        env={**env, "DEVELOPER_NAME": "Contoso IT"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert built.returncode == 0 and out.exists(), built.stderr
+    assert "schema check was skipped" not in built.stderr  # the written manifest went through the validator
+    with zipfile.ZipFile(out) as package:
+        assert validate_manifest(json.loads(package.read("manifest.json")), tmp_path) == []

@@ -81,6 +81,7 @@ class FakeMicrosoft:
         self.token_requests = 0
         self.role_requests = 0
         self.consistency_headers: list[str] = []
+        self.authorizations: list[str] = []  # what Graph was shown, call by call
         self.base = ""
 
     def error(self, status: int, code: str, message: str) -> web.Response:
@@ -114,6 +115,7 @@ class FakeMicrosoft:
 
     async def user(self, request: web.Request) -> web.Response:
         assert request.headers["Authorization"].startswith("Bearer ")
+        self.authorizations.append(request.headers["Authorization"])
         mode = self.user_mode
         if mode == "forbidden":
             return self.error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")

@@ -10,7 +10,9 @@ import pytest_asyncio
 
 from bot.storage import Conflict, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
 from bot.storage.blob_store import BlobDocumentStore
+from tests.entra import StorageTokenCredential
 from tests.processes import AzuriteProcess
+from tests.test_graph import make_tls
 
 
 @pytest.fixture(scope="module")
@@ -20,12 +22,36 @@ def azurite(tmp_path_factory):
     process.stop()
 
 
-@pytest_asyncio.fixture(params=["memory", "sqlite", "blob"])
+@pytest.fixture(scope="module")
+def azurite_oauth(tmp_path_factory):
+    """Azurite over HTTPS (a certificate made here) checking Entra bearer tokens."""
+    tls_dir = tmp_path_factory.mktemp("azurite-tls")
+    ca_bundle, _ = make_tls(tls_dir)
+    tls = (str(tls_dir / "server.pem"), str(tls_dir / "server.key"))
+    process = AzuriteProcess(tmp_path_factory.mktemp("azurite-oauth"), tls=tls)
+    process.ca_bundle = ca_bundle
+    yield process.start()
+    process.stop()
+
+
+def oauth_store(azurite: AzuriteProcess, credential: StorageTokenCredential) -> BlobDocumentStore:
+    return BlobDocumentStore(
+        "",
+        f"t{time.time_ns()}",
+        account_url=azurite.account_url,
+        credential=credential,
+        connection_verify=azurite.ca_bundle,
+    )
+
+
+@pytest_asyncio.fixture(params=["memory", "sqlite", "blob", "blob-managed-identity"])
 async def store(request, tmp_path):
     if request.param == "memory":
         created = MemoryDocumentStore()
     elif request.param == "sqlite":
         created = SqliteDocumentStore(tmp_path / "docs.sqlite3")
+    elif request.param == "blob-managed-identity":
+        created = oauth_store(request.getfixturevalue("azurite_oauth"), StorageTokenCredential())
     else:
         azurite = request.getfixturevalue("azurite")
         created = BlobDocumentStore(azurite.connection_string, f"t{int(time.time() * 1000)}")
@@ -101,3 +127,24 @@ async def test_read_prefix_returns_only_that_prefix_in_key_order(store):
     found = await store.read_prefix("transcripts/MR-1/")
     assert list(found) == ["transcripts/MR-1/001", "transcripts/MR-1/002"]
     assert found["transcripts/MR-1/002"] == {"k": "transcripts/MR-1/002"}
+
+
+async def test_blob_with_a_managed_identity_asks_for_a_storage_token_and_uses_it(azurite_oauth):
+    credential = StorageTokenCredential()
+    store = oauth_store(azurite_oauth, credential)
+    try:
+        tag = await store.write("cases/u1", {"upn": "jane.doe@contoso.com"}, None)
+        assert (await store.read(["cases/u1"]))["cases/u1"] == ({"upn": "jane.doe@contoso.com"}, tag)
+        assert set(credential.scopes_asked) == {"https://storage.azure.com/.default"}
+    finally:
+        await store.close()
+    assert credential.closed
+
+
+async def test_blob_refuses_a_token_for_another_audience_and_says_so(azurite_oauth):
+    store = oauth_store(azurite_oauth, StorageTokenCredential(audience="https://vault.azure.net"))
+    try:
+        with pytest.raises(StoreUnavailable, match="refused the bot's sign-in"):
+            await store.write("cases/u1", {"upn": "x"}, None)
+    finally:
+        await store.close()

@@ -5,6 +5,9 @@ BlobStorage: that one pins azure-storage-blob 12.7.0 (which needs `six` undeclar
 jsonpickle with Python class paths, and reads any non-404 error as "missing", which looks to an
 admin like lost progress. Here documents are plain JSON, e_tags map to If-Match / If-None-Match,
 and an unreachable store is reported as such.
+
+Two ways in: a connection string (an account key), or the account URL with an Entra credential
+(azure-identity: the App Service's managed identity, granted Storage Blob Data Contributor).
 """
 
 from __future__ import annotations
@@ -14,10 +17,18 @@ import contextlib
 import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, unquote
 
 from azure.core import MatchConditions
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 
 from .documents import Conflict, DocumentStore, StoreUnavailable
@@ -41,18 +52,40 @@ def blob_name(key: str) -> str:
     return "/".join(_segment(segment) for segment in key.split("/"))
 
 
+def managed_identity_credential(client_id: str = "") -> AsyncTokenCredential:
+    """A user-assigned identity by its client id, else DefaultAzureCredential (the system-assigned
+    identity on App Service; a developer's Azure CLI sign-in on a workstation)."""
+    from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+
+    return ManagedIdentityCredential(client_id=client_id) if client_id else DefaultAzureCredential()
+
+
 class BlobDocumentStore(DocumentStore):
-    def __init__(self, connection_string: str, container: str, *, timeout_seconds: float = 5.0) -> None:
-        if not connection_string:
-            raise ValueError("BLOB_CONNECTION_STRING is required for STATE_STORE=blob")
+    def __init__(
+        self,
+        connection_string: str,
+        container: str,
+        *,
+        account_url: str = "",
+        credential: AsyncTokenCredential | None = None,
+        timeout_seconds: float = 5.0,
+        **client_options: Any,
+    ) -> None:
+        if not connection_string and not (account_url and credential):
+            raise ValueError("STATE_STORE=blob needs BLOB_ACCOUNT_URL (managed identity) or BLOB_CONNECTION_STRING")
         # Few, quick retries: an admin waiting in Teams is better told "try again" than kept
         # waiting past Teams' 15 seconds.
-        self._service = BlobServiceClient.from_connection_string(
-            connection_string,
-            retry_policy=LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=2),
-            connection_timeout=timeout_seconds,
-            read_timeout=timeout_seconds,
-        )
+        options = {
+            "retry_policy": LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=2),
+            "connection_timeout": timeout_seconds,
+            "read_timeout": timeout_seconds,
+            **client_options,
+        }
+        self._credential = credential
+        if connection_string:
+            self._service = BlobServiceClient.from_connection_string(connection_string, **options)
+        else:
+            self._service = BlobServiceClient(account_url, credential=credential, **options)
         self._container = self._service.get_container_client(container)
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -74,6 +107,8 @@ class BlobDocumentStore(DocumentStore):
             return await operation()
         except (Conflict, ResourceNotFoundError):
             raise
+        except ClientAuthenticationError as exc:  # no token, or a token storage refuses
+            raise StoreUnavailable(f"blob storage refused the bot's sign-in ({exc.status_code or type(exc).__name__})") from exc
         except HttpResponseError as exc:
             if exc.status_code in (409, 412):
                 raise Conflict(str(exc.status_code)) from exc
@@ -158,3 +193,5 @@ class BlobDocumentStore(DocumentStore):
     async def close(self):
         await self._container.close()
         await self._service.close()
+        if self._credential is not None:
+            await self._credential.close()
