@@ -332,6 +332,8 @@ class MainDialog(ComponentDialog):
         if command == "escalation_cancel":
             await replace(context, context.activity.reply_to_id, escalation_form_cancelled(target.id))
             await say(context, "Not escalated. " + describe_position(services, context), target.id)
+            if dc.stack:
+                await dc.reprompt_dialog()  # the current question or step, with its buttons
             return None
         click = actions.decode(context.activity.value)
         form = click if isinstance(click, actions.EscalationSubmit) else actions.EscalationSubmit(target.id)

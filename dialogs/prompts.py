@@ -77,8 +77,8 @@ class CasePrompt(Prompt):
         if is_retry and state.get("retry"):
             await say(turn_context, state.pop("retry"), case.id)
             return
-        if options.get("silent"):
-            return  # asked already, on a card answered since (the step is waiting behind an escalation form)
+        if options.pop("silent", False):
+            return  # once: the step waits behind an escalation form; asking again shows its card
         content = self.build_card(turn_context, options)
         if case.live_card:
             await refresh(turn_context, case.live_card, content, case.id)

@@ -229,6 +229,27 @@ async def test_it_failed_offers_a_retry_and_an_escalation_with_the_redacted_erro
     assert "failed" in joined(await admin.say("status")).split(step.title, 1)[1].split("\n", 1)[0]
 
 
+async def test_typed_escalate_after_it_failed_carries_the_error_and_not_now_brings_the_step_back(admin, playbook):
+    leaf, step = step_without_alternative(playbook)
+    await walk_to(admin, playbook, leaf, is_step(step))
+    await admin.press("It failed")
+    await admin.say("The term 'Connect-ExchangeOnline' is not recognized")
+    records = await admin.say("escalate")
+    form = next(c for c in cards_of(records) if title(c).startswith("Escalate case"))
+    description = next(e for e in form["body"] if e.get("id") == "description")
+    assert "The term 'Connect-ExchangeOnline' is not recognized" in description["value"]
+
+    records = await admin.press("Not now")
+    assert "Not escalated" in joined(records)
+    content, _ = latest_card(admin)
+    assert title(content) == title(cards_of(records)[-1]) and "Try the step again" in button_titles(content)
+
+    await admin.press("Escalate with this error")
+    records = await admin.press("Not now")
+    content, _ = latest_card(admin)
+    assert is_step(step)(content) and "Done" in button_titles(content)  # waiting, with its buttons again
+
+
 async def test_a_failure_that_needs_support_is_escalated_with_the_error_and_never_quotes_the_source(admin, playbook):
     leaf, step = step_failing_into_support(playbook)
     await walk_to(admin, playbook, leaf, is_step(step))

@@ -310,19 +310,6 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
     )
 
 
-def stuck_card(step: Step, case: RecoveryCase) -> Card:
-    body = [
-        heading(f"'{step.title}' failed"),
-        text(
-            "The walkthrough has no other path for this step. Check the error against 'What to look for', "
-            "run it again and press Done if it works, or escalate with what you have."
-        ),
-    ]
-    if step.failure_note:
-        body.append(text(step.failure_note))
-    return card(body, [escalate_button(case.id, "Escalate to support", "positive")])
-
-
 # --- status, cases --------------------------------------------------------------------------
 
 
