@@ -163,6 +163,8 @@ class CasePrompt(Prompt):
                 return {"result": "failure", "choice": "retry", "error": ""}
             if said in ALTERNATIVE_WORDS:
                 return {"result": "failure", "choice": "alternative", "error": ""}
+            if said in ("done", "ok", "next", "finished", "completed", "it failed", "failed"):
+                raise InvalidValue("This step is waiting for your choice: say 'try again', or 'escalate', or paste the error.")
             return {"result": "failure", "choice": "error", "error": text.strip()}  # the pasted error text
         if said in ("failed", "it failed", "fail", "error"):
             return {"result": "failed", "values": {}}

@@ -214,6 +214,9 @@ async def test_it_failed_offers_a_retry_and_an_escalation_with_the_redacted_erro
     pasted = next(r for r in records if r.kind == "update" and r.activity_id == card_id)
     assert "access denied" in joined([pasted]) and "abcdefghijklmnop" not in joined([pasted])
 
+    records = await admin.say("done")  # not an error text, and not a way past the choice
+    assert "waiting for your choice" in joined(records) and "failed" not in joined(await admin.say("status")).lower()
+
     records = await admin.press("Try the step again")
     assert only_updates_of(records, card_id) and "Done" in button_titles(cards_of(records)[0])
     assert "failed" not in joined(await admin.say("status")).split(step.title, 1)[1].split("\n", 1)[0]
