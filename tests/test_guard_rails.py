@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.playbook import DEFAULT_PATH, Leaf, Playbook, Step, load_playbook
+from bot.storage import SqliteDocumentStore
 from tests.conftest import RunningBot, with_settings
 from tests.harness import Admin, Recorded, cards_of, find_action, flatten, joined
 from tests.test_playbook import EXPECTED
@@ -390,3 +391,20 @@ async def test_a_case_closed_by_start_over_can_be_reopened(admin, playbook):
     assert f"Reopened case {case_id} for {UPN}." in joined(records)
     assert is_step(step)(cards_of([r for r in records if r.kind == "send"])[-1])
     assert "State: open" in joined(await admin.say("status"))
+
+
+async def test_a_case_confirmed_without_its_values_before_the_gate_existed_is_asked_again(admin, playbook, settings):
+    leaf, destructive = destructive_with_nothing_collected(playbook)
+    await walk_to(admin, playbook, leaf, is_confirm(destructive))
+    values = {f"value.{n}": value_for(playbook, n) for n in destructive.record}
+    await admin.press("I have recorded them", **values)
+    store = SqliteDocumentStore(settings.sqlite_path)  # as a case stored by a version without the gate
+    key = f"state/msteams/users/{admin.user_id}"
+    document, e_tag = (await store.read([key]))[key]
+    book = document["CaseBook"]
+    for name in destructive.record:
+        del book["cases"][book["current_id"]]["values"][name]
+    await store.write(key, document, e_tag)
+    await store.close()
+    records = await admin.say("resume")
+    assert is_confirm(destructive)(cards_of(records)[-1]) and "I have recorded them" in joined(records)
