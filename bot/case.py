@@ -34,6 +34,7 @@ class StepRecord:
     status: str  # done | skipped | failed (moved past by its failure path) | stuck (failed, no path)
     at: str
     failures: int = 0
+    error: str = ""  # the error text the admin pasted when it failed (redacted)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class RecoveryCase:
     updated_at: str = field(default_factory=now_iso)
     ticket_id: str | None = None  # the case's support ticket (bot.tickets holds it)
     graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
+    live_card: str | None = None  # the one card of this case that still has buttons (updated in place)
+    pending_failure: dict[str, str] | None = None  # {"step", "error"}: 'It failed' pressed, no choice made yet
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:

@@ -83,6 +83,7 @@ def ticket_summary(
                         "status": record.status if record else "not done",
                         "at": record.at if record else None,
                         "failures": record.failures if record else 0,
+                        "error": record.error if record else "",
                     }
                 )
     return {
@@ -154,8 +155,8 @@ class EscalationDesk:
         self.channel = channel
         self.handoff_enabled = handoff_enabled
 
-    def form(self, case: RecoveryCase, contact: str) -> Card:
-        return escalation_form(case, self.playbook, contact, form_id=secrets.token_hex(6))
+    def form(self, case: RecoveryCase, contact: str, description: str = "") -> Card:
+        return escalation_form(case, self.playbook, contact, form_id=secrets.token_hex(6), description=description)
 
     async def escalate(self, request: EscalationRequest) -> EscalationResult:
         case = request.case

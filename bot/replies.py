@@ -44,3 +44,12 @@ async def replace(context: TurnContext, card_id: str | None, content: dict, case
     activity = card_activity(content)
     activity.id = card_id
     await context.update_activity(activity)
+
+
+async def refresh(context: TurnContext, card_id: str, content: dict, case_id: str | None = None) -> None:
+    """Show a card again by updating it in place (resume, the dialect switch, a validation note):
+    one live card per case instead of a new copy; the transcript records what it now shows."""
+    activity = card_activity(content)
+    activity.id = card_id
+    await context.update_activity(activity)
+    _record(context, case_id, card_text(content))

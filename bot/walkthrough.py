@@ -161,21 +161,37 @@ def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step
     return _end(case, COMPLETE, note)
 
 
-def fail_step(case: RecoveryCase, leaf: Leaf, step: Step) -> Progress:
+def missing_values(case: RecoveryCase, playbook: Playbook, names: tuple[str, ...]) -> list[str]:
+    """Labels of the values among `names` the case does not hold yet (only valid values are kept)."""
+    return [playbook.placeholders[n].label for n in names if not case.values.get(n)]
+
+
+def alternative_of(leaf: Leaf, step: Step) -> Step | None:
+    """The later step the playbook goes on at when this one fails, if it documents one."""
+    if step.on_failure and step.on_failure != "support":
+        return leaf.step(step.on_failure)
+    return None
+
+
+def fail_step(case: RecoveryCase, leaf: Leaf, step: Step, choice: str = "alternative", error: str = "") -> Progress:
+    """Mark a step failed once the admin chose what to do about it: follow the step's documented
+    alternative (or its end in support), or escalate ("escalate": no path is followed)."""
     previous = case.steps.get(step.id)
     failures = (previous.failures if previous else 0) + 1
     at = now_iso()
+    case.pending_failure = None
     if step.on_failure == "support":
-        case.steps[step.id] = StepRecord("failed", at, failures)
+        case.steps[step.id] = StepRecord("failed", at, failures, error)
         return _end(case, NEEDS_SUPPORT, step.failure_note or "This step failed; Microsoft Support is needed.")
-    if step.on_failure:
-        case.steps[step.id] = StepRecord("failed", at, failures)
-        target = leaf.index_of(step.on_failure)
+    alternative = alternative_of(leaf, step)
+    if alternative is not None and choice == "alternative":
+        case.steps[step.id] = StepRecord("failed", at, failures, error)
+        target = leaf.index_of(alternative.id)
         for skipped in leaf.steps[leaf.index_of(step.id) + 1 : target]:
             case.steps.setdefault(skipped.id, StepRecord("skipped", at))
         case.touch()
         return Progress("next", step.failure_note)
-    case.steps[step.id] = StepRecord("stuck", at, failures)
+    case.steps[step.id] = StepRecord("stuck", at, failures, error)
     case.touch()
     return Progress("stuck", step.failure_note)
 

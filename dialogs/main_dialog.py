@@ -15,10 +15,10 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot.cards import actions
+from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
 from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent, transcript_cards
-from bot.case import CLOSED, ESCALATED, OPEN, TooManyOpenCases
+from bot.case import CLOSED, ESCALATED, OPEN, RecoveryCase, TooManyOpenCases
 from bot.escalation import EscalationRequest
 from bot.graph_findings import describe
 from bot.replies import replace, say, show
@@ -26,7 +26,7 @@ from bot.services import Identity, Services
 from bot.walkthrough import current_step
 
 from .prompts import describe_position, normalise
-from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph
+from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph, failure_description
 
 log = logging.getLogger(__name__)
 MAIN_DIALOG = "main"
@@ -40,6 +40,10 @@ COMMANDS = {
     "new case": "start",
     "begin": "start",
     "start a recovery": "start",
+    "start new": "start new",
+    "start a new case": "start new",
+    "continue": "continue",
+    "reopen": "reopen",
     "start over": "start over",
     "restart": "start over",
     "reset": "start over",
@@ -73,7 +77,7 @@ def parse_command(activity) -> tuple[str, str | None] | None:
             return click.command, click.case
         return None
     said = normalise(activity.text).rstrip(".!")
-    for command in ("resume", "status", "transcript", "escalate"):
+    for command in ("resume", "status", "transcript", "escalate", "reopen", "continue"):
         if said.startswith(command + " mr-"):
             return command, said.split(" ", 1)[1].upper()
     return (COMMANDS[said], None) if said in COMMANDS else None
@@ -111,10 +115,12 @@ class MainDialog(ComponentDialog):
         log.info("command %s", command)
         # Commands that leave the walkthrough where it is answer "waiting" while a prompt is active.
         stay = DialogTurnResult(DialogTurnStatus.Waiting if dc.stack else DialogTurnStatus.Complete)
-        if command in ("start", "start over"):
-            return await self.start(dc, command)
-        if command == "resume":
-            return await self.resume(dc, case_id) or stay
+        if command in ("start", "start new", "start over"):
+            return await self.start(dc, command) or stay
+        if command in ("resume", "continue"):
+            return await self.resume(dc, case_id, command) or stay
+        if command == "reopen":
+            return await self.reopen(dc, case_id) or stay
         if command in ("escalate", *FORM_ACTIONS):
             return await self.escalate(dc, command, case_id) or stay
         if command == "recheck":
@@ -195,10 +201,16 @@ class MainDialog(ComponentDialog):
         if dc.stack:
             await dc.reprompt_dialog()  # the card being asked comes again in the new dialect
 
-    async def start(self, dc: DialogContext, command: str) -> DialogTurnResult:
+    async def start(self, dc: DialogContext, command: str) -> DialogTurnResult | None:
         book = self.services.casebook(dc.context)
         identity = self.services.identity(dc.context)
         case = book.current
+        if command == "start" and case is not None and case.is_open and case.upn:
+            # Never open a second case silently: ask whether to carry on with this one.
+            where = describe_position(self.services, dc.context)
+            await show(dc.context, progress.start_or_continue_card(case, where), case.id)
+            return None
+        await self.settle_choice_card(dc.context, "Started a new case.")
         if case is not None and case.is_open and not case.upn:
             new_case = case  # a case with nothing in it yet is reused rather than piling up
         else:
@@ -220,11 +232,38 @@ class MainDialog(ComponentDialog):
                     "'start over', before starting another ('cases' lists them).",
                 )
                 return DialogTurnResult(DialogTurnStatus.Waiting if dc.stack else DialogTurnStatus.Complete)
+            if case is not None:
+                why = "Closed by 'start over'." if case.status == CLOSED else "Put aside for a new case."
+                await self.put_aside(dc.context, case, why)
         book.current_id = new_case.id
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
 
-    async def resume(self, dc: DialogContext, case_id: str | None) -> DialogTurnResult | None:
+    async def put_aside(self, context: TurnContext, case: RecoveryCase, why: str) -> None:
+        """The case is no longer current: its live card loses its buttons (one live card, in one case)."""
+        if case.live_card:
+            await replace(context, case.live_card, progress.paused_card(case, why))
+            case.live_card = None
+
+    async def settle_choice_card(self, context: TurnContext, made: str) -> None:
+        """A click on the 'continue or start a new one' card: that card now says what was chosen."""
+        click = actions.decode(context.activity.value)
+        if isinstance(click, actions.Command) and click.command in ("start new", "continue"):
+            settled = progress.choice_made_card("You have a recovery in progress", made)
+            await replace(context, context.activity.reply_to_id, settled)
+
+    async def switch_to(self, dc: DialogContext, target: RecoveryCase) -> DialogTurnResult:
+        """Make `target` the current case and walk on from where it stands, saying so."""
+        book = self.services.casebook(dc.context)
+        previous = book.current
+        if previous is not None and previous is not target:
+            await self.put_aside(dc.context, previous, f"Put aside: you switched to case {target.id}.")
+            await say(dc.context, f"Switched to case {target.id} for {target.upn or 'a user not chosen yet'}.", target.id)
+        book.current_id = target.id
+        await dc.cancel_all_dialogs()
+        return await dc.begin_dialog(RECOVERY_DIALOG)
+
+    async def resume(self, dc: DialogContext, case_id: str | None, command: str = "resume") -> DialogTurnResult | None:
         book = self.services.casebook(dc.context)
         context = dc.context
         case = book.current
@@ -236,17 +275,40 @@ class MainDialog(ComponentDialog):
         if target is not None and target.status == ESCALATED and self.has_steps_left(target):
             target.status = OPEN  # escalated mid-way and told to carry on: the ticket stays
             target.touch()
+        if target is not None and target.status == CLOSED:
+            self.services.transcript(context).incoming_case = target.id
+            await show(context, progress.reopen_card(target), target.id)
+            return None
         if target is None or not target.is_open:
             self.services.transcript(context).incoming_case = None
             if case_id:
                 await say(context, f"There is no open case {case_id}.")
             await show(context, cards.cases_card(book.recent(), book.current_id))
             return None
-        book.current_id = target.id
+        if command == "continue":
+            await self.settle_choice_card(context, f"Continued case {target.id}.")
         if not case_id and len(book.open_cases()) > 1:
             await show(context, cards.cases_card(book.recent(), target.id))
-        await dc.cancel_all_dialogs()
-        return await dc.begin_dialog(RECOVERY_DIALOG)
+        return await self.switch_to(dc, target)
+
+    async def reopen(self, dc: DialogContext, case_id: str | None) -> DialogTurnResult | None:
+        """Reopen a case closed by 'start over': it carries on where it stopped."""
+        book = self.services.casebook(dc.context)
+        target = book.cases.get(case_id) if case_id else None
+        if target is None or target.status != CLOSED:
+            self.services.transcript(dc.context).incoming_case = None
+            await say(dc.context, f"There is no closed case {case_id} to reopen." if case_id else "Say 'reopen MR-XXXXXX'.")
+            return None
+        target.status = OPEN
+        target.end_reason = ""
+        target.touch()
+        self.services.transcript(dc.context).incoming_case = target.id
+        click = actions.decode(dc.context.activity.value)
+        if isinstance(click, actions.Command) and click.command == "reopen":
+            settled = progress.choice_made_card(f"Case {target.id}", "Reopened.")
+            await replace(dc.context, dc.context.activity.reply_to_id, settled)
+        await say(dc.context, f"Reopened case {target.id} for {target.upn or 'a user not chosen yet'}.", target.id)
+        return await self.switch_to(dc, target)
 
     async def contact_of(self, context: TurnContext, identity: Identity, upn: str) -> str:
         """The admin's Teams identity, to prefill how support can reach them."""
@@ -271,11 +333,16 @@ class MainDialog(ComponentDialog):
         services.transcript(context).incoming_case = target.id
         if command == "escalate":
             upn = await admin_upn(context)
-            await show(context, services.escalation.form(target, await self.contact_of(context, identity, upn)), target.id)
+            contact = await self.contact_of(context, identity, upn)
+            # After 'It failed' the pasted error goes with the ticket even when 'escalate' is typed.
+            description = failure_description(target, services.playbook) if target.pending_failure else ""
+            await show(context, services.escalation.form(target, contact, description), target.id)
             return None
         if command == "escalation_cancel":
             await replace(context, context.activity.reply_to_id, escalation_form_cancelled(target.id))
             await say(context, "Not escalated. " + describe_position(services, context), target.id)
+            if dc.stack:
+                await dc.reprompt_dialog()  # the current question or step, with its buttons
             return None
         click = actions.decode(context.activity.value)
         form = click if isinstance(click, actions.EscalationSubmit) else actions.EscalationSubmit(target.id)

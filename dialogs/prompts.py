@@ -14,15 +14,18 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 
-from bot.cards import actions
+from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
 from bot.playbook import InvalidValue, check_upn
-from bot.replies import say, show
+from bot.replies import refresh, say, show
 from bot.services import Services
-from bot.walkthrough import current_step, pending_question, step_number
+from bot.walkthrough import alternative_of, current_step, pending_question, step_number
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
+MAX_ERROR_TEXT = 2000  # except pasted error text, after 'It failed'
+RETRY_WORDS = ("try again", "retry", "again", "try the step again")
+ALTERNATIVE_WORDS = ("alternative", "skip", "go on", "take the alternative")
 
 
 def normalise(text: str | None) -> str:
@@ -30,7 +33,11 @@ def normalise(text: str | None) -> str:
 
 
 class CasePrompt(Prompt):
-    """Asks one thing about the current case. kind: upn | question | step | confirm."""
+    """Asks one thing about the current case. kind: upn | question | step | confirm | failure.
+
+    The case's one card with buttons is `case.live_card`: asking again (resume, the dialect switch,
+    a validation note) updates that card in place; a new card is sent only when the last one was
+    answered (and so made read-only)."""
 
     def __init__(self, dialog_id: str, services: Services) -> None:
         super().__init__(dialog_id)
@@ -59,7 +66,10 @@ class CasePrompt(Prompt):
         leaf = services.playbook.leaves[case.leaf_id]
         step = leaf.step(options["step"])
         if kind == "confirm":
-            return cards.confirm_card(leaf, step, case, services.playbook)
+            return cards.confirm_card(leaf, step, case, services.playbook, note=options.get("note", ""))
+        if kind == "failure":
+            error = (case.pending_failure or {}).get("error", "")
+            return progress.failure_card(leaf, step, case, alternative_of(leaf, step), error)
         return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""))
 
     async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool):
@@ -67,9 +77,17 @@ class CasePrompt(Prompt):
         if is_retry and state.get("retry"):
             await say(turn_context, state.pop("retry"), case.id)
             return
-        response = await show(turn_context, self.build_card(turn_context, options), case.id)
+        if options.pop("silent", False):
+            return  # once: the step waits behind an escalation form; asking again shows its card
+        content = self.build_card(turn_context, options)
+        if case.live_card:
+            await refresh(turn_context, case.live_card, content, case.id)
+            state["card_id"] = case.live_card
+            return
+        response = await show(turn_context, content, case.id)
         if response is not None and response.id:
             state["card_id"] = response.id
+            case.live_card = response.id
 
     # --- recognising -----------------------------------------------------------------------
 
@@ -82,7 +100,7 @@ class CasePrompt(Prompt):
                 value = self._from_click(turn_context, click, options)
             else:
                 text = activity.text or ""
-                if len(text) > MAX_TEXT:
+                if len(text) > (MAX_ERROR_TEXT if options["kind"] == "failure" else MAX_TEXT):
                     raise InvalidValue(f"That message is {len(text):,} characters long; I expected a short answer.")
                 value = self._from_text(turn_context, text, options)
         except InvalidValue as exc:
@@ -119,6 +137,10 @@ class CasePrompt(Prompt):
             if isinstance(click, actions.Confirm):
                 return {"result": "confirm", "values": click.values}
             return {"result": click.result, "option": click.option, "values": click.values}
+        if kind == "failure" and isinstance(click, actions.FailureChoice):
+            if click.step != options["step"]:
+                raise InvalidValue(f"That card is not the current step. {self._where(context)}")
+            return {"result": "failure", "choice": click.choice, "error": click.error}
         raise InvalidValue(f"That card is not the one I am waiting for. {self._where(context)}")
 
     def _from_text(self, context: TurnContext, text: str, options: dict) -> dict:
@@ -136,6 +158,14 @@ class CasePrompt(Prompt):
                 return {"result": "confirm", "values": {}}
             raise InvalidValue("Say 'recorded' once you have recorded the values, or 'escalate'.")
         step = self.services.playbook.leaves[self.services.case(context).leaf_id].step(options["step"])
+        if kind == "failure":
+            if said in RETRY_WORDS:
+                return {"result": "failure", "choice": "retry", "error": ""}
+            if said in ALTERNATIVE_WORDS:
+                return {"result": "failure", "choice": "alternative", "error": ""}
+            if said in ("done", "ok", "next", "finished", "completed", "it failed", "failed"):
+                raise InvalidValue("This step is waiting for your choice: say 'try again', or 'escalate', or paste the error.")
+            return {"result": "failure", "choice": "error", "error": text.strip()}  # the pasted error text
         if said in ("failed", "it failed", "fail", "error"):
             return {"result": "failed", "values": {}}
         if step.ask:

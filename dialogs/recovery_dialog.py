@@ -15,18 +15,22 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from bot import graph
+from bot.cards import progress as progress_cards
 from bot.cards import walkthrough as cards
 from bot.case import RecoveryCase, now_iso
 from bot.graph_findings import describe
-from bot.playbook import InvalidValue
+from bot.playbook import InvalidValue, Leaf, Step
 from bot.replies import replace, say, show
 from bot.services import Services
+from bot.transcript import redact
 from bot.walkthrough import (
+    alternative_of,
     answer,
     complete_step,
     current_step,
     fail_step,
     leaf_of,
+    missing_values,
     pending_question,
     record_values,
     set_upn,
@@ -42,13 +46,32 @@ SUBQUESTIONS_DIALOG = "recovery.subquestions"
 PROMPT = "recovery.prompt"
 STEPS_LOOP = "recovery.steps.loop"
 SUBQUESTIONS_LOOP = "recovery.subquestions.loop"
+ESCALATING = "escalating"  # the steps ended in an escalation form, not an ending card
 
 
-async def replace_card(context: TurnContext, answer: dict, content: dict) -> None:
+MAX_ERROR = 2000
+
+
+async def replace_card(context: TurnContext, answer: dict, content: dict, case: RecoveryCase | None = None) -> None:
     """Update an answered card in place (no buttons left). Best effort: a client that cannot
     update keeps the old card, and the stale-click check still protects the case."""
-    # A click names its card (replyToId); a typed answer goes to the card the prompt sent.
-    await replace(context, answer.get("reply_to_id") or answer.get("card_id"), content)
+    # The prompt's own card first: a click on an older copy of the same card must not leave the
+    # live one with buttons. A typed answer has no replyToId.
+    card_id = answer.get("card_id") or answer.get("reply_to_id")
+    await replace(context, card_id, content)
+    if case is not None:
+        case.live_card = None  # the next question or step gets a card of its own
+
+
+def failure_description(case: RecoveryCase, playbook) -> str:
+    """What the escalation form is prefilled with after 'It failed': the step and the pasted error."""
+    pending = case.pending_failure or {}
+    leaf = leaf_of(case, playbook)
+    step = leaf.step(pending.get("step", "")) if leaf else None
+    if step is None:
+        return ""
+    error = pending.get("error", "")
+    return f"Step '{step.title}' failed." + (f" Error: {error}" if error else "")
 
 
 async def check_graph(services: Services, case: RecoveryCase) -> None:
@@ -109,6 +132,7 @@ class RecoveryDialog(ComponentDialog):
                         cards.text(f"User: {case.upn}", weight="Bolder", color="Good"),
                     ]
                 ),
+                case,
             )
         elif "option" in result and step.values.get("asking"):
             asking = step.values.pop("asking")
@@ -119,6 +143,7 @@ class RecoveryDialog(ComponentDialog):
                 step.context,
                 result,
                 cards.question_card(question, case, playbook, asking["number"], answered=option.label),
+                case,
             )
             if option.note:
                 await say(step.context, option.note, case.id)
@@ -156,7 +181,7 @@ class RecoveryDialog(ComponentDialog):
     async def show_plan(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
-        if not case.steps:  # the plan is shown once, before the first step
+        if not case.steps and not case.live_card:  # the plan is shown once, before the first step
             await show(step.context, cards.plan_card(leaf, case, self.services.playbook), case.id)
         return await step.next(None)
 
@@ -166,7 +191,7 @@ class RecoveryDialog(ComponentDialog):
     async def finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
-        if not case.is_open:
+        if not case.is_open and step.result != ESCALATING:  # escalating: the form is the last card
             await show(step.context, cards.ending_card(leaf, case, self.services.playbook), case.id)
         return await step.end_dialog(case.status)
 
@@ -201,12 +226,15 @@ class SubQuestionsDialog(ComponentDialog):
             step.context,
             result,
             cards.question_card(question, case, playbook, answered=question.option(result["option"]).label),
+            case,
         )
         return await step.replace_dialog(SUBQUESTIONS_LOOP)
 
 
 class StepsDialog(ComponentDialog):
-    """One step per loop: confirm first if destructive, show the step card, apply Done / It failed."""
+    """One step per loop: record the values a destructive step needs first, show the step card,
+    apply Done, and after 'It failed' let the admin choose: try again, the documented
+    alternative, or escalate with the error."""
 
     def __init__(self, services: Services) -> None:
         super().__init__(STEPS_DIALOG)
@@ -222,11 +250,18 @@ class StepsDialog(ComponentDialog):
         if current is None:
             return await step.end_dialog(None)
         step.values["step"] = current.id
-        kind = "confirm" if current.destructive and current.id not in case.confirmed else "step"
+        if (case.pending_failure or {}).get("step") == current.id:
+            kind = "failure"
+        elif current.destructive and (
+            current.id not in case.confirmed or missing_values(case, self.services.playbook, current.record)
+        ):
+            kind = "confirm"  # the gate: a destructive step is not offered until its values are recorded
+        else:
+            kind = "step"
         step.values["kind"] = kind
         options = {"kind": kind, "step": current.id}
-        if isinstance(step.options, dict) and step.options.get("note"):
-            options["note"] = step.options["note"]
+        if isinstance(step.options, dict):
+            options.update({k: v for k, v in step.options.items() if k in ("note", "silent")})
         return await step.begin_dialog(PROMPT, options)
 
     async def apply(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -237,40 +272,82 @@ class StepsDialog(ComponentDialog):
         leaf = leaf_of(case, playbook)
         current = leaf.step(step.values["step"])
         result = step.result or {}
+        if result.get("result") == "failure":
+            return await self.after_failure(step, case, leaf, current, result)
         accepted = current.record if result.get("result") == "confirm" else current.collect
         problems = record_values(case, playbook, result.get("values") or {}, accepted)
         if problems:
-            note = "Not saved: " + " ".join(problems)
-            return await step.replace_dialog(STEPS_LOOP, {"note": note})
+            return await step.replace_dialog(STEPS_LOOP, {"note": "Not saved: " + " ".join(problems)})
 
         if result.get("result") == "confirm":
+            missing = missing_values(case, playbook, current.record)
+            if missing:
+                note = f"Still missing: {', '.join(missing)}. Paste them above before this step, or escalate instead."
+                return await step.replace_dialog(STEPS_LOOP, {"note": note})
             case.confirmed.append(current.id)
             case.touch()
-            await replace_card(
-                context,
-                result,
-                cards.confirm_card(leaf, current, case, playbook, answered="Recorded. Continue with the step below."),
-            )
+            await replace_card(context, result, progress_cards.confirm_summary_card(leaf, current, case, playbook), case)
             return await step.replace_dialog(STEPS_LOOP)
 
         if result.get("result") == "failed":
-            progress = fail_step(case, leaf, current)
-            label = "It failed"
-        else:
-            try:
-                progress = complete_step(case, playbook, leaf, current, result.get("option"))
-            except InvalidValue as exc:
-                return await step.replace_dialog(STEPS_LOOP, {"note": str(exc)})
-            label = "Done"
-            if current.ask:
-                label += ": " + playbook.subquestions[current.ask].option(result["option"]).label
-        await replace_card(context, result, cards.step_card(leaf, current, case, playbook, answered=label))
-
-        if progress.kind == "stuck":
-            await show(context, cards.stuck_card(current, case), case.id)
+            case.pending_failure = {"step": current.id, "error": ""}  # nothing is marked failed yet
+            case.touch()
             return await step.replace_dialog(STEPS_LOOP)
+
+        missing = missing_values(case, playbook, current.collect)
+        if missing:
+            note = f"Not done yet: paste the {' and the '.join(missing)} above (later steps use it), then press Done."
+            return await step.replace_dialog(STEPS_LOOP, {"note": note})
+        try:
+            progress = complete_step(case, playbook, leaf, current, result.get("option"))
+        except InvalidValue as exc:
+            return await step.replace_dialog(STEPS_LOOP, {"note": str(exc)})
+        outcome = playbook.subquestions[current.ask].option(result["option"]).label if current.ask else ""
+        await replace_card(context, result, progress_cards.step_summary_card(leaf, current, case, playbook, outcome), case)
         if progress.kind in ("complete", "support"):
             return await step.end_dialog(progress.kind)
         if progress.note:
             await say(context, progress.note, case.id)
         return await step.replace_dialog(STEPS_LOOP)
+
+    async def after_failure(
+        self, step: WaterfallStepContext, case: RecoveryCase, leaf: Leaf, current: Step, result: dict
+    ) -> DialogTurnResult:
+        """The admin's choice on the failure card (or the error text they pasted there)."""
+        context = step.context
+        playbook = self.services.playbook
+        pending = case.pending_failure or {"step": current.id, "error": ""}
+        if result.get("error"):
+            pending["error"] = redact(result["error"].strip())[:MAX_ERROR]
+        case.pending_failure = pending
+        case.touch()
+        choice = result.get("choice")
+        if choice == "error":
+            await say(context, "Error text noted. Choose on the card above what to do next.", case.id)
+            return await step.replace_dialog(STEPS_LOOP)
+        if choice == "retry":
+            case.pending_failure = None
+            return await step.replace_dialog(STEPS_LOOP, {"note": "Trying again: run the step, then press Done."})
+        alternative = alternative_of(leaf, current)
+        if choice == "alternative" and alternative is None:
+            return await step.replace_dialog(STEPS_LOOP, {"note": "This step has no alternative in the playbook."})
+        description = failure_description(case, playbook)
+        progress = fail_step(case, leaf, current, choice, pending["error"])
+        if choice == "alternative":
+            outcome = f"went on at '{alternative.title}', the playbook's alternative"
+            await replace_card(context, result, progress_cards.step_summary_card(leaf, current, case, playbook, outcome), case)
+            if progress.note:
+                await say(context, progress.note, case.id)
+            return await step.replace_dialog(STEPS_LOOP)
+        summary = progress_cards.step_summary_card(leaf, current, case, playbook, "escalated to support with the error")
+        await replace_card(context, result, summary, case)
+        from .main_dialog import admin_upn  # here, not at the top: main_dialog imports this module
+
+        identity = self.services.identity(context)
+        upn = await admin_upn(context)
+        contact = f"{identity.name} ({upn})" if upn and identity.name else upn or identity.name
+        await show(context, self.services.escalation.form(case, contact, description), case.id)
+        if progress.kind == "support":
+            return await step.end_dialog(ESCALATING)
+        # Stuck: the step stays current, waiting quietly behind the form ('done' still works).
+        return await step.replace_dialog(STEPS_LOOP, {"silent": True})

@@ -11,7 +11,8 @@ A9 = ("Deleted", "Soft-deleted", "Soft-deleted")
 
 
 def step_card(records) -> dict:
-    return [c for c in cards_of([r for r in records if r.kind == "send"]) if c["body"][0]["text"].startswith("Step")][-1]
+    """The live step card: sent, or updated in place (a dialect switch redraws the current card)."""
+    return [c for c in cards_of(records) if c["body"][0]["text"].startswith("Step") and c.get("actions")][-1]
 
 
 def blocks_of(card: dict) -> list[tuple[str, str, str, bool]]:

@@ -14,11 +14,14 @@ from tests.processes import ROOT, BotProcess, free_port, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 UPN = "o'brien@contoso.com"
+GUID = "1b3f4c5d-0000-4e2f-9a8b-123456789abc"
 
 
 @pytest.fixture
 def playground(tmp_path):
-    bot = BotProcess({"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3")}, tmp_path / "bot.log").start()
+    # One admin walks three cases in a minute: faster than the per-user rate limit allows a person.
+    env = {"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3"), "TURNS_PER_MINUTE": "0"}
+    bot = BotProcess(env, tmp_path / "bot.log").start()
     port = free_port()
     log = (tmp_path / "playground.log").open("wb")
     process = subprocess.Popen(
@@ -54,7 +57,7 @@ def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playgroun
     assert shutil.which("chromium"), "Debian's chromium is needed: the README's test command installs it"
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     run = subprocess.run(
-        ["node", str(ROOT / "tests/e2e/playground_walkthrough.js"), playground, str(ARTIFACTS), UPN],
+        ["node", str(ROOT / "tests/e2e/playground_walkthrough.js"), playground, str(ARTIFACTS), UPN, GUID],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -78,4 +81,12 @@ def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playgroun
     assert "Congratulations! Your scenario is complete." in screen["scenario-complete"]
     escalated = screen["escalated"]
     assert "is ready for support" in escalated and "No support team is connected" in escalated
+    refused = {stage["name"]: stage for stage in result["stages"]}["a4-done-refused"]
+    assert "Not done yet: paste the ExchangeGuid of the soft-deleted mailbox" in refused["text"]
+    remove = {stage["name"]: stage for stage in result["stages"]}["a4-remove-mailbox"]
+    assert f"Remove-Mailbox -Identity '{GUID}'" in remove["text"]  # by the recorded ExchangeGuid, never a name
+    assert f"Get-Mailbox -SoftDeletedMailbox -Identity '{GUID}'" in remove["text"] and "from step" not in remove["text"]
+    # On screen only the current step has buttons: the earlier step cards were made read-only.
+    assert remove["buttons"] == {"Done": 1, "It failed": 1, "I have recorded them": 0}
+    assert remove["text"].count("Done at ") >= 3 + 4  # A4's first three steps, and C6's four
     assert len(list(ARTIFACTS.glob("*.png"))) == len(result["stages"])

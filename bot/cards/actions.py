@@ -65,6 +65,20 @@ class Confirm:
 
 
 @dataclass(frozen=True)
+class FailureChoice:
+    """What to do after 'It failed': retry | alternative | escalate, with the error text pasted."""
+
+    case: str
+    step: str
+    choice: str
+    error: str = ""
+    action = "failure"
+
+
+FAILURE_CHOICES = ("retry", "alternative", "escalate")
+
+
+@dataclass(frozen=True)
 class EscalationSubmit:
     case: str
     form: str = ""  # which form was sent: a form is sent once
@@ -96,8 +110,20 @@ class Unrecognised:
     case: str | None = None
 
 
-Click = Command | UpnSubmit | Answer | StepResult | Confirm | EscalationSubmit | EscalationCancel | TicketAction | Unrecognised
-_INPUTS = {"upn": ("upn",), "escalation": ("description", "contact")}  # inputs a card merges into its click
+Click = (
+    Command
+    | UpnSubmit
+    | Answer
+    | StepResult
+    | Confirm
+    | FailureChoice
+    | EscalationSubmit
+    | EscalationCancel
+    | TicketAction
+    | Unrecognised
+)
+# The inputs a card merges into its click.
+_INPUTS = {"upn": ("upn",), "escalation": ("description", "contact"), "failure": ("error",)}
 
 
 def data(click: Click) -> dict[str, Any]:
@@ -141,6 +167,8 @@ def decode(value: Any) -> Click | None:
         return StepResult(case, value["step"], value["result"], option, recorded_values(value))
     if action == "confirm" and _text(value.get("step")):
         return Confirm(case, value["step"], recorded_values(value))
+    if action == "failure" and _text(value.get("step")) and value.get("choice") in FAILURE_CHOICES:
+        return FailureChoice(case, value["step"], value["choice"], _text(value.get("error")))
     if action == "escalation":
         return EscalationSubmit(case, _text(value.get("form")), _text(value.get("description")), _text(value.get("contact")))
     if action == "escalation_cancel":
@@ -166,6 +194,9 @@ def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
             return f"[step {labels.get('step', click.step)}] {click.result}{option}{suffix}"
         case Confirm():
             return f"[confirmed values recorded before {labels.get('step', click.step)}]{suffix}"
+        case FailureChoice():
+            error = f" (error: {click.error})" if click.error else ""
+            return f"[step {labels.get('step', click.step)}] failed, chose {click.choice}{error}"
         case Command():
             return f"[command] {click.command}"
         case EscalationSubmit():

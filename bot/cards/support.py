@@ -78,7 +78,7 @@ def transcript_cards(entries: list[Entry], case_id: str) -> list[Card]:
     ]
 
 
-def escalation_form(case: RecoveryCase, playbook: Playbook, contact: str, form_id: str) -> Card:
+def escalation_form(case: RecoveryCase, playbook: Playbook, contact: str, form_id: str, description: str = "") -> Card:
     leaf = playbook.leaves.get(case.leaf_id or "")
     body = [
         heading(f"Escalate case {case.id} to support"),
@@ -99,6 +99,7 @@ def escalation_form(case: RecoveryCase, playbook: Playbook, contact: str, form_i
             "isMultiline": True,
             "maxLength": MAX_DESCRIPTION,
             "placeholder": "The error message, what you tried, what you expected.",
+            "value": description[:MAX_DESCRIPTION],
         },
         {
             "type": "Input.Text",

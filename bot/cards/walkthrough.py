@@ -259,8 +259,10 @@ def step_card(
     return card(body, actions)
 
 
-def confirm_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None) -> Card:
-    """Before a destructive step: record what is needed to undo it, and say so."""
+def confirm_card(
+    leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
+) -> Card:
+    """Before a destructive step: record what is needed to undo it, and say so (`note`: what is missing)."""
     number, total = step_number(leaf, step, case)
     names = ", ".join(playbook.placeholders[n].label for n in step.record)
     body = [
@@ -268,6 +270,8 @@ def confirm_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook,
         text(f"Warning: {step.warning}", color="Attention", weight="Bolder"),
         text(f"Record first: {names}. If anything goes wrong, these are what you (or support) restore from."),
     ]
+    if note:
+        body.append(text(note, color="Attention", weight="Bolder"))
     known = [(playbook.placeholders[n].label, case.values[n]) for n in step.record if n in case.values]
     if known:
         body.append(facts(known))
@@ -308,19 +312,6 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
             command_button("Start another recovery", "start"),
         ],
     )
-
-
-def stuck_card(step: Step, case: RecoveryCase) -> Card:
-    body = [
-        heading(f"'{step.title}' failed"),
-        text(
-            "The walkthrough has no other path for this step. Check the error against 'What to look for', "
-            "run it again and press Done if it works, or escalate with what you have."
-        ),
-    ]
-    if step.failure_note:
-        body.append(text(step.failure_note))
-    return card(body, [escalate_button(case.id, "Escalate to support", "positive")])
 
 
 # --- status, cases --------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 // Drives the Microsoft 365 Agents Playground in headless Chromium as an admin would: start,
 // a UPN, the answers clicked on the cards, a "How do I check?", every step of one self-service
-// leaf to "scenario complete", then a second case escalated. Prints what was on screen at each
+// leaf to "scenario complete", a second case escalated, then a destructive leaf (A4) up to
+// Remove-Mailbox with the identifiers recorded. Prints what was on screen at each
 // stage as JSON and keeps a screenshot of each stage.
-// Usage: node tests/e2e/playground_walkthrough.js <playground url> <artifact dir> <upn>
+// Usage: node tests/e2e/playground_walkthrough.js <playground url> <artifact dir> <upn> <exchange guid>
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
-const [url, artifacts, upn] = process.argv.slice(2);
+const [url, artifacts, upn, guid] = process.argv.slice(2);
 const TIMEOUT = 20000;
 
 (async () => {
@@ -22,11 +23,20 @@ const TIMEOUT = 20000;
   page.setDefaultTimeout(TIMEOUT);
   const stages = [];
 
+  // How many buttons of each step-card kind are on screen: earlier step cards must have none.
+  async function stepButtons() {
+    const counts = {};
+    for (const title of ['Done', 'It failed', 'I have recorded them']) {
+      counts[title] = await page.getByRole('button', { name: title, exact: true }).count();
+    }
+    return counts;
+  }
+
   async function stage(name) {
     const file = path.join(artifacts, `${String(stages.length + 1).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
     const text = await page.evaluate(() => document.body.innerText);
-    stages.push({ name, screenshot: file, text });
+    stages.push({ name, screenshot: file, text, buttons: await stepButtons() });
   }
 
   async function say(words) {
@@ -98,6 +108,39 @@ const TIMEOUT = 20000;
     await press('Send to support');
     await waitForText('is ready for support');
     await stage('escalated');
+
+    // A4: a destructive route. The identifiers are recorded on step 2, shown back before step 3,
+    // and filled into Remove-Mailbox; every step card the walk moved past is read-only on screen.
+    await say('start');
+    await waitForText("Which user's mailbox are we recovering?", 3);
+    await page.getByPlaceholder('user@contoso.com').last().fill(upn);
+    await press('Next');
+    await waitForText('1/3 What is the current state', 3);
+    await press('Deleted');
+    await waitForText('2/3 What is the current state', 3);
+    await press('Hard-deleted');
+    await waitForText('3/3 What is the current state', 3);
+    await press('Present');
+    await waitForText('Is this an Exchange hybrid deployment');
+    await press('No');
+    await waitForText('single sign-on with AD FS');
+    await press('No (managed domain)');
+    await waitForText('Your recovery plan (A4)');
+    await waitForText('Step 1 of up to 11');
+    await press('Done');
+    await waitForText('Step 2 of up to 11');
+    await press('Done');  // nothing pasted yet: refused on the same card
+    await waitForText('Not done yet');
+    await stage('a4-done-refused');
+    await page.getByLabel('ExchangeGuid of the soft-deleted mailbox').last().fill(guid);
+    await page.getByLabel('Primary SMTP address of the mailbox').last().fill('obrien@contoso.com');
+    await press('Done');
+    await waitForText('Step 3 of up to 11');
+    await press('Done: False or empty (soft match allowed)');
+    await waitForText('I have recorded them');
+    await press('I have recorded them');
+    await waitForText('Remove-Mailbox -Identity');
+    await stage('a4-remove-mailbox');
   } catch (error) {
     await stage('failure').catch(() => {});
     process.stdout.write(JSON.stringify({ error: String(error), stages }));

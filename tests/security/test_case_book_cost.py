@@ -76,8 +76,8 @@ async def test_a_long_history_costs_the_turn_nothing_and_another_admin_nothing(s
 
 async def test_open_cases_are_capped_with_a_clear_message(admin):
     for n in range(MAX_OPEN_CASES):
-        await admin.say("start")
+        await admin.say("start new")
         await admin.press("Next", upn=f"user{n}@contoso.com")
-    records = await admin.say("start")
+    records = await admin.say("start new")
     assert f"You have {MAX_OPEN_CASES} open recovery cases" in joined(records)
     assert "Which user's mailbox" not in joined(records)

@@ -1,0 +1,121 @@
+"""Cards about where a case stands: the read-only summary a step card becomes once answered,
+the choice after 'It failed', a case put aside, and the questions `start` and `resume` ask when
+another case is involved.
+
+One card per case has buttons (the current question or step); every card the bot moves past is
+updated in place into one of the read-only cards here.
+"""
+
+from __future__ import annotations
+
+from ..case import CLOSED, RecoveryCase
+from ..playbook import Leaf, Playbook, Step
+from ..walkthrough import step_number
+from .actions import Command, FailureChoice, data
+from .base import Card, as_written, card, facts, heading, short_time, submit, text
+
+OUTCOME_WORDS = {"done": "Done", "failed": "Failed", "stuck": "Failed", "skipped": "Skipped"}
+
+
+def _time(iso: str | None) -> str:
+    return f"{short_time(iso)[11:]} UTC" if iso else ""
+
+
+def _step_title(leaf: Leaf, step: Step, case: RecoveryCase) -> str:
+    number, total = step_number(leaf, step, case)
+    return f"Step {number} of {total}: {step.title}"
+
+
+def step_summary_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, outcome: str = "") -> Card:
+    """A step the walkthrough moved past: title, Done/Failed at what time, the values recorded at it."""
+    record = case.steps.get(step.id)
+    status = OUTCOME_WORDS.get(record.status, record.status) if record else "Recorded"
+    line = f"{status} at {_time(record.at if record else None)}".strip()
+    if outcome:
+        line += f": {outcome}"
+    body: list[dict] = [heading(_step_title(leaf, step, case)), text(f"User: {case.upn}", isSubtle=True)]
+    body.append(text(line, weight="Bolder", color="Good" if status == "Done" else "Attention"))
+    recorded = [(playbook.placeholders[n].label, case.values[n]) for n in (*step.collect, *step.record) if case.values.get(n)]
+    if recorded:
+        body.append(facts(dict(recorded).items()))
+    if record and record.error:
+        body.append(text("Error reported:", weight="Bolder", size="Small"))
+        body.append(as_written(record.error))
+    return card(body)
+
+
+def confirm_summary_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook) -> Card:
+    """The record-first card once every value is in: read-only, the values shown back."""
+    number, total = step_number(leaf, step, case)
+    return card(
+        [
+            heading(f"Before step {number} of {total}: {step.title}"),
+            facts((playbook.placeholders[n].label, case.values.get(n, "")) for n in step.record),
+            text("Recorded. Continue with the step below.", weight="Bolder", color="Good"),
+        ]
+    )
+
+
+def failure_card(leaf: Leaf, step: Step, case: RecoveryCase, alternative: Step | None, error: str = "") -> Card:
+    """After 'It failed': paste the error, then try again, take the documented alternative, or escalate.
+    Nothing is marked failed until one is chosen."""
+    body: list[dict] = [
+        heading(f"{_step_title(leaf, step, case)} did not work"),
+        text(f"User: {case.upn}", isSubtle=True),
+        text("Nothing is marked failed yet. Paste the error text if you have it (secrets are removed), then choose."),
+        {
+            "type": "Input.Text",
+            "id": "error",
+            "label": "Error text",
+            "isMultiline": True,
+            "maxLength": 2000,
+            "value": error,
+            "placeholder": "The error PowerShell printed",
+        },
+    ]
+    actions = [submit("Try the step again", data(FailureChoice(case.id, step.id, "retry")))]
+    if alternative is not None:
+        number, _ = step_number(leaf, alternative, case)
+        body.append(text(f"The playbook's alternative: go on at step {number}, {alternative.title}."))
+        actions.append(submit(f"Go on at step {number}", data(FailureChoice(case.id, step.id, "alternative"))))
+    elif step.on_failure == "support":
+        body.append(text("The playbook has no other way past this step: it needs Microsoft Support."))
+    else:
+        body.append(text("The playbook has no alternative for this step: try it again, or escalate."))
+    actions.append(submit("Escalate with this error", data(FailureChoice(case.id, step.id, "escalate")), "positive"))
+    return card(body, actions)
+
+
+def paused_card(case: RecoveryCase, why: str) -> Card:
+    """The live card of a case the admin moved away from: no buttons, how to come back."""
+    come_back = f"Say 'resume {case.id}' to continue it." if case.status != CLOSED else f"Say 'resume {case.id}' to reopen it."
+    return card([heading(f"Case {case.id}: {case.upn or 'user not chosen yet'}"), text(why, weight="Bolder"), text(come_back)])
+
+
+def start_or_continue_card(case: RecoveryCase, where: str) -> Card:
+    return card(
+        [
+            heading("You have a recovery in progress"),
+            text(f"Case {case.id} for {case.upn} is open. {where}"),
+            text("Continue it, or start a new case? (The open case stays open; 'resume' brings it back.)"),
+        ],
+        [
+            submit(f"Continue {case.id}", data(Command("continue", case.id)), "positive"),
+            submit("Start a new case", data(Command("start new"))),
+        ],
+    )
+
+
+def choice_made_card(heading_text: str, made: str) -> Card:
+    return card([heading(heading_text), text(made, weight="Bolder", color="Good")])
+
+
+def reopen_card(case: RecoveryCase) -> Card:
+    return card(
+        [
+            heading(f"Case {case.id} was closed"),
+            text(f"Case {case.id} for {case.upn or 'no user yet'} was closed ({case.end_reason or 'closed'})."),
+            text("Reopen it to carry on where it stopped."),
+        ],
+        [submit(f"Reopen {case.id}", data(Command("reopen", case.id)), "positive")],
+    )
