@@ -278,7 +278,10 @@ async def test_data_loss_warnings_are_the_strongest_style_on_the_card(admin, pla
     plan = next(c for c in sent_cards(records) if title_of(c) == "Your recovery plan")
     confirm = await advance_until(admin, playbook, lambda c: title_of(c).startswith("Before step"))
     assert title_of(confirm).endswith(step.title)
-    for card in (plan, confirm):
+    records = await admin.press("I have recorded them", **inputs_for(confirm, playbook))
+    step_card = sent_cards(records)[-1]
+    assert title_of(step_card).startswith("Step ") and title_of(step_card).endswith(step.title)
+    for card in (plan, confirm, step_card):
         warning = next(e for e in elements(card) if e.get("type") == "Container" and step.warning in joined_text(e))
         assert warning["style"] == "attention"
         [block] = warning["items"]

@@ -56,10 +56,9 @@ class Question:
         return next((o for o in self.options if o.id == option_id), None)
 
     def recognise(self, said: str) -> Option | None:
-        """The option typed words stand for, or None when they name none (or more than one)."""
+        """The option typed words stand for, or None (the loader refuses words naming two options)."""
         words = phrase(said)
-        found = [o for n, o in enumerate(self.options, start=1) if words in o.phrases(n)]
-        return found[0] if len(found) == 1 else None
+        return next((o for n, o in enumerate(self.options, start=1) if words in o.phrases(n)), None)
 
 
 @dataclass(frozen=True)
