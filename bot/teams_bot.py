@@ -48,6 +48,15 @@ def describe_incoming(activity: Activity, playbook: Playbook) -> str:
             option = question.option(click.option)
             if option:
                 labels["option"] = option.label
+    step_id = getattr(click, "step", None)
+    step = next((leaf.step(step_id) for leaf in playbook.leaves.values() if step_id and leaf.step(step_id)), None)
+    if step is not None:  # the step's title and the sub-answer's label, not their ids
+        labels["step"] = step.title
+        chosen = getattr(click, "option", None)
+        option = playbook.subquestions[step.ask].option(chosen) if step.ask and chosen else None
+        if option:
+            labels["option"] = option.label
+    labels.update({f"value.{name}": placeholder.label for name, placeholder in playbook.placeholders.items()})
     return actions.describe(click, labels)
 
 

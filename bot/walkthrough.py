@@ -78,6 +78,25 @@ def step_number(leaf: Leaf, step: Step, case: RecoveryCase) -> tuple[int, str]:
     return steps.index(step) + 1 if step in steps else 0, str(total) if exact else f"up to {total}"
 
 
+def question_number(case: RecoveryCase, playbook: Playbook, question_id: str) -> tuple[int, str]:
+    """(position, total as shown) of a question asked before the plan, sub-questions counted:
+    'Question 4 of 4', or 'of up to 4' while the scenario that decides the sub-questions is open.
+    Position 0: not a question asked before the plan."""
+    scoping = [q.id for q in playbook.questions]
+    leaf = leaf_of(case, playbook)
+    if leaf is not None:
+        asked = scoping + list(leaf.ask_first)
+        return (asked.index(question_id) + 1 if question_id in asked else 0), str(len(asked))
+    possible = [
+        other
+        for other in playbook.leaves.values()
+        if all(case.answers.get(q, a) == a for q, a in other.answers.items() if q in scoping)
+    ]
+    most = len(scoping) + max((len(other.ask_first) for other in possible), default=0)
+    position = scoping.index(question_id) + 1 if question_id in scoping else 0
+    return position, str(most) if most == len(scoping) else f"up to {most}"
+
+
 def may_apply(step: Step, case: RecoveryCase) -> bool:
     return all(case.answers.get(q, v) == v for q, v in step.when.items())
 

@@ -49,6 +49,9 @@ class CasePrompt(Prompt):
         state = dialog_context.active_dialog.state
         state[self.persisted_options] = dict(options)
         state[self.persisted_state] = {}
+        if options.get("card_id"):  # the card was updated in place: ask on it again, without a copy
+            state[self.persisted_state]["card_id"] = options["card_id"]
+            return Dialog.end_of_turn
         await self.on_prompt(dialog_context.context, state[self.persisted_state], state[self.persisted_options], False)
         return Dialog.end_of_turn
 
@@ -62,7 +65,7 @@ class CasePrompt(Prompt):
             return cards.upn_card(case.id)
         if kind == "question":
             question = services.playbook.question(options["question"])
-            return cards.question_card(question, case, services.playbook, options.get("number", ""))
+            return cards.question_card(question, case, services.playbook)
         leaf = services.playbook.leaves[case.leaf_id]
         step = leaf.step(options["step"])
         if kind == "confirm":
@@ -131,6 +134,8 @@ class CasePrompt(Prompt):
             if question.option(click.option) is None:
                 raise InvalidValue("That is not an answer to this question.")
             return {"option": click.option, "by": click.by}
+        if kind == "step" and isinstance(click, actions.SaveValues) and click.step == options["step"]:
+            return {"result": "save", "values": click.values}
         if kind in ("step", "confirm") and isinstance(click, actions.StepResult | actions.Confirm):
             if click.step != options["step"] or isinstance(click, actions.Confirm) != (kind == "confirm"):
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")
@@ -172,8 +177,7 @@ class CasePrompt(Prompt):
             question = self.services.playbook.subquestions[step.ask]
             answer_text = said.removeprefix("done").strip(" :-")
             if not answer_text:
-                choices = ", ".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1))
-                raise InvalidValue(f"{question.prompt} Choose {choices}.")
+                raise InvalidValue("Done, with which answer?")
             return {"result": "done", "option": match_option(question, answer_text), "values": {}}
         if said in ("done", "ok", "next", "finished", "completed"):
             return {"result": "done", "values": {}}
@@ -183,24 +187,29 @@ class CasePrompt(Prompt):
         kind = options["kind"]
         if kind == "upn":
             return "Type the user's UPN, for example jane.doe@contoso.com."
+        playbook = self.services.playbook
         if kind == "question":
-            question = self.services.playbook.question(options["question"])
-            return "Choose " + ", ".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1)) + " (or type help)."
+            return choices(playbook.question(options["question"])) + " (or type help)."
+        if kind == "step":
+            step = playbook.leaves[self.services.case(context).leaf_id].step(options["step"])
+            if step.ask:  # the options once, here, whatever went wrong
+                question = playbook.subquestions[step.ask]
+                return f"{question.prompt} {choices(question)} (for example 'done 1'), or say 'it failed'."
         return ""
 
 
+def choices(question) -> str:
+    """'Choose 1. Deleted, 2. Present (synced) or 3. No on-premises AD': the options, said once."""
+    numbered = [f"{i}. {o.label}" for i, o in enumerate(question.options, start=1)]
+    return "Choose " + (", ".join(numbered[:-1]) + " or " + numbered[-1] if len(numbered) > 1 else numbered[0])
+
+
 def match_option(question, said: str) -> str:
-    """Option id for a typed answer: its number, label or id, in any case."""
-    said = normalise(said)
-    for number, option in enumerate(question.options, start=1):
-        if said in (str(number), normalise(option.label), option.id.replace("_", " "), option.id):
-            return option.id
-    for option in question.options:  # "present" for "Present (synced)", "soft deleted" for "Soft-deleted"
-        label = normalise(option.label).replace("-", " ")
-        if said.replace("-", " ") and label.split(" (")[0] == said.replace("-", " "):
-            return option.id
-    choices = ", ".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1))
-    raise InvalidValue(f"I did not understand '{said[:60]}'. Choose {choices}.")
+    """Option id for a typed answer: its number, label, id or one of its synonyms, in any case."""
+    option = question.recognise(said)
+    if option is None:
+        raise InvalidValue(f"I did not understand '{normalise(said)[:60]}'.")
+    return option.id
 
 
 def describe_position(services: Services, context: TurnContext) -> str:

@@ -95,7 +95,7 @@ class RecoveryDialog(ComponentDialog):
         self.add_dialog(CasePrompt(PROMPT, services))
         self.add_dialog(SubQuestionsDialog(services))
         self.add_dialog(StepsDialog(services))
-        scoping = [self._question_step(q.id, f"{n}/3") for n, q in enumerate(playbook.questions, start=1)]
+        scoping = [self._question_step(q.id) for q in playbook.questions]
         self.add_dialog(
             WaterfallDialog(
                 f"{RECOVERY_DIALOG}.waterfall",
@@ -142,7 +142,7 @@ class RecoveryDialog(ComponentDialog):
             await replace_card(
                 step.context,
                 result,
-                cards.question_card(question, case, playbook, asking["number"], answered=option.label),
+                cards.question_card(question, case, playbook, answered=option.label),
                 case,
             )
             if option.note:
@@ -159,7 +159,7 @@ class RecoveryDialog(ComponentDialog):
             return await step.next(None)
         return await step.begin_dialog(PROMPT, {"kind": "upn"})
 
-    def _question_step(self, question_id: str, number: str):
+    def _question_step(self, question_id: str):
         async def ask(step: WaterfallStepContext) -> DialogTurnResult:
             await self._record(step)
             case = self.case(step)
@@ -168,8 +168,8 @@ class RecoveryDialog(ComponentDialog):
             if self.services.graph is not None and case.graph is None:
                 await check_graph(self.services, case)
                 await say(step.context, describe(case.graph), case.id)
-            step.values["asking"] = {"question": question_id, "number": number}
-            return await step.begin_dialog(PROMPT, {"kind": "question", "question": question_id, "number": number})
+            step.values["asking"] = {"question": question_id}
+            return await step.begin_dialog(PROMPT, {"kind": "question", "question": question_id})
 
         ask.__name__ = f"ask_{question_id}"
         return ask
@@ -261,7 +261,7 @@ class StepsDialog(ComponentDialog):
         step.values["kind"] = kind
         options = {"kind": kind, "step": current.id}
         if isinstance(step.options, dict):
-            options.update({k: v for k, v in step.options.items() if k in ("note", "silent")})
+            options.update({k: step.options[k] for k in ("note", "silent", "card_id") if step.options.get(k)})
         return await step.begin_dialog(PROMPT, options)
 
     async def apply(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -278,6 +278,10 @@ class StepsDialog(ComponentDialog):
         problems = record_values(case, playbook, result.get("values") or {}, accepted)
         if problems:
             return await step.replace_dialog(STEPS_LOOP, {"note": "Not saved: " + " ".join(problems)})
+
+        if result.get("result") == "save":  # the same card again, its commands filled with the values
+            await replace_card(context, result, cards.step_card(leaf, current, case, playbook))
+            return await step.replace_dialog(STEPS_LOOP, {"card_id": result.get("reply_to_id") or result.get("card_id")})
 
         if result.get("result") == "confirm":
             missing = missing_values(case, playbook, current.record)

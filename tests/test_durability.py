@@ -56,7 +56,7 @@ async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_pat
             )
             assert GUID in json.dumps(cards_of(records))
             status = joined(await admin.say("status"))
-            assert "Entra id (azure ad) account: Hard-deleted" in status
+            assert "Entra ID (Azure AD) account: Hard-deleted" in status
             assert "Record the mailbox's identifiers and holds: done" in status
         finally:
             restarted.stop()
@@ -99,8 +99,8 @@ async def test_the_same_activity_twice_at_once_is_processed_once(admin):
     assert all(r.status in (200, 201) for r in statuses)
     replies = admin.history()[before:]
     assert [r.kind for r in replies] == ["update", "send"]  # the answered card, the next question: once
-    assert "2/3" in joined(replies)
-    assert "On-premises active directory account: Deleted" in joined(await admin.say("status"))
+    assert "Question 2 of" in joined(replies)
+    assert "On-premises Active Directory account: Deleted" in joined(await admin.say("status"))
 
 
 async def test_store_down_then_back_the_case_continues(tmp_path, connector, azurite):
@@ -117,10 +117,10 @@ async def test_store_down_then_back_the_case_continues(tmp_path, connector, azur
         assert "case is kept exactly as it was" in joined(records)
         azurite.start()
         records = await admin.press("Present")
-        assert "3/3 What is the current state of the user's Exchange Online mailbox?" in joined(records)
+        assert "Question 3 of 3: What is the current state of the user's Exchange Online mailbox?" in joined(records)
         status = joined(await admin.say("status"))
-        assert "On-premises active directory account: Present (synced)" in status
-        assert "Entra id (azure ad) account: Present" in status
+        assert "On-premises Active Directory account: Present (synced)" in status
+        assert "Entra ID (Azure AD) account: Present" in status
     finally:
         bot.stop()
         await admin.close()
@@ -171,7 +171,7 @@ async def test_returning_admin_sees_open_cases_newest_first_and_can_switch(admin
     first_id = next(line.split(":")[0].strip() for line in text.splitlines() if "first.user@contoso.com" in line)
     records = await admin.say(f"resume {first_id}")
     assert "first.user@contoso.com" in joined(records)
-    assert "1/3" in last_title(records)
+    assert "Question 1 of" in last_title(records)
     status = joined(await admin.say("status"))
     assert "User: first.user@contoso.com" in status
 
@@ -193,7 +193,7 @@ async def test_two_instances_clicking_at_once_never_lose_an_update(settings, con
         await asyncio.gather(admin.click(deleted, card_id), other.click(present, card_id))
         replies = joined(admin.history()[before:])
         # One click won; the other was re-run on the winner's state and told so: nothing half-done.
-        assert replies.count("2/3 What is the current state of the user's Entra ID") == 1
+        assert replies.count("Question 2 of up to 5: What is the current state of the user's Entra ID") == 1
         assert "already answered" in replies
         status = joined(await admin.say("status"))
         assert ("account: Deleted" in status) != ("account: Present (synced)" in status)
@@ -225,7 +225,7 @@ async def test_a_turn_that_loses_the_e_tag_race_is_re_run_before_anything_is_sen
     replies = admin.history()[before:]
     assert lost and "re-running it" in caplog.text
     assert [r.kind for r in replies] == ["update", "send"]  # what the lost attempt said never left
-    assert "2/3" in joined(replies)
+    assert "Question 2 of" in joined(replies)
 
 
 async def test_finished_cases_stay_readable(admin, playbook):
@@ -292,7 +292,7 @@ async def test_an_activity_being_processed_elsewhere_gets_503_and_is_processed_l
     await store.close()
     before = len(admin.history())
     assert (await admin.post(body)).status in (200, 201)
-    assert "1/3" in joined(admin.history()[before:])
+    assert "Question 1 of" in joined(admin.history()[before:])
 
 
 async def test_an_admins_expired_cases_are_purged_on_their_next_turn(admin, settings):

@@ -69,12 +69,12 @@ def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playgroun
 
     assert "never ask for a password" in screen["welcome"]
     first = screen["first-question-with-check"]
-    assert "1/3 What is the current state of the user's on-premises Active Directory account?" in first
+    assert "Question 1 of up to 5: What is the current state of the user's on-premises Active Directory account?" in first
     assert "Get-ADUser -Filter 'userPrincipalName -eq ''o''''brien@contoso.com'''" in first  # filled in, on screen
     answered = screen["answered-cards"]
     assert "Answer: No on-premises AD" in answered and "Answer: Soft-deleted" in answered
     plan = screen["plan-and-first-step"]
-    assert "Your recovery plan (C6)" in plan and "Recoverable" in plan and "Step 1 of 4" in plan
+    assert "Your recovery plan" in plan and "scenario C6" in plan and "Recoverable" in plan and "Step 1 of 4" in plan
     command = screen["step-with-command"]
     assert "Restore-MgDirectoryDeletedItem" in command
     assert "EndsWith('o''brien@contoso.com', 'OrdinalIgnoreCase')" in command  # visible, not only in the payload

@@ -249,7 +249,7 @@ async def test_an_escalated_case_can_be_resumed_where_it_stopped(admin):
     await escalate(admin)
     case_id = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("cases"))).group(0)
     records = await admin.say(f"resume {case_id}")
-    assert "2/3 What is the current state of the user's Entra ID" in joined(records)
+    assert "Question 2 of up to 5: What is the current state of the user's Entra ID" in joined(records)
 
 
 async def test_the_retry_loop_never_posts_a_ticket_being_posted(requester, connector, support_bot):

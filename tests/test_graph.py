@@ -286,7 +286,7 @@ async def test_the_admin_only_confirms_what_graph_found(graph_bot, connector, mi
     assert "From Microsoft Graph, checked" in joined(records)
     await admin.press("Confirm: Soft-deleted")
     status = joined(await admin.say("status"))
-    assert "Entra id (azure ad) account: Soft-deleted (confirmed from Microsoft Graph)" in status
+    assert "Entra ID (Azure AD) account: Soft-deleted (confirmed from Microsoft Graph)" in status
     await admin.close()
 
 

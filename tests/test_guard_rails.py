@@ -182,7 +182,7 @@ async def test_a_destructive_step_is_unreachable_with_empty_or_invalid_values(ad
     forged = {"action": "step", "case": find_action(admin.history(), "I have recorded them")[0]["case"]}
     records = await admin.click({**forged, "step": destructive.id, "result": "done"}, confirm_id)
     assert "not the current step" in joined(records)
-    assert "to do" in joined(await admin.say("status")).split(destructive.title, 1)[1].split("\n", 1)[0]
+    assert "you are here" in joined(await admin.say("status")).split(destructive.title, 1)[1].split("\n", 1)[0]
 
     values = {f"value.{n}": value_for(playbook, n) for n in destructive.record}
     records = await admin.press("I have recorded them", **values)
@@ -415,7 +415,7 @@ async def test_a_case_closed_by_start_over_can_be_reopened(admin, playbook):
     records = await admin.press(f"Reopen {case_id}")
     assert f"Reopened case {case_id} for {UPN}." in joined(records)
     assert is_step(step)(cards_of([r for r in records if r.kind == "send"])[-1])
-    assert "State: open" in joined(await admin.say("status"))
+    assert "State: in progress" in joined(await admin.say("status"))
 
 
 async def test_a_case_confirmed_without_its_values_before_the_gate_existed_is_asked_again(admin, playbook, settings):

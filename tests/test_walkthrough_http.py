@@ -25,11 +25,17 @@ async def test_leaf_walked_end_to_end(leaf_id, admin, playbook):
     walk = await walk_leaf(admin, playbook, answers)
     leaf = playbook.leaves[leaf_id]
 
-    sent = [r for r in walk.records if r.kind == "send"]
-    asked = [c["body"][0]["text"] for c in cards_of(sent) if c["body"][0]["text"][:3] in ("1/3", "2/3", "3/3")]
-    assert asked == [f"{n}/3 {q.prompt}" for n, q in enumerate(playbook.questions, start=1)]
+    # Every question before the plan is numbered, its sub-questions counted; once answered (the card
+    # updated in place) the total is exact: the last one says "N of N".
+    final = {r.activity_id: r for r in walk.records if r.kind in ("send", "update")}  # each card as it ends
+    asked = [c["body"][0]["text"] for c in cards_of(list(final.values())) if c["body"][0]["text"].startswith("Question ")]
+    prompts = [q.prompt for q in playbook.questions] + [playbook.subquestions[s].prompt for s in leaf.ask_first]
+    count = len(prompts)
+    assert [a.split(": ", 1)[1] for a in asked] == prompts
+    assert [a.split(" of ")[0] for a in asked] == [f"Question {n}" for n in range(1, count + 1)]
+    assert asked[-1].startswith(f"Question {count} of {count}: ")
 
-    assert f"Your recovery plan ({leaf_id})" in walk.plan_text
+    assert "Your recovery plan" in walk.plan_text and f"Reference for support: scenario {leaf_id}" in walk.plan_text
     assert OUTCOME_HEADLINES[outcome] in walk.plan_text
 
     # The first option of each sub-question is the path taken (SSO no, hybrid yes, inactive true, ids match...).

@@ -55,6 +55,17 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class SaveValues:
+    """'Save and fill in the commands' on a step card whose own commands use what it collects:
+    the values are saved and the card comes back in place with them filled in."""
+
+    case: str
+    step: str
+    values: dict[str, str] = field(default_factory=dict)
+    action = "save"
+
+
+@dataclass(frozen=True)
 class Confirm:
     """'I have recorded them' before a destructive step, with the recorded values."""
 
@@ -115,6 +126,7 @@ Click = (
     | UpnSubmit
     | Answer
     | StepResult
+    | SaveValues
     | Confirm
     | FailureChoice
     | EscalationSubmit
@@ -165,6 +177,8 @@ def decode(value: Any) -> Click | None:
     if action == "step" and _text(value.get("step")) and value.get("result") in ("done", "failed"):
         option = _text(value.get("option")) or None
         return StepResult(case, value["step"], value["result"], option, recorded_values(value))
+    if action == "save" and _text(value.get("step")):
+        return SaveValues(case, value["step"], recorded_values(value))
     if action == "confirm" and _text(value.get("step")):
         return Confirm(case, value["step"], recorded_values(value))
     if action == "failure" and _text(value.get("step")) and value.get("choice") in FAILURE_CHOICES:
@@ -182,7 +196,7 @@ def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
     """A click as the transcript writes it: the answer it stands for. `labels` gives the readable
     question, option and step names where the caller knows them."""
     labels = labels or {}
-    recorded = "; ".join(f"{k} = {v}" for k, v in getattr(click, "values", {}).items() if v)
+    recorded = "; ".join(f"{labels.get('value.' + k, k)} = {v}" for k, v in getattr(click, "values", {}).items() if v)
     suffix = f" (recorded {recorded})" if recorded else ""
     match click:
         case Answer():
@@ -192,6 +206,8 @@ def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
         case StepResult():
             option = f": {labels.get('option', click.option)}" if click.option else ""
             return f"[step {labels.get('step', click.step)}] {click.result}{option}{suffix}"
+        case SaveValues():
+            return f"[saved values on {labels.get('step', click.step)}]{suffix}"
         case Confirm():
             return f"[confirmed values recorded before {labels.get('step', click.step)}]{suffix}"
         case FailureChoice():

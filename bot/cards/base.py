@@ -35,6 +35,21 @@ def heading(value: str) -> dict:
     return text(value, size="Medium", weight="Bolder")
 
 
+def data_loss_warning(value: str) -> dict:
+    """The strongest style a card has: data that can be lost. Red, bold and larger, on a red band,
+    so that nothing else on the card (headings included) outweighs it."""
+    return {
+        "type": "Container",
+        "style": "attention",
+        "items": [text(value, color="Attention", weight="Bolder", size="Medium")],
+    }
+
+
+def small_print(value: str) -> dict:
+    """For support rather than the admin (the scenario's id): small and pale."""
+    return text(value, size="Small", isSubtle=True)
+
+
 def facts(pairs: Iterable[tuple[str, str]]) -> dict:
     return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
 

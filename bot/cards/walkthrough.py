@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..case import COMPLETE, ESCALATED, NEEDS_SUPPORT, CaseSummary, RecoveryCase
+from ..case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
 from ..graph_findings import suggestion
 from ..playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step, render_blocks, render_text
-from ..walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
-from .actions import Answer, Command, Confirm, StepResult, UpnSubmit, data
-from .base import Card, card, code_block, facts, heading, short_time, submit, text
+from ..walkthrough import (
+    collected_at,
+    current_step,
+    expected_step_count,
+    may_apply,
+    pending_question,
+    question_number,
+    step_number,
+    total_wait_minutes,
+)
+from .actions import Answer, Command, Confirm, SaveValues, StepResult, UpnSubmit, data
+from .base import Card, card, code_block, data_loss_warning, facts, heading, open_url, short_time, small_print, submit, text
 
 OUTCOME_HEADLINES = {
     "self_service": "Recoverable: the mailbox content can be recovered by following the steps.",
@@ -24,6 +33,23 @@ OUTCOME_HEADLINES = {
     "new_mailbox": "New empty mailbox: the user gets a new mailbox; the old data cannot be recovered here.",
 }
 STATUS_WORDS = {"done": "done", "skipped": "skipped", "failed": "failed (followed its failure path)", "stuck": "failed"}
+CASE_STATES = {
+    OPEN: "in progress",
+    COMPLETE: "complete",
+    NEEDS_SUPPORT: "needs support",
+    ESCALATED: "escalated to support",
+    CLOSED: "closed",
+}
+YOU_ARE_HERE = "you are here"
+
+
+def case_state(case: RecoveryCase) -> str:
+    return CASE_STATES.get(case.status, case.status.replace("_", " "))
+
+
+def for_support(leaf: Leaf) -> dict:
+    """The scenario's id, in small print: what support looks a case up by."""
+    return small_print(f"Reference for support: scenario {leaf.id}")
 
 
 def command_button(title: str, command: str, case_id: str | None = None, style: str | None = None) -> dict:
@@ -128,11 +154,10 @@ def check_procedure_card(question: Question, playbook: Playbook, values: Mapping
     return card(body)
 
 
-def question_card(
-    question: Question, case: RecoveryCase, playbook: Playbook, number: str = "", answered: str | None = None
-) -> Card:
+def question_card(question: Question, case: RecoveryCase, playbook: Playbook, answered: str | None = None) -> Card:
     """A scoping or sub-question; `answered` is the chosen option's label once answered (no buttons)."""
-    title = f"{number} {question.prompt}".strip()
+    number, total = question_number(case, playbook, question.id)
+    title = f"Question {number} of {total}: {question.prompt}" if number else question.prompt
     body: list[dict] = [heading(title), text(f"User: {case.upn}", isSubtle=True)]
     if question.help:
         body.append(text(question.help, isSubtle=True, size="Small"))
@@ -167,13 +192,15 @@ def question_card(
 def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
     warnings = [s for s in leaf.steps if s.destructive and may_apply(s, case)]
     total = expected_step_count(case, leaf)
-    body = [
-        heading(f"Your recovery plan ({leaf.id})"),
-        text(
-            OUTCOME_HEADLINES[leaf.outcome],
-            weight="Bolder",
-            color={"self_service": "Good", "support": "Attention", "nothing": "Good", "new_mailbox": "Warning"}[leaf.outcome],
-        ),
+    loses_data = leaf.outcome == "new_mailbox"
+    headline = OUTCOME_HEADLINES[leaf.outcome]
+    body = [heading("Your recovery plan")]
+    if loses_data:
+        body.append(data_loss_warning(headline))
+    else:
+        color = {"self_service": "Good", "support": "Attention", "nothing": "Good"}[leaf.outcome]
+        body.append(text(headline, weight="Bolder", color=color))
+    body += [
         text(leaf.summary),
         facts(
             [("User", case.upn or ""), ("Steps", str(total)), ("Time", leaf.duration or playbook.estimated_time)]
@@ -184,24 +211,43 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
             )
         ),
     ]
+    body.extend(data_loss_warning(f"Warning ({step.title}): {step.warning}") for step in warnings)
+    route = route_rows(leaf, case, playbook)
+    if route:
+        body.append(text("The steps", weight="Bolder"))
+        body.append(facts(route))
     if leaf.source == "added":
         body.append(
             text(
-                f"The walkthrough has no procedure for this case; this guidance is added from Microsoft's "
-                f"documentation ({leaf.reference}).",
+                "The walkthrough has no procedure for this case; this guidance is added from Microsoft's documentation.",
                 isSubtle=True,
                 size="Small",
             )
         )
-    for step in warnings:
-        body.append(text(f"Warning ({step.title}): {step.warning}", color="Attention", wrap=True))
     if leaf.outcome == "support":
         body.append(text("What support will need:", weight="Bolder"))
         body.extend(text(f"- {need}") for need in (*leaf.support_needs, *playbook.support_always))
+    body.append(for_support(leaf))
     actions = []
     if leaf.outcome == "support":
         actions.append(escalate_button(case.id, "Escalate to support now"))
     return card(body, actions)
+
+
+def route_rows(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> list[tuple[str, str]]:
+    """Every step still on the route, numbered as its card will be: its title, its wait, and the
+    answer it depends on when that answer is still to come."""
+    rows = []
+    for number, step in enumerate((s for s in leaf.steps if may_apply(s, case)), start=1):
+        parts = [step.title]
+        if step.wait_minutes:
+            parts.append(f"wait up to {step.wait_minutes} minutes")
+        for sub, value in step.when.items():
+            if sub not in case.answers:
+                question = playbook.subquestions[sub]
+                parts.append(f"only if the answer to '{question.prompt}' is {question.option(value).label}")
+        rows.append((f"{number}.", " · ".join(parts)))
+    return rows
 
 
 def _record_inputs(step: Step, names: Iterable[str], playbook: Playbook, case: RecoveryCase) -> list[dict]:
@@ -220,13 +266,24 @@ def _record_inputs(step: Step, names: Iterable[str], playbook: Playbook, case: R
     return inputs
 
 
+def step_commands(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook) -> list[RenderedBlock]:
+    """The step's command blocks with every value known so far (the one place cards render them)."""
+    number, _ = step_number(leaf, step, case)
+    # "<ExchangeGuid from step 2>"; a value this very step reads stays a plain hint.
+    hints = {name: at for name, at in collected_at(case, leaf).items() if at != number}
+    return render_blocks(step.blocks, case.dialect, playbook, case.values, hints)
+
+
+def fills_itself(step: Step, case: RecoveryCase) -> bool:
+    """True when the step's own later commands use a value it asks for (Get, then Restore by its Id)."""
+    return any("{" + name + "}" in step.commands.get(case.dialect, "") for name in step.collect)
+
+
 def step_card(
     leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
 ) -> Card:
     number, total = step_number(leaf, step, case)
-    # "<ExchangeGuid from step 2>"; a value this very step reads stays a plain hint.
-    hints = {name: at for name, at in collected_at(case, leaf).items() if at != number}
-    blocks = render_blocks(step.blocks, case.dialect, playbook, case.values, hints)
+    blocks = step_commands(leaf, step, case, playbook)
     body: list[dict] = [
         heading(f"Step {number} of {total}: {step.title}"),
         text(f"User: {case.upn}", isSubtle=True),
@@ -235,7 +292,7 @@ def step_card(
         body.append(text(note, color="Attention"))
     body.append(text(step.why))
     if step.destructive:
-        body.append(text(f"Warning: {step.warning}", color="Attention", weight="Bolder"))
+        body.append(data_loss_warning(f"Warning: {step.warning}"))
     body.extend(commands_section(blocks, playbook))
     if step.look_for:
         body.append(text(f"What to look for: {render_text(step.look_for, playbook, case.values)}"))
@@ -254,7 +311,10 @@ def step_card(
         ]
     else:
         actions.append(submit("Done", data(StepResult(case.id, step.id, "done")), "positive"))
-    actions.append(submit("It failed", data(StepResult(case.id, step.id, "failed")), "destructive"))
+    if fills_itself(step, case):
+        actions.append(submit("Save and fill in the commands", data(SaveValues(case.id, step.id))))
+    # Not louder than Done: a failure is a path to choose with care, not the main action.
+    actions.append(submit("It failed", data(StepResult(case.id, step.id, "failed"))))
     actions.append(escalate_button(case.id))
     return card(body, actions)
 
@@ -267,7 +327,7 @@ def confirm_card(
     names = ", ".join(playbook.placeholders[n].label for n in step.record)
     body = [
         heading(f"Before step {number} of {total}: {step.title}"),
-        text(f"Warning: {step.warning}", color="Attention", weight="Bolder"),
+        data_loss_warning(f"Warning: {step.warning}"),
         text(f"Record first: {names}. If anything goes wrong, these are what you (or support) restore from."),
     ]
     if note:
@@ -299,7 +359,8 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
             body.append(text(f"Verify: {leaf.verify}", weight="Bolder"))
         body.append(text("Additional resources", weight="Bolder"))
         body.extend(text(f"- {r}") for r in playbook.resources)
-        return card(body, [command_button("Start another recovery", "start")])
+        links = [open_url(link.title, link.url) for link in playbook.links]
+        return card(body, [*links, command_button("Start another recovery", "start")])
     body = [heading("This case needs Microsoft Support"), text(f"User: {case.upn} · case {case.id}", isSubtle=True)]
     if case.end_reason:
         body.append(text(case.end_reason, color="Attention"))
@@ -317,41 +378,59 @@ def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
 # --- status, cases --------------------------------------------------------------------------
 
 
+def subject_of(question: Question) -> str:
+    """'Entra ID (Azure AD) account' from 'What is the current state of the user's Entra ID (Azure AD)
+    account?': the names keep their capitals."""
+    subject = question.prompt.split(" the user's ")[-1].rstrip("?")
+    return subject[:1].upper() + subject[1:]
+
+
+def where_in_questions(case: RecoveryCase, playbook: Playbook) -> str | None:
+    """The question the admin is at, or None once the questions are answered."""
+    pending = pending_question(case, playbook) if case.is_open else None
+    if pending is None:
+        return None
+    if pending == "upn":
+        return "which user's mailbox to recover"
+    number, total = question_number(case, playbook, pending)
+    return f"question {number} of {total}: {playbook.question(pending).prompt}"
+
+
 def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
     leaf = playbook.leaves.get(case.leaf_id or "")
-    state = {COMPLETE: "complete", NEEDS_SUPPORT: "needs support", ESCALATED: "escalated to support"}.get(
-        case.status, case.status
-    )
     rows = [
         ("Case", case.id),
         ("User", case.upn or "not chosen yet"),
-        ("State", state),
+        ("State", case_state(case)),
         ("Commands", "modern" if case.dialect == "modern" else "original (retired)"),
     ]
     for question in playbook.questions:
         option = question.option(case.answers.get(question.id, ""))
         source = " (confirmed from Microsoft Graph)" if case.answered_by.get(question.id) == "graph" else ""
-        rows.append(
-            (
-                question.prompt.split(" the user's ")[-1].rstrip("?").capitalize(),
-                option.label + source if option else "not answered",
-            )
-        )
+        rows.append((subject_of(question), option.label + source if option else "not answered"))
     for sub, value in case.answers.items():
         question = playbook.subquestions.get(sub)
         if question:
             option = question.option(value)
             rows.append((question.prompt, option.label if option else value))
     body = [heading(f"Status of case {case.id}"), facts(rows)]
+    asking = where_in_questions(case, playbook)
+    if asking:
+        body.append(text(f"You are here: {asking}", weight="Bolder", color="Accent"))
     if leaf:
-        body.append(text(f"Plan {leaf.id}: {OUTCOMES[leaf.outcome]}"))
+        body.append(text(f"Plan: {OUTCOMES[leaf.outcome]}"))
+        here = current_step(case, leaf) if case.is_open and not asking else None
+        shown = [s for s in leaf.steps if s.applies(case.answers) or s.id in case.steps]
         step_rows = []
-        for step in leaf.steps:
-            if not step.applies(case.answers) and step.id not in case.steps:
-                continue
+        for number, step in enumerate(shown, start=1):
             record = case.steps.get(step.id)
-            step_rows.append((step.title, f"{STATUS_WORDS[record.status]} {short_time(record.at)}" if record else "to do"))
+            if step is here:
+                state = YOU_ARE_HERE
+            else:
+                state = f"{STATUS_WORDS[record.status]} {short_time(record.at)}" if record else "to do"
+            step_rows.append((f"{number}. {step.title}", state))
         body.append(facts(step_rows))
+        body.append(for_support(leaf))
     return card(body)
 
 
@@ -362,9 +441,8 @@ def cases_card(cases: list[CaseSummary], current_id: str | None) -> Card:
     actions = []
     for case in cases[:5]:
         marker = " (current)" if case.id == current_id else ""
-        body.append(
-            text(f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status} · updated {short_time(case.updated_at)}")
-        )
+        upn = case.upn or "user not chosen"
+        body.append(text(f"{case.id}{marker}: {upn} · {case_state(case)} · updated {short_time(case.updated_at)}"))
         if case.is_open and case.id != current_id:
             actions.append(command_button(f"Resume {case.id}", "resume", case.id))
     return card(body, actions)

@@ -22,6 +22,7 @@ from .model import (
     CheckStep,
     CommandBlock,
     Leaf,
+    Link,
     Option,
     Placeholder,
     Playbook,
@@ -31,6 +32,8 @@ from .model import (
 from .values import VALIDATORS
 
 DEFAULT_PATH = Path(__file__).with_name("playbook.toml")
+# Links and synonyms playbook.toml does not carry yet; used only where it says nothing itself.
+ADDITIONS_PATH = Path(__file__).with_name("additions.toml")
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 SCHEMA_VERSION = 1
 SOURCES = ("seed", "added")
@@ -79,13 +82,41 @@ class PlaybookError(Exception):
         super().__init__(f"The playbook{where} is broken:\n- " + "\n- ".join(problems))
 
 
-def load_playbook(path: Path | str = DEFAULT_PATH) -> Playbook:
-    path = Path(path)
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PlaybookError([f"cannot read it: {exc}"], path) from exc
+
+
+def load_playbook(path: Path | str = DEFAULT_PATH, additions: Path | str | None = ADDITIONS_PATH) -> Playbook:
+    path = Path(path)
+    data = _read(path)
+    if additions is not None:
+        data = with_additions(data, _read(Path(additions)))
     return build_playbook(data, path)
+
+
+def with_additions(data: dict[str, Any], additions: dict[str, Any]) -> dict[str, Any]:
+    """The playbook data with the additions' links and synonyms wherever it has none of its own."""
+    merged = dict(data)
+    closing = dict(merged.get("closing", {}))
+    if "links" not in closing and "links" in additions.get("closing", {}):
+        closing["links"] = additions["closing"]["links"]
+        # The links replace the closing's "Search Microsoft Learn: ..." phrases.
+        closing["resources"] = [r for r in closing.get("resources", ()) if not str(r).startswith("Search ")]
+    merged["closing"] = closing
+    for section in ("questions", "subquestions"):
+        questions = {}
+        for qid, raw in merged.get(section, {}).items():
+            words = additions.get("synonyms", {}).get(qid, {})
+            options = [
+                {**o, "synonyms": words[o.get("id")]} if "synonyms" not in o and o.get("id") in words else o
+                for o in raw.get("options", [])
+            ]
+            questions[qid] = {**raw, "options": options}
+        merged[section] = questions
+    return merged
 
 
 def build_playbook(data: dict[str, Any], path: Path | str = "") -> Playbook:
@@ -124,13 +155,30 @@ def _options(raw: Iterable[dict[str, Any]], where: str, problems: list[str]) -> 
                 end,
                 entry.get("note"),
                 bool(entry.get("continues", False)),
+                tuple(str(s) for s in entry.get("synonyms", ())),
             )
         )
     if len(options) < 2:
         problems.append(f"{where}: needs at least two options")
     if len({o.id for o in options}) != len(options):
         problems.append(f"{where}: option ids repeat")
+    meant: dict[str, str] = {}
+    for number, option in enumerate(options, start=1):
+        for said in option.phrases(number):
+            if meant.setdefault(said, option.id) != option.id:
+                problems.append(f"{where}: '{said}' would mean both '{meant[said]}' and '{option.id}'")
     return tuple(options)
+
+
+def _links(raw: Iterable[dict[str, Any]], problems: list[str]) -> tuple[Link, ...]:
+    links = []
+    for entry in raw:
+        title = _text(entry, "title", "closing, link", problems)
+        url = _text(entry, "url", f"closing, link '{title}'", problems)
+        if url and not url.startswith("https://"):
+            problems.append(f"closing, link '{title}': the url must start with https://")
+        links.append(Link(title, url))
+    return tuple(links)
 
 
 def _commands(entry: dict[str, Any]) -> MappingProxyType:
@@ -306,6 +354,7 @@ def _build(data: dict[str, Any], problems: list[str]) -> Playbook:
         resources=tuple(closing.get("resources", ())),
         support_always=tuple(closing.get("support_always", ())),
         by_answers=MappingProxyType(by_answers),
+        links=_links(closing.get("links", ()), problems),
     )
 
 

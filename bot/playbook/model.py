@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -27,6 +28,11 @@ RUNS_IN = {
 RUNS_IN_ORIGINAL = {**RUNS_IN, "graph": "MSOnline PowerShell (retired)"}
 
 
+def phrase(text: str) -> str:
+    """Typed words as compared with an answer: lower case, punctuation and hyphens as spaces."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+
+
 @dataclass(frozen=True)
 class Option:
     id: str
@@ -35,6 +41,12 @@ class Option:
     end: str | None = None
     note: str | None = None
     continues: bool = False  # goes on with the steps common to every answer
+    synonyms: tuple[str, ...] = ()  # other words an admin may type for it ("gone", "cloud only")
+
+    def phrases(self, number: int) -> set[str]:
+        """Everything typed that means this option: its number, label, id and synonyms."""
+        said = {str(number), self.label, self.label.split(" (")[0], self.id, *self.synonyms}
+        return {phrase(s) for s in said} - {""}
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,19 @@ class Question:
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
+
+    def recognise(self, said: str) -> Option | None:
+        """The option typed words stand for, or None (the loader refuses words naming two options)."""
+        words = phrase(said)
+        return next((o for n, o in enumerate(self.options, start=1) if words in o.phrases(n)), None)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A page the admin can open (Action.OpenUrl)."""
+
+    title: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -141,6 +166,7 @@ class Playbook:
     resources: tuple[str, ...]
     support_always: tuple[str, ...]
     by_answers: Mapping[tuple[str, ...], str]  # (onprem, entra, mailbox) -> leaf id
+    links: tuple[Link, ...] = ()  # the completion card's resources, as buttons
 
     def question(self, question_id: str) -> Question | None:
         for q in self.questions:
