@@ -11,8 +11,8 @@ import tomllib
 
 import pytest
 
-from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook, ps_quote
-from bot.playbook.loader import ADDITIONS_PATH, build_playbook, with_additions
+from bot.playbook import DEFAULT_PATH, PlaybookError, ps_quote
+from bot.playbook.loader import build_playbook
 from tests.harness import Recorded, cards_of, find_action, joined
 from tests.test_playbook import EXPECTED
 from tests.walker import SAMPLE_VALUES, UPN, button_titles, choose, inputs_for, walk_leaf
@@ -314,17 +314,6 @@ async def test_the_completion_card_links_to_the_learn_pages(admin, playbook):
     links = {a["title"]: a["url"] for a in ending["actions"] if a["type"] == "Action.OpenUrl"}
     assert links == LEARN_PAGES
     assert "Search Microsoft Learn" not in walk.ending_text
-
-
-def test_links_written_in_the_playbook_replace_the_additions():
-    raw = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
-    raw["closing"]["links"] = [
-        {"title": "Exchange Online limits", "url": "https://learn.microsoft.com/office365/servicedescriptions/"}
-    ]
-    additions = tomllib.loads(ADDITIONS_PATH.read_text(encoding="utf-8"))
-    playbook = build_playbook(with_additions(raw, additions))
-    assert [link.title for link in playbook.links] == ["Exchange Online limits"]
-    assert [link.title for link in load_playbook().links] == list(LEARN_PAGES)
 
 
 def test_a_link_that_is_not_https_is_refused():

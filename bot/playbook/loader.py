@@ -33,7 +33,6 @@ from .values import VALIDATORS
 
 DEFAULT_PATH = Path(__file__).with_name("playbook.toml")
 # Links and synonyms playbook.toml does not carry yet; used only where it says nothing itself.
-ADDITIONS_PATH = Path(__file__).with_name("additions.toml")
 PLACEHOLDER_RE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 SCHEMA_VERSION = 1
 SOURCES = ("seed", "added")
@@ -89,34 +88,9 @@ def _read(path: Path) -> dict[str, Any]:
         raise PlaybookError([f"cannot read it: {exc}"], path) from exc
 
 
-def load_playbook(path: Path | str = DEFAULT_PATH, additions: Path | str | None = ADDITIONS_PATH) -> Playbook:
+def load_playbook(path: Path | str = DEFAULT_PATH) -> Playbook:
     path = Path(path)
-    data = _read(path)
-    if additions is not None:
-        data = with_additions(data, _read(Path(additions)))
-    return build_playbook(data, path)
-
-
-def with_additions(data: dict[str, Any], additions: dict[str, Any]) -> dict[str, Any]:
-    """The playbook data with the additions' links and synonyms wherever it has none of its own."""
-    merged = dict(data)
-    closing = dict(merged.get("closing", {}))
-    if "links" not in closing and "links" in additions.get("closing", {}):
-        closing["links"] = additions["closing"]["links"]
-        # The links replace the closing's "Search Microsoft Learn: ..." phrases.
-        closing["resources"] = [r for r in closing.get("resources", ()) if not str(r).startswith("Search ")]
-    merged["closing"] = closing
-    for section in ("questions", "subquestions"):
-        questions = {}
-        for qid, raw in merged.get(section, {}).items():
-            words = additions.get("synonyms", {}).get(qid, {})
-            options = [
-                {**o, "synonyms": words[o.get("id")]} if "synonyms" not in o and o.get("id") in words else o
-                for o in raw.get("options", [])
-            ]
-            questions[qid] = {**raw, "options": options}
-        merged[section] = questions
-    return merged
+    return build_playbook(_read(path), path)
 
 
 def build_playbook(data: dict[str, Any], path: Path | str = "") -> Playbook:
