@@ -18,12 +18,15 @@ from bot.access import AccessGate
 from bot.adapter import BufferingCloudAdapter, create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.case_store import CaseStore
+from bot.clock import Clock, SystemClock
 from bot.escalation import ChannelAddress, EscalationDesk
 from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import every, run_forever
 from bot.ledger import ActivityLedger
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, load_playbook
+from bot.reminder_sender import TeamsReminderSender
+from bot.reminders import ReminderDesk, ReminderScheduler, ReminderStore
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
@@ -68,10 +71,13 @@ class Assembly:
     adapter: BufferingCloudAdapter
     services: Services
     bot: MailboxRecoveryBot
+    reminders: ReminderScheduler | None = None  # run_due(now) sends what is due; stop() drains
 
 
-def assemble(settings: Settings, credentials_factory=None) -> Assembly:
-    """Everything wired together; nothing is built at import time."""
+def assemble(settings: Settings, credentials_factory=None, clock: Clock | None = None) -> Assembly:
+    """Everything wired together; nothing is built at import time. `clock` is what reminders and
+    deadlines read (tests pass one they move)."""
+    clock = clock or SystemClock()
     playbook = load_playbook(settings.playbook_path or DEFAULT_PATH)
     documents = create_documents(settings)
     storage = DocumentStorage(documents)
@@ -91,11 +97,15 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
         if not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
         graph = GraphClient(settings.graph)
+    case_store = CaseStore(documents)
+    reminder_desk = ReminderDesk(ReminderStore(documents), playbook, clock, settings.wait_scale, settings.ticket_sla_hours)
     services = Services(
         playbook=playbook,
         transcripts=transcripts,
         escalation=EscalationDesk(playbook, transcripts, tickets, channel, settings.handoff_enabled),
         graph=graph,
+        reminders=reminder_desk,
+        clock=clock,
     )
     conversation_state = JsonConversationState(storage)
     role_check = (
@@ -105,19 +115,24 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     )
     pipeline = TurnPipeline(
         conversation_state,
-        CaseStore(documents),
+        case_store,
         ActivityLedger(documents),
         transcripts,
         retention_days=settings.retention_days,
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
         role_check=role_check,
+        reminders=reminder_desk,
     )
     bot = MailboxRecoveryBot(
         pipeline,
         RecoveryBot(services, MainDialog(services), conversation_state),
         SupportChannelBot(services.escalation, channel),
     )
-    return Assembly(settings, documents, adapter, services, bot)
+    sender = TeamsReminderSender(adapter, settings.app_id, case_store, transcripts, tickets, channel, reminder_desk, clock)
+    scheduler = ReminderScheduler(
+        reminder_desk.store, sender, clock, settings.reminder_poll_seconds, lookback_days=settings.retention_days
+    )
+    return Assembly(settings, documents, adapter, services, bot, scheduler)
 
 
 def serve(assembly: Assembly) -> web.Application:
@@ -130,7 +145,11 @@ def serve(assembly: Assembly) -> web.Application:
             asyncio.create_task(run_forever(documents, settings.retention_days)),
             asyncio.create_task(every(settings.ticket_retry_seconds, services.escalation.retry_pending)),
         ]
+        if assembly.reminders is not None:
+            assembly.reminders.start()  # its first round sends what came due while the bot was down
         yield
+        if assembly.reminders is not None:
+            await assembly.reminders.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -161,7 +180,10 @@ def check_exposure(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise StartupRefused(str(exc)) from None
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     check_exposure(settings)
     if not settings.auth_enabled:

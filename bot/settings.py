@@ -20,6 +20,19 @@ def _list(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "") or ""
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than 0, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     app_id: str = ""
@@ -57,6 +70,9 @@ class Settings:
     graph_require_admin_role: bool = False
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
+    wait_scale: float = 1.0  # multiplies every replication wait before its reminder (local try-outs, e2e)
+    reminder_poll_seconds: float = 30.0
+    ticket_sla_hours: float = 4.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -131,4 +147,7 @@ class Settings:
             graph_timeout_seconds=float(env.get("GRAPH_TIMEOUT_SECONDS", "6") or 6),
             graph_require_admin_role=_bool(env.get("GRAPH_REQUIRE_ADMIN_ROLE")),
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
+            wait_scale=_positive(env, "WAIT_SCALE", 1.0),
+            reminder_poll_seconds=_positive(env, "REMINDER_POLL_SECONDS", 30.0),
+            ticket_sla_hours=_positive(env, "TICKET_SLA_HOURS", 4.0),
         )

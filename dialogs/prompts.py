@@ -60,7 +60,7 @@ class CasePrompt(Prompt):
         step = leaf.step(options["step"])
         if kind == "confirm":
             return cards.confirm_card(leaf, step, case, services.playbook)
-        return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""))
+        return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""), now=services.clock.now())
 
     async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool):
         case = self.services.case(turn_context)

@@ -33,6 +33,7 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
                 ("Tenant", summary["tenant_id"] or "unknown"),
                 ("Contact", summary["contact"] or "—"),
                 ("Scenario", f"{summary['leaf'] or '?'}: {summary['outcome']}"),
+                *([("Finish before", summary["deadline"])] if summary.get("deadline") else []),
             ]
         )
     )

@@ -8,9 +8,11 @@ case, question or step it belongs to), so a click on an old card can be recognis
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ..case import COMPLETE, ESCALATED, NEEDS_SUPPORT, CaseSummary, RecoveryCase
+from ..deadlines import day_month, finish_before
 from ..graph_findings import suggestion
 from ..playbook import OUTCOMES, Leaf, Playbook, Question, Step, render_commands, render_text
 from ..walkthrough import collected_at, expected_step_count, may_apply, step_number, total_wait_minutes
@@ -160,7 +162,13 @@ def question_card(
 # --- plan, steps ----------------------------------------------------------------------------
 
 
-def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
+def deadline_lines(case: RecoveryCase, now: datetime | None) -> list[dict]:
+    """'Finish before 12 December (17 days left): ...' where a deadline is known (bot.deadlines)."""
+    line = finish_before(case, now or datetime.now(UTC))
+    return [text(line, color="Attention", weight="Bolder")] if line else []
+
+
+def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook, now: datetime | None = None) -> Card:
     warnings = [s for s in leaf.steps if s.destructive and may_apply(s, case)]
     total = expected_step_count(case, leaf)
     body = [
@@ -171,6 +179,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
             color={"self_service": "Good", "support": "Attention", "nothing": "Good", "new_mailbox": "Warning"}[leaf.outcome],
         ),
         text(leaf.summary),
+        *deadline_lines(case, now),
         facts(
             [("User", case.upn or ""), ("Steps", str(total)), ("Time", leaf.duration or playbook.estimated_time)]
             + (
@@ -217,7 +226,13 @@ def _record_inputs(step: Step, names: Iterable[str], playbook: Playbook, case: R
 
 
 def step_card(
-    leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
+    leaf: Leaf,
+    step: Step,
+    case: RecoveryCase,
+    playbook: Playbook,
+    answered: str | None = None,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Card:
     number, total = step_number(leaf, step, case)
     # "<ExchangeGuid from step 2>"; a value this very step reads stays a plain hint.
@@ -227,6 +242,8 @@ def step_card(
         heading(f"Step {number} of {total}: {step.title}"),
         text(f"User: {case.upn}", isSubtle=True),
     ]
+    if answered is None:
+        body.extend(deadline_lines(case, now))
     if note:
         body.append(text(note, color="Attention"))
     body.append(text(step.why))
@@ -322,7 +339,7 @@ def stuck_card(step: Step, case: RecoveryCase) -> Card:
 # --- status, cases --------------------------------------------------------------------------
 
 
-def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
+def status_card(case: RecoveryCase, playbook: Playbook, now: datetime | None = None) -> Card:
     leaf = playbook.leaves.get(case.leaf_id or "")
     state = {COMPLETE: "complete", NEEDS_SUPPORT: "needs support", ESCALATED: "escalated to support"}.get(
         case.status, case.status
@@ -347,7 +364,7 @@ def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
         if question:
             option = question.option(value)
             rows.append((question.prompt, option.label if option else value))
-    body = [heading(f"Status of case {case.id}"), facts(rows)]
+    body = [heading(f"Status of case {case.id}"), *(deadline_lines(case, now) if case.is_open else []), facts(rows)]
     if leaf:
         body.append(text(f"Plan {leaf.id}: {OUTCOMES[leaf.outcome]}"))
         step_rows = []
@@ -367,8 +384,11 @@ def cases_card(cases: list[CaseSummary], current_id: str | None) -> Card:
     actions = []
     for case in cases[:5]:
         marker = " (current)" if case.id == current_id else ""
+        due = f" · finish before {day_month(datetime.fromisoformat(case.deadline))}" if case.deadline and case.is_open else ""
         body.append(
-            text(f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status} · updated {short_time(case.updated_at)}")
+            text(
+                f"{case.id}{marker}: {case.upn or 'user not chosen'} · {case.status}{due} · updated {short_time(case.updated_at)}"
+            )
         )
         if case.is_open and case.id != current_id:
             actions.append(command_button(f"Resume {case.id}", "resume", case.id))
