@@ -65,24 +65,28 @@ class TeamsReminderSender:
         content = reminder_card(reminder, finish_before(case, now))
         reference = ConversationReference().deserialize(reminder.reference)
 
-        async def send(context: TurnContext) -> None:
-            await with_retries(lambda: context.send_activity(card_activity(content)))
+        failure: list[Exception] = []
 
-        try:
-            await self.adapter.continue_conversation(reference, send, self.app_id)
-        except Exception as error:
-            status = status_of(error)
+        async def send(context: TurnContext) -> None:
+            # Caught here: the adapter's turn-error handler would otherwise swallow it.
+            try:
+                await with_retries(lambda: context.send_activity(card_activity(content)))
+            except Exception as error:  # noqa: BLE001 - judged below by its status
+                failure.append(error)
+
+        await self.adapter.continue_conversation(reference, send, self.app_id)
+        if failure:
+            status = status_of(failure[0])
             if status not in GONE:
-                raise  # throttled or down past the retries: the next round tries again
+                raise failure[0]  # throttled or down past the retries: the next round tries again
             log.warning(
                 "reminder %s for case %s dropped: Teams answered %d (the app was removed or the chat is gone)",
                 reminder.kind,
                 reminder.case_id,
                 status,
             )
-            await self._note(
-                reminder.case_id, f"[note] A reminder could not be delivered (Teams answered {status}): {card_text(content)}"
-            )
+            note = f"[note] A reminder could not be delivered (Teams answered {status}): {card_text(content)}"
+            await self._note(reminder.case_id, note)
             return DROPPED
         await self._note(reminder.case_id, card_text(content))
         return SENT
