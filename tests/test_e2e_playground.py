@@ -18,7 +18,9 @@ UPN = "o'brien@contoso.com"
 
 @pytest.fixture
 def playground(tmp_path):
-    bot = BotProcess({"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3")}, tmp_path / "bot.log").start()
+    env = {"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3")}
+    env |= {"WAIT_SCALE": "0.002", "REMINDER_POLL_SECONDS": "0.5"}  # a 30-minute wait lasts 3.6 seconds
+    bot = BotProcess(env, tmp_path / "bot.log").start()
     port = free_port()
     log = (tmp_path / "playground.log").open("wb")
     process = subprocess.Popen(
@@ -78,4 +80,7 @@ def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playgroun
     assert "Congratulations! Your scenario is complete." in screen["scenario-complete"]
     escalated = screen["escalated"]
     assert "is ready for support" in escalated and "No support team is connected" in escalated
+    reminder = screen["reminder-arrived"]
+    assert "The 30-minute wait for MR-" in reminder and "(third.user@contoso.com) is over" in reminder
+    assert "Remind me in 30 minutes" in reminder and "It is still running" in reminder
     assert len(list(ARTIFACTS.glob("*.png"))) == len(result["stages"])

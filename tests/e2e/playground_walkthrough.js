@@ -98,6 +98,23 @@ const TIMEOUT = 20000;
     await press('Send to support');
     await waitForText('is ready for support');
     await stage('escalated');
+
+    // Reminders (issue 15): the test sets WAIT_SCALE, so B7's 30-minute sync wait is over in
+    // seconds and the bot comes back into the chat on its own.
+    await say('start');
+    await waitForText("Which user's mailbox are we recovering?", 3);
+    await page.getByPlaceholder('user@contoso.com').last().fill('third.user@contoso.com');
+    await press('Next');
+    await waitForText('1/3 What is the current state', 3);
+    await press('Present (synced)');
+    await waitForText('2/3 What is the current state', 3);
+    await press('Hard-deleted');
+    await waitForText('3/3 What is the current state', 3);
+    await press('Present');
+    await waitForText('Your recovery plan (B7)');
+    await press('Done');
+    await waitForText('-minute wait for');
+    await stage('reminder-arrived');
   } catch (error) {
     await stage('failure').catch(() => {});
     process.stdout.write(JSON.stringify({ error: String(error), stages }));
