@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
 
+from bot.case import RecoveryCase
 from bot.clock import ManualClock
+from bot.housekeeping import purge_once
+from bot.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, bucket
+from bot.storage import MemoryDocumentStore
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, flatten, joined
 
@@ -237,3 +241,50 @@ async def test_an_unassigned_ticket_is_nudged_once_and_its_card_shows_the_deadli
             assert len(nudges) == 1
         finally:
             await admin.close()
+
+
+class CountingStore(MemoryDocumentStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefixes: list[str] = []
+
+    async def read_prefix(self, prefix):
+        self.prefixes.append(prefix)
+        return await super().read_prefix(prefix)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def deliver(self, reminder: Reminder) -> str:
+        self.sent.append(reminder.id)
+        return SENT
+
+
+async def test_a_round_reads_only_the_buckets_due_and_housekeeping_purges_by_prefix(clock):
+    documents = CountingStore()
+    store = ReminderStore(documents)
+    delivery = Recorder()
+    scheduler = ReminderScheduler(store, delivery, clock, poll_seconds=3600)
+    for name, later in (("soon", timedelta(minutes=90)), ("next-week", timedelta(days=7))):
+        await store.put(Reminder(f"MR-AAAAAA.{name}", "MR-AAAAAA", "msteams/u", "asked", (START + later).isoformat(), {}))
+
+    await scheduler.run_due(START + timedelta(hours=2))
+    assert delivery.sent == ["MR-AAAAAA.soon"]
+    assert documents.prefixes == [f"reminders/due/{bucket(START + timedelta(hours=h))}/" for h in (1, 2)]  # from the earliest reminder ever put
+    documents.prefixes.clear()
+    await scheduler.run_due(START + timedelta(hours=3))
+    assert documents.prefixes == [
+        f"reminders/due/{bucket(START + timedelta(hours=2))}/",
+        f"reminders/due/{bucket(START + timedelta(hours=3))}/",
+    ]
+
+    counts = await purge_once(documents, retention_days=0)
+    assert counts["reminders/"] == 2  # the next-week reminder and the cursor, by prefix and age
+
+
+def test_a_v3_case_is_migrated_without_reminders_for_waits_already_behind_it():
+    stored = {"id": "MR-AAAAAA", "owner_id": "u", "schema_version": 3, "steps": {"delta_sync": {"status": "done", "at": "x"}}}
+    case = RecoveryCase.from_dict(stored)
+    assert case.schema_version == 4 and case.reminded_steps == ["delta_sync"] and case.deadline_starts == {}

@@ -83,6 +83,7 @@ HELP_COMMANDS = [
     ("commands modern / commands original", "show Graph + EXO V3 commands (default) or the walkthrough's retired ones"),
     ("escalate", "hand the case to support with its transcript"),
     ("transcript", "show this case's transcript"),
+    ("remind me in 2 hours", "come back to this case later (minutes, hours or days)"),
     ("start over", "close this case and start again"),
 ]
 
