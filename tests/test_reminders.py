@@ -13,9 +13,11 @@ import pytest_asyncio
 
 from bot.case import RecoveryCase
 from bot.clock import ManualClock
+from bot.deadlines import finish_before, to_ask
 from bot.housekeeping import purge_once
 from bot.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, bucket
 from bot.storage import MemoryDocumentStore
+from tests.cardcheck import library_problems, schema_problems
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, flatten, joined
 
@@ -91,6 +93,7 @@ async def test_the_bot_comes_back_once_when_a_sync_wait_is_over(running, clock, 
     assert reminder["body"][0]["text"] == f"The 30-minute wait for {case_id} ({UPN}) is over"
     assert "Get-ADSyncScheduler" in joined(person.history()[-1:])  # the step's wait_check
     assert [a["title"] for a in reminder["actions"]] == ["Continue", "Remind me in 30 minutes", "It is still running"]
+    assert schema_problems(reminder) == [] and library_problems([reminder]) == [[]]
 
     live_before = person.history()
     records = await person.press("Continue")
@@ -214,6 +217,18 @@ async def test_reminders_before_a_deadline_and_after_two_idle_days(running, cloc
     assert len(reminders_in(person, "1 day left for")) == 1
     assert len(reminders_in(person, "No progress")) == 1
 
+    await round_at(running, clock, minutes=1)
+    await person.say("remind me in 1 minute")
+    await round_at(running, clock, minutes=2)
+    shown = [
+        c
+        for c in cards_of([r for r in person.history() if r.kind == "send"])
+        if any(w in c["body"][0]["text"] for w in ("left for", "No progress", "Reminder:", "When was"))
+    ]
+    assert len(shown) == 6  # two deadline questions, idle, 7 days, 1 day, asked
+    assert [schema_problems(c) for c in shown] == [[]] * 6
+    assert library_problems(shown) == [[]] * 6
+
 
 async def test_an_unassigned_ticket_is_nudged_once_and_its_card_shows_the_deadline(settings, clock, connector):
     with_channel = replace(
@@ -272,7 +287,9 @@ async def test_a_round_reads_only_the_buckets_due_and_housekeeping_purges_by_pre
 
     await scheduler.run_due(START + timedelta(hours=2))
     assert delivery.sent == ["MR-AAAAAA.soon"]
-    assert documents.prefixes == [f"reminders/due/{bucket(START + timedelta(hours=h))}/" for h in (1, 2)]  # from the earliest reminder ever put
+    assert documents.prefixes == [
+        f"reminders/due/{bucket(START + timedelta(hours=h))}/" for h in (1, 2)
+    ]  # from the earliest reminder ever put
     documents.prefixes.clear()
     await scheduler.run_due(START + timedelta(hours=3))
     assert documents.prefixes == [
@@ -288,3 +305,12 @@ def test_a_v3_case_is_migrated_without_reminders_for_waits_already_behind_it():
     stored = {"id": "MR-AAAAAA", "owner_id": "u", "schema_version": 3, "steps": {"delta_sync": {"status": "done", "at": "x"}}}
     case = RecoveryCase.from_dict(stored)
     assert case.schema_version == 4 and case.reminded_steps == ["delta_sync"] and case.deadline_starts == {}
+
+
+def test_graphs_deleted_date_sets_the_entra_deadline_without_asking(playbook):
+    case = RecoveryCase("MR-AAAAAA", "u", answers={"onprem": "none", "entra": "soft_deleted", "mailbox": "present"}, leaf_id="C4")
+    case.graph = {"checked_at": START.isoformat(), "entra": {"state": "soft_deleted", "deleted_at": "2026-11-12T08:00:00Z"}}
+    assert finish_before(case, START).startswith("Finish before 12 December (17 days left)")
+    assert to_ask(case, playbook) == []
+    case.graph = None
+    assert [k.id for k in to_ask(case, playbook)] == ["entra_user"]
