@@ -61,6 +61,7 @@ class RecoveryCase:
     deadline_asked: list[str] = field(default_factory=list)  # kinds asked about (answered or "I don't know")
     reminders: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {"key", "due", "guard"}
     reminded_steps: list[str] = field(default_factory=list)  # wait steps whose reminder was scheduled
+    plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:

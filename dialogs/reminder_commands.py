@@ -17,7 +17,7 @@ from bot.cards import walkthrough as cards
 from bot.cards.reminders import deadline_question_card
 from bot.case import RecoveryCase
 from bot.deadlines import KINDS, finish_before, parse_when, to_ask
-from bot.playbook import InvalidValue
+from bot.playbook import InvalidValue, Leaf
 from bot.reminders import SNOOZE_MINUTES, parse_remind_me
 from bot.replies import replace, say, show
 from bot.services import Services
@@ -35,10 +35,13 @@ def reference_of(context: TurnContext) -> dict[str, Any]:
     return TurnContext.get_conversation_reference(context.activity).serialize()
 
 
-async def ask_deadlines(context: TurnContext, services: Services, case: RecoveryCase) -> None:
-    """After the plan: ask once for each deadline whose start the bot cannot know."""
+async def show_plan(context: TurnContext, services: Services, case: RecoveryCase, leaf: Leaf) -> None:
+    """The plan, after asking once for each deadline whose start the bot cannot know; the plan
+    card's id is kept so that a date given later puts "Finish before ..." on it."""
     for kind in to_ask(case, services.playbook):
         await show(context, deadline_question_card(case.id, kind, case.upn or ""), case.id)
+    sent = await show(context, cards.plan_card(leaf, case, services.playbook, now=services.clock.now()), case.id)
+    case.plan_card_id = sent.id if sent is not None and sent.id else ""
 
 
 def live_card(stack: list) -> tuple[str | None, dict]:
@@ -146,6 +149,9 @@ async def _deadline(services: Services, context: TurnContext, case: RecoveryCase
     line = finish_before(case, now)
     if line:
         await say(context, line, case.id)
+        leaf = services.playbook.leaves.get(case.leaf_id or "")
+        if leaf is not None and case.plan_card_id:
+            await replace(context, case.plan_card_id, cards.plan_card(leaf, case, services.playbook, now=now))
 
 
 async def _retire_live_card(services: Services, dc: DialogContext, case: RecoveryCase) -> None:

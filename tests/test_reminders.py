@@ -175,7 +175,11 @@ async def test_deadlines_on_the_cards_from_the_dates_the_admin_gives(running, cl
         person, records, "When was the user deleted in Entra ID?", "Save the date", deadline_date="2026-11-12"
     )
     assert "Finish before 12 December (17 days left)" in joined(said)
-    assert "Started 2026-11-12." in joined([r for r in said if r.kind == "update"])
+    updated = [r for r in said if r.kind == "update"]
+    assert "Started 2026-11-12." in joined(updated)
+    plan = [r for r in updated if "Your recovery plan (B5)" in joined([r])]
+    assert plan and "Finish before 12 December (17 days left)" in joined(plan)  # the plan card, updated in place
+    assert plan[0].activity_id == card_with_heading(records, "Your recovery plan (B5)")[1]
     question = "When was the mailbox soft-deleted? Paste its WhenSoftDeleted property."
     await answer_deadline(person, records, question, "I don't know")
 
