@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.deadlines import finish_before, to_ask
 from bot.housekeeping import purge_once
 from bot.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, bucket
+from bot.settings import Settings
 from bot.storage import MemoryDocumentStore
 from tests.cardcheck import library_problems, schema_problems
 from tests.conftest import RunningBot
@@ -318,3 +319,10 @@ def test_graphs_deleted_date_sets_the_entra_deadline_without_asking(playbook):
     assert to_ask(case, playbook) == []
     case.graph = None
     assert [k.id for k in to_ask(case, playbook)] == ["entra_user"]
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "fast"])
+def test_a_bad_wait_scale_is_refused_with_a_clear_message(raw):
+    with pytest.raises(ValueError, match="WAIT_SCALE must be"):
+        Settings.from_env({"WAIT_SCALE": raw})
+    assert Settings.from_env({}).wait_scale == 1.0 and Settings.from_env({"WAIT_SCALE": "0.002"}).wait_scale == 0.002
