@@ -25,6 +25,7 @@ from bot.access import AccessGate
 from bot.adapter import BufferingCloudAdapter, create_adapter
 from bot.bot_storage import DocumentStorage
 from bot.case_store import CaseStore
+from bot.clock import Clock, SystemClock
 from bot.escalation import ChannelAddress, EscalationDesk
 from bot.graph import GraphClient, RoleCheck
 from bot.housekeeping import run_forever
@@ -33,6 +34,8 @@ from bot.lifecycle import Lifecycle, Periodic
 from bot.openid_keys import OpenIdKeys, channel_metadata_url, install
 from bot.outgoing import CardIds
 from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
+from bot.reminder_sender import TeamsReminderSender
+from bot.reminders import ReminderDesk, ReminderScheduler, ReminderStore
 from bot.server import create_app
 from bot.services import Services
 from bot.settings import Settings
@@ -90,10 +93,13 @@ class Assembly:
     bot: MailboxRecoveryBot
     lifecycle: Lifecycle
     signing_keys: OpenIdKeys | None = None  # with authentication on: the Bot Framework's token signing keys
+    reminders: ReminderScheduler | None = None  # run_due(now) sends what is due; stop() drains
 
 
-def assemble(settings: Settings, credentials_factory=None) -> Assembly:
-    """Everything wired together; nothing is built at import time."""
+def assemble(settings: Settings, credentials_factory=None, clock: Clock | None = None) -> Assembly:
+    """Everything wired together; nothing is built at import time. `clock` is what reminders and
+    deadlines read (tests pass one they move)."""
+    clock = clock or SystemClock()
     mixed = settings.mixed_credentials()
     problems = [*settings.problems()]
     if mixed:
@@ -131,11 +137,15 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
         if not settings.graph.use_managed_identity and not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
         graph = GraphClient(settings.graph)
+    case_store = CaseStore(documents)
+    reminder_desk = ReminderDesk(ReminderStore(documents), playbook, clock, settings.wait_scale, settings.ticket_sla_hours)
     services = Services(
         playbook=playbook,
         transcripts=transcripts,
         escalation=EscalationDesk(playbook, transcripts, tickets, channel, settings.handoff_enabled),
         graph=graph,
+        reminders=reminder_desk,
+        clock=clock,
     )
     conversation_state = JsonConversationState(storage)
     role_check = (
@@ -145,12 +155,13 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
     )
     pipeline = TurnPipeline(
         conversation_state,
-        CaseStore(documents),
+        case_store,
         ActivityLedger(documents),
         transcripts,
         retention_days=settings.retention_days,
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
         role_check=role_check,
+        reminders=reminder_desk,
     )
     bot = MailboxRecoveryBot(
         pipeline,
@@ -159,7 +170,11 @@ def assemble(settings: Settings, credentials_factory=None) -> Assembly:
             services.escalation, channel, SupportAdmins(settings.support_admins, settings.support_admin_group, graph)
         ),
     )
-    return Assembly(settings, documents, adapter, services, bot, lifecycle, signing_keys)
+    sender = TeamsReminderSender(adapter, settings.app_id, case_store, transcripts, tickets, channel, reminder_desk, clock)
+    scheduler = ReminderScheduler(
+        reminder_desk.store, sender, clock, settings.reminder_poll_seconds, lookback_days=settings.retention_days
+    )
+    return Assembly(settings, documents, adapter, services, bot, lifecycle, signing_keys, scheduler)
 
 
 def serve(assembly: Assembly) -> web.Application:
@@ -174,8 +189,13 @@ def serve(assembly: Assembly) -> web.Application:
             tasks.append(asyncio.create_task(assembly.signing_keys.keep_fresh()))
         ticket_retries = Periodic(settings.ticket_retry_seconds, services.escalation.retry_pending).start()
         lifecycle.on_shutdown("ticket deliveries", ticket_retries.stop)
+        if assembly.reminders is not None:
+            assembly.reminders.start()  # its first round sends what came due while the bot was down
+            lifecycle.on_shutdown("reminders", assembly.reminders.stop)
         yield
         await ticket_retries.stop()  # a round posting a ticket finishes first
+        if assembly.reminders is not None:
+            await assembly.reminders.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -256,7 +276,10 @@ def check_exposure(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise StartupRefused(str(exc)) from None
     logging.basicConfig(level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The Azure SDK logs every HTTP exchange (blob, telemetry export) at INFO: one line a turn is ours.
     for noisy in ("azure.core.pipeline.policies.http_logging_policy", "azure.monitor.opentelemetry"):

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-CASE_SCHEMA_VERSION = 3
+CASE_SCHEMA_VERSION = 4
 # Case numbers are read over the phone: no 0/O, 1/I/L.
 CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -59,6 +59,12 @@ class RecoveryCase:
     graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
     live_card: str | None = None  # the one card of this case that still has buttons (updated in place)
     pending_failure: dict[str, str] | None = None  # {"step", "error"}: 'It failed' pressed, no choice made yet
+    # Deadlines and reminders (bot.deadlines, bot.reminders):
+    deadline_starts: dict[str, str] = field(default_factory=dict)  # kind -> when its 30-day clock started (ISO)
+    deadline_asked: list[str] = field(default_factory=list)  # kinds asked about (answered or "I don't know")
+    reminders: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {"key", "due", "guard"}
+    reminded_steps: list[str] = field(default_factory=list)  # wait steps whose reminder was scheduled
+    plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:
@@ -93,6 +99,11 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
         ticket = data.pop("ticket", None)
         data["ticket_id"] = ticket.get("number") if isinstance(ticket, dict) else None
         data["schema_version"] = 3
+    if version < 4:
+        # v3 kept no deadlines and no reminders; the waits already behind a case get no reminder.
+        steps = data.get("steps", {})
+        data["reminded_steps"] = [step_id for step_id, record in steps.items() if record.get("status") == "done"]
+        data["schema_version"] = 4
     return data
 
 
@@ -113,6 +124,7 @@ class CaseSummary:
     status: str
     updated_at: str
     created_at: str
+    deadline: str = ""  # the nearest 30-day deadline (ISO), "" when none is known
 
     @property
     def is_open(self) -> bool:
@@ -120,7 +132,10 @@ class CaseSummary:
 
     @classmethod
     def of(cls, case: RecoveryCase) -> CaseSummary:
-        return cls(case.id, case.upn, case.status, case.updated_at, case.created_at)
+        from .deadlines import nearest  # deadlines reads cases: imported here, not at the top
+
+        found = nearest(case)
+        return cls(case.id, case.upn, case.status, case.updated_at, case.created_at, found.ends.isoformat() if found else "")
 
 
 @dataclass

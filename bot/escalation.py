@@ -28,6 +28,7 @@ from .cards.support import (
     transcript_cards,
 )
 from .case import ESCALATED, RecoveryCase
+from .deadlines import nearest_deadline
 from .playbook import OUTCOMES, Playbook
 from .tickets import ASSIGNED, PENDING, RESOLVED, Ticket, TicketStore
 from .transcript import Entry, TranscriptStore, redact
@@ -102,6 +103,7 @@ def ticket_summary(
         "contact": redact(contact),
         "support_needs": list(leaf.support_needs) if leaf else [],
         "created_at": case.created_at,
+        "deadline": nearest_deadline(case),
     }
 
 

@@ -7,13 +7,15 @@ dialogs and commands see and change the same object, and it is saved once at the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .case import CaseBook, RecoveryCase
+from .clock import Clock, SystemClock
 from .escalation import EscalationDesk
 from .graph import EntraFinding
 from .playbook import Playbook
+from .reminders import ReminderDesk
 from .transcript import TranscriptStore, TurnTranscript
 
 CASEBOOK_KEY = "mailbox_recovery.casebook"
@@ -44,6 +46,8 @@ class Services:
     transcripts: TranscriptStore
     escalation: EscalationDesk
     graph: GraphLookup | None = None  # None: no app registration for Graph; the admin answers every question
+    reminders: ReminderDesk | None = None  # bot.reminders: None where reminders are not kept (unit tests)
+    clock: Clock = field(default_factory=SystemClock)
 
     @staticmethod
     def casebook(context: Any) -> CaseBook:

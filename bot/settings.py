@@ -41,6 +41,19 @@ def _app_type(value: str | None) -> str:
     return APP_TYPES.get(given.lower(), given)
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "") or ""
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than 0, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     app_id: str = ""
@@ -88,6 +101,9 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     body_read_seconds: float = 10.0
     service_url_hosts: tuple[str, ...] = DEFAULT_SERVICE_URL_HOSTS
+    wait_scale: float = 1.0  # multiplies every replication wait before its reminder (local try-outs, e2e)
+    reminder_poll_seconds: float = 30.0
+    ticket_sla_hours: float = 4.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -212,4 +228,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
             body_read_seconds=float(env.get("BODY_READ_SECONDS", "10") or 10),
             service_url_hosts=_list(env.get("SERVICE_URL_HOSTS")) or DEFAULT_SERVICE_URL_HOSTS,
+            wait_scale=_positive(env, "WAIT_SCALE", 1.0),
+            reminder_poll_seconds=_positive(env, "REMINDER_POLL_SECONDS", 30.0),
+            ticket_sla_hours=_positive(env, "TICKET_SLA_HOURS", 4.0),
         )

@@ -30,6 +30,7 @@ from .housekeeping import retention_cutoff_iso
 from .ledger import DONE, PROCESS, ActivityLedger
 from .logfields import log_field
 from .outgoing import OutgoingBuffer
+from .reminders import ReminderDesk
 from .services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
 from .storage import Conflict
 from .telemetry import note_case
@@ -81,6 +82,7 @@ class TurnPipeline:
         retention_days: int = 30,
         gate: AccessGate | None = None,
         role_check: RoleCheck | None = None,
+        reminders: ReminderDesk | None = None,
     ) -> None:
         self.conversation_state = conversation_state
         self.cases = cases
@@ -89,6 +91,7 @@ class TurnPipeline:
         self.retention_days = retention_days
         self.gate = gate
         self.role_check = role_check
+        self.reminders = reminders
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def run(self, context: TurnContext, handler: Handler) -> None:
@@ -164,6 +167,8 @@ class TurnPipeline:
         expired = book.purge_older_than(retention_cutoff_iso(self.retention_days))
         context.turn_state[CASEBOOK_KEY] = book
         await handler(context)
+        if self.reminders is not None:  # each case's reminders follow it: waits, deadlines, idle, cancelled when it ends
+            await self.reminders.settle(book, owner, TurnContext.get_conversation_reference(activity).serialize())
         # The cases first: if the process dies between the writes, the dialog is behind the case,
         # and the walkthrough (which skips what the case already holds) catches up.
         await self.cases.save(book, loaded)

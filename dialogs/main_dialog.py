@@ -19,12 +19,14 @@ from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
 from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent, transcript_cards
 from bot.case import CLOSED, ESCALATED, OPEN, RecoveryCase, TooManyOpenCases
+from bot.deadlines import by_deadline
 from bot.escalation import EscalationRequest
 from bot.graph_findings import describe
 from bot.replies import replace, say, show
 from bot.services import Identity, Services
 from bot.walkthrough import current_step
 
+from . import reminder_commands
 from .prompts import describe_position, normalise
 from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph, failure_description
 
@@ -75,8 +77,12 @@ def parse_command(activity) -> tuple[str, str | None] | None:
             return click.action, click.case
         if isinstance(click, actions.Command) and click.command in set(COMMANDS.values()):
             return click.command, click.case
+        if isinstance(click, actions.ReminderAction | actions.DeadlineAnswer):
+            return click.action, click.case
         return None
     said = normalise(activity.text).rstrip(".!")
+    if said.startswith("remind me"):
+        return "remind", None
     for command in ("resume", "status", "transcript", "escalate", "reopen", "continue"):
         if said.startswith(command + " mr-"):
             return command, said.split(" ", 1)[1].upper()
@@ -126,6 +132,8 @@ class MainDialog(ComponentDialog):
         if command == "recheck":
             await self.recheck(dc)
             return stay
+        if command in reminder_commands.COMMANDS:
+            return await reminder_commands.handle(self, dc, command, case_id) or stay
         if command in ("status", "transcript"):
             await getattr(self, command)(dc, command, case_id)
         else:
@@ -158,7 +166,7 @@ class MainDialog(ComponentDialog):
     async def cases(self, dc: DialogContext, _command: str) -> None:
         book = self.services.casebook(dc.context)
         self.services.transcript(dc.context).incoming_case = None  # about every case, part of none
-        await show(dc.context, cards.cases_card(book.recent(), book.current_id))
+        await show(dc.context, cards.cases_card(by_deadline(book.recent()), book.current_id))
 
     async def status(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
         book = self.services.casebook(dc.context)
@@ -171,7 +179,7 @@ class MainDialog(ComponentDialog):
             await say(dc.context, "You have no recovery case yet; say 'start' to begin.")
             return
         self.services.transcript(dc.context).incoming_case = case.id
-        await show(dc.context, cards.status_card(case, self.services.playbook), case.id)
+        await show(dc.context, cards.status_card(case, self.services.playbook, now=self.services.clock.now()), case.id)
 
     async def transcript(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
         book = self.services.casebook(dc.context)

@@ -73,7 +73,7 @@ class CasePrompt(Prompt):
         if kind == "failure":
             error = (case.pending_failure or {}).get("error", "")
             return progress.failure_card(leaf, step, case, alternative_of(leaf, step), error)
-        return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""))
+        return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""), now=services.clock.now())
 
     async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool):
         case = self.services.case(turn_context)

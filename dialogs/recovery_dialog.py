@@ -37,6 +37,7 @@ from bot.walkthrough import (
 )
 
 from .prompts import CasePrompt
+from .reminder_commands import show_plan
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class RecoveryDialog(ComponentDialog):
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
         if not case.steps and not case.live_card:  # the plan is shown once, before the first step
-            await show(step.context, cards.plan_card(leaf, case, self.services.playbook), case.id)
+            await show_plan(step.context, self.services, case, leaf)
         return await step.next(None)
 
     async def walk_steps(self, step: WaterfallStepContext) -> DialogTurnResult:

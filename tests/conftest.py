@@ -27,16 +27,17 @@ def playbook():
 
 
 class RunningBot:
-    def __init__(self, settings: Settings, credentials_factory=None) -> None:
+    def __init__(self, settings: Settings, credentials_factory=None, clock=None) -> None:
         self.settings = settings
         self.credentials_factory = credentials_factory
+        self.clock = clock  # bot.clock.ManualClock where a test moves time
         self.runner: web.AppRunner | None = None
         self.url = ""
         self.app: web.Application | None = None
         self.assembly: Assembly | None = None
 
     async def start(self) -> str:
-        self.assembly = assemble(self.settings, self.credentials_factory)
+        self.assembly = assemble(self.settings, self.credentials_factory, self.clock)
         self.app = serve(self.assembly)
         self.runner = web.AppRunner(self.app, access_log=None)  # as app.py runs it
         await self.runner.setup()

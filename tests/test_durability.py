@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -193,7 +194,7 @@ async def test_two_instances_clicking_at_once_never_lose_an_update(settings, con
         await asyncio.gather(admin.click(deleted, card_id), other.click(present, card_id))
         replies = joined(admin.history()[before:])
         # One click won; the other was re-run on the winner's state and told so: nothing half-done.
-        assert replies.count("Question 2 of up to 5: What is the current state of the user's Entra ID") == 1
+        assert len(re.findall(r"Question 2 of up to \d: What is the current state of the user's Entra ID", replies)) == 1
         assert "already answered" in replies
         status = joined(await admin.say("status"))
         assert ("account: Deleted" in status) != ("account: Present (synced)" in status)

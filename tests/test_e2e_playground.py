@@ -21,6 +21,7 @@ GUID = "1b3f4c5d-0000-4e2f-9a8b-123456789abc"
 def playground(tmp_path):
     # One admin walks three cases in a minute: faster than the per-user rate limit allows a person.
     env = {"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3"), "TURNS_PER_MINUTE": "0"}
+    env |= {"WAIT_SCALE": "0.002", "REMINDER_POLL_SECONDS": "0.5"}  # a 30-minute wait lasts 3.6 seconds
     bot = BotProcess(env, tmp_path / "bot.log").start()
     port = free_port()
     log = (tmp_path / "playground.log").open("wb")
@@ -89,4 +90,7 @@ def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playgroun
     # On screen only the current step has buttons: the earlier step cards were made read-only.
     assert remove["buttons"] == {"Done": 1, "It failed": 1, "I have recorded them": 0}
     assert remove["text"].count("Done at ") >= 3 + 4  # A4's first three steps, and C6's four
+    reminder = screen["reminder-arrived"]
+    assert "The 30-minute wait for MR-" in reminder and "(third.user@contoso.com) is over" in reminder
+    assert "Remind me in 30 minutes" in reminder and "It is still running" in reminder
     assert len(list(ARTIFACTS.glob("*.png"))) == len(result["stages"])

@@ -114,6 +114,27 @@ class TicketAction:
 
 
 @dataclass(frozen=True)
+class ReminderAction:
+    """A button on a reminder: continue the case, remind again in `minutes`, or it is still running."""
+
+    case: str
+    op: str  # continue | snooze | running
+    minutes: int = 0
+    action = "reminder"
+
+
+@dataclass(frozen=True)
+class DeadlineAnswer:
+    """When a deadline's 30-day clock started (the card's date input), or "I don't know"."""
+
+    case: str
+    which: str  # a bot.deadlines kind
+    unknown: bool = False
+    date: str = ""
+    action = "deadline"
+
+
+@dataclass(frozen=True)
 class Unrecognised:
     """A click whose data this version of the bot does not know (an old or forged card)."""
 
@@ -132,15 +153,17 @@ Click = (
     | EscalationSubmit
     | EscalationCancel
     | TicketAction
+    | ReminderAction
+    | DeadlineAnswer
     | Unrecognised
 )
 # The inputs a card merges into its click.
-_INPUTS = {"upn": ("upn",), "escalation": ("description", "contact"), "failure": ("error",)}
+_INPUTS = {"upn": ("upn",), "escalation": ("description", "contact"), "failure": ("error",), "deadline": ("date",)}
 
 
 def data(click: Click) -> dict[str, Any]:
     """The button's data for an Action.Submit (inputs are added by the client, not here)."""
-    fields = {k: v for k, v in asdict(click).items() if v not in (None, "") and k != "values"}
+    fields = {k: v for k, v in asdict(click).items() if v not in (None, "", False, 0) and k != "values"}
     for name in _INPUTS.get(click.action, ()):
         fields.pop(name, None)
     return {"action": click.action, **fields}
@@ -189,6 +212,11 @@ def decode(value: Any) -> Click | None:
         return EscalationCancel(case)
     if action == "ticket" and value.get("op") in ("assign", "resolve"):
         return TicketAction(case, value["op"])
+    if action == "reminder" and value.get("op") in ("continue", "snooze", "running"):
+        minutes = value.get("minutes")
+        return ReminderAction(case, value["op"], minutes if isinstance(minutes, int) and 0 < minutes <= 1440 else 0)
+    if action == "deadline" and _text(value.get("which")):
+        return DeadlineAnswer(case, value["which"], value.get("unknown") is True, _text(value.get("deadline_date")))
     return Unrecognised(action, case)
 
 
@@ -221,4 +249,8 @@ def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
             return "[escalation form] not now"
         case TicketAction():
             return f"[ticket] {click.op}"
+        case ReminderAction():
+            return f"[reminder] {click.op}" + (f" {click.minutes} minutes" if click.minutes else "")
+        case DeadlineAnswer():
+            return f"[deadline {click.which}] " + ("I don't know" if click.unknown else click.date)
     return f"[card click] {click.action}"

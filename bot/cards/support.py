@@ -34,6 +34,7 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
                 ("Admin object id", admin.get("aad_object_id", "") or "unknown"),
                 ("Tenant", summary["tenant_id"] or "unknown"),
                 ("Scenario", f"{summary['leaf'] or '?'}: {summary['outcome']}"),
+                *([("Finish before", summary["deadline"])] if summary.get("deadline") else []),
             ]
         )
     )

@@ -8,9 +8,11 @@ case, question or step it belongs to), so a click on an old card can be recognis
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ..case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
+from ..deadlines import day_month, finish_before
 from ..graph_findings import suggestion
 from ..playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step, render_blocks, render_text
 from ..walkthrough import (
@@ -111,6 +113,7 @@ HELP_COMMANDS = [
     ("commands modern / commands original", "show Graph + EXO V3 commands (default) or the walkthrough's retired ones"),
     ("escalate", "hand the case to support with its transcript"),
     ("transcript", "show this case's transcript"),
+    ("remind me in 2 hours", "come back to this case later (minutes, hours or days)"),
     ("start over", "close this case and start again"),
 ]
 
@@ -189,7 +192,13 @@ def question_card(question: Question, case: RecoveryCase, playbook: Playbook, an
 # --- plan, steps ----------------------------------------------------------------------------
 
 
-def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
+def deadline_lines(case: RecoveryCase, now: datetime | None) -> list[dict]:
+    """'Finish before 12 December (17 days left): ...' where a deadline is known (bot.deadlines)."""
+    line = finish_before(case, now or datetime.now(UTC))
+    return [text(line, color="Attention", weight="Bolder")] if line else []
+
+
+def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook, now: datetime | None = None) -> Card:
     warnings = [s for s in leaf.steps if s.destructive and may_apply(s, case)]
     total = expected_step_count(case, leaf)
     loses_data = leaf.outcome == "new_mailbox"
@@ -202,6 +211,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
         body.append(text(headline, weight="Bolder", color=color))
     body += [
         text(leaf.summary),
+        *deadline_lines(case, now),
         facts(
             [("User", case.upn or ""), ("Steps", str(total)), ("Time", leaf.duration or playbook.estimated_time)]
             + (
@@ -280,7 +290,13 @@ def fills_itself(step: Step, case: RecoveryCase) -> bool:
 
 
 def step_card(
-    leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
+    leaf: Leaf,
+    step: Step,
+    case: RecoveryCase,
+    playbook: Playbook,
+    answered: str | None = None,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Card:
     number, total = step_number(leaf, step, case)
     blocks = step_commands(leaf, step, case, playbook)
@@ -288,6 +304,8 @@ def step_card(
         heading(f"Step {number} of {total}: {step.title}"),
         text(f"User: {case.upn}", isSubtle=True),
     ]
+    if answered is None:
+        body.extend(deadline_lines(case, now))
     if note:
         body.append(text(note, color="Attention"))
     body.append(text(step.why))
@@ -396,7 +414,7 @@ def where_in_questions(case: RecoveryCase, playbook: Playbook) -> str | None:
     return f"question {number} of {total}: {playbook.question(pending).prompt}"
 
 
-def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
+def status_card(case: RecoveryCase, playbook: Playbook, now: datetime | None = None) -> Card:
     leaf = playbook.leaves.get(case.leaf_id or "")
     rows = [
         ("Case", case.id),
@@ -413,7 +431,7 @@ def status_card(case: RecoveryCase, playbook: Playbook) -> Card:
         if question:
             option = question.option(value)
             rows.append((question.prompt, option.label if option else value))
-    body = [heading(f"Status of case {case.id}"), facts(rows)]
+    body = [heading(f"Status of case {case.id}"), *(deadline_lines(case, now) if case.is_open else []), facts(rows)]
     asking = where_in_questions(case, playbook)
     if asking:
         body.append(text(f"You are here: {asking}", weight="Bolder", color="Accent"))
@@ -442,7 +460,8 @@ def cases_card(cases: list[CaseSummary], current_id: str | None) -> Card:
     for case in cases[:5]:
         marker = " (current)" if case.id == current_id else ""
         upn = case.upn or "user not chosen"
-        body.append(text(f"{case.id}{marker}: {upn} · {case_state(case)} · updated {short_time(case.updated_at)}"))
+        due = f" · finish before {day_month(datetime.fromisoformat(case.deadline))}" if case.deadline and case.is_open else ""
+        body.append(text(f"{case.id}{marker}: {upn} · {case_state(case)}{due} · updated {short_time(case.updated_at)}"))
         if case.is_open and case.id != current_id:
             actions.append(command_button(f"Resume {case.id}", "resume", case.id))
     return card(body, actions)

@@ -141,6 +141,23 @@ const TIMEOUT = 20000;
     await press('I have recorded them');
     await waitForText('Remove-Mailbox -Identity');
     await stage('a4-remove-mailbox');
+
+    // Reminders (issue 15): the test sets WAIT_SCALE, so B7's 30-minute sync wait is over in
+    // seconds and the bot comes back into the chat on its own.
+    await say('start new');  // the A4 case is still open: a new case, not a question about it
+    await waitForText("Which user's mailbox are we recovering?", 4);
+    await page.getByPlaceholder('user@contoso.com').last().fill('third.user@contoso.com');
+    await press('Next');
+    await waitForText('Question 1 of', 4);
+    await press('Present (synced)');
+    await waitForText('Question 2 of', 4);
+    await press('Hard-deleted');
+    await waitForText('Question 3 of', 4);
+    await press('Present');
+    await waitForText('Reference for support: scenario B7');
+    await press('Done');
+    await waitForText('-minute wait for');
+    await stage('reminder-arrived');
   } catch (error) {
     await stage('failure').catch(() => {});
     process.stdout.write(JSON.stringify({ error: String(error), stages }));

@@ -1,0 +1,171 @@
+"""What the admin says to reminders and deadlines, at any point of the walkthrough: `remind me in
+2 hours`, the buttons of a reminder card (Continue, Remind me in 30 minutes, It is still
+running), and the date that starts a deadline's 30-day clock (asked once, after the plan).
+
+Called from MainDialog.interrupt; the rules live in bot.reminders and bot.deadlines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogContext, DialogTurnResult
+
+from bot.cards import actions
+from bot.cards import walkthrough as cards
+from bot.cards.reminders import deadline_question_card
+from bot.case import RecoveryCase
+from bot.deadlines import KINDS, finish_before, parse_when, to_ask
+from bot.playbook import InvalidValue, Leaf
+from bot.reminders import SNOOZE_MINUTES, parse_remind_me
+from bot.replies import replace, say, show
+from bot.services import Services
+from bot.walkthrough import current_step
+
+COMMANDS = ("remind", "reminder", "deadline")
+
+
+def owner_of(context: TurnContext) -> str:
+    activity = context.activity
+    return f"{activity.channel_id}/{activity.from_property.id if activity.from_property else 'unknown'}"
+
+
+def reference_of(context: TurnContext) -> dict[str, Any]:
+    return TurnContext.get_conversation_reference(context.activity).serialize()
+
+
+async def show_plan(context: TurnContext, services: Services, case: RecoveryCase, leaf: Leaf) -> None:
+    """The plan, after asking once for each deadline whose start the bot cannot know; the plan
+    card's id is kept so that a date given later puts "Finish before ..." on it."""
+    for kind in to_ask(case, services.playbook):
+        await show(context, deadline_question_card(case.id, kind, case.upn or ""), case.id)
+    sent = await show(context, cards.plan_card(leaf, case, services.playbook, now=services.clock.now()), case.id)
+    case.plan_card_id = sent.id if sent is not None and sent.id else ""
+
+
+def live_card(stack: list) -> tuple[str | None, dict]:
+    """(id, options) of the card the innermost active prompt is waiting on."""
+    for instance in stack:
+        state = getattr(instance, "state", None) or {}
+        inner = state.get("dialogs")
+        inner_stack = getattr(inner, "dialog_stack", None)
+        if inner_stack:
+            found = live_card(inner_stack)
+            if found[0]:
+                return found
+        prompt = state.get("state")
+        if isinstance(prompt, dict) and prompt.get("card_id"):
+            return prompt["card_id"], state.get("options") or {}
+    return None, {}
+
+
+async def handle(main, dc: DialogContext, command: str, case_id: str | None) -> DialogTurnResult | None:
+    services: Services = main.services
+    context = dc.context
+    book = services.casebook(context)
+    case = book.cases.get(case_id) if case_id else book.current
+    if services.reminders is None:
+        await say(context, "Reminders are not kept by this bot.")
+        return None
+    if case is None or not case.is_open:
+        services.transcript(context).incoming_case = case.id if case else None
+        await say(
+            context,
+            f"Case {case.id} is {case.status.replace('_', ' ')}: nothing to remind you about."
+            if case
+            else "You have no open recovery case; say 'start' to begin.",
+        )
+        return None
+    services.transcript(context).incoming_case = case.id
+    if command == "remind":
+        try:
+            delay = parse_remind_me(context.activity.text or "")
+        except InvalidValue as exc:
+            await say(context, str(exc), case.id)
+            return None
+        await _remind(services, context, case, delay, "")
+        return None
+    click = actions.decode(context.activity.value)
+    if isinstance(click, actions.DeadlineAnswer):
+        await _deadline(services, context, case, click)
+        return None
+    if not isinstance(click, actions.ReminderAction):
+        return None
+    if click.op == "snooze":
+        await _remind(services, context, case, timedelta(minutes=click.minutes or SNOOZE_MINUTES), "")
+        return None
+    if click.op == "running":
+        minutes = _last_wait_minutes(services, case) or SNOOZE_MINUTES
+        await _remind(
+            services,
+            context,
+            case,
+            timedelta(minutes=minutes),
+            "Replication and restores often take longer than their usual time. If it is still running after this, "
+            "check for errors with the step's command, or escalate.",
+        )
+        return None
+    await _retire_live_card(services, dc, case)
+    return await main.resume(dc, case.id)
+
+
+async def _remind(services: Services, context: TurnContext, case: RecoveryCase, delay: timedelta, why: str) -> None:
+    leaf = services.playbook.leaves.get(case.leaf_id or "")
+    step = current_step(case, leaf) if leaf else None
+    due = await services.reminders.remind_in(
+        case, owner_of(context), reference_of(context), delay, step.title if step else "", step.wait_check if step else ""
+    )
+    when = due.strftime("%H:%M UTC") if due - services.clock.now() < timedelta(hours=20) else due.strftime("%d %B %H:%M UTC")
+    await say(context, f"{why} I will remind you about {case.id} ({case.upn}) at {when}.".strip(), case.id)
+
+
+def _last_wait_minutes(services: Services, case: RecoveryCase) -> int:
+    leaf = services.playbook.leaves.get(case.leaf_id or "")
+    waits = [leaf.step(s).wait_minutes for s in case.reminded_steps if leaf and leaf.step(s)]
+    return waits[-1] if waits else 0
+
+
+async def _deadline(services: Services, context: TurnContext, case: RecoveryCase, click: actions.DeadlineAnswer) -> None:
+    kind = KINDS.get(click.which)
+    if kind is None:
+        await say(context, "I did not recognise that card.", case.id)
+        return
+    now = services.clock.now()
+    if click.unknown:
+        answered = "Not known: this deadline is not counted. Finish within 30 days of the deletion to be safe."
+    else:
+        try:
+            start = parse_when(click.date, now)
+        except InvalidValue as exc:
+            await say(context, str(exc), case.id)
+            return
+        case.deadline_starts[kind.id] = start.isoformat()
+        answered = f"Started {start:%Y-%m-%d}."
+    if kind.id not in case.deadline_asked:
+        case.deadline_asked.append(kind.id)
+    case.touch()
+    await replace(context, context.activity.reply_to_id, deadline_question_card(case.id, kind, case.upn or "", answered))
+    line = finish_before(case, now)
+    if line:
+        await say(context, line, case.id)
+        leaf = services.playbook.leaves.get(case.leaf_id or "")
+        if leaf is not None and case.plan_card_id:
+            await replace(context, case.plan_card_id, cards.plan_card(leaf, case, services.playbook, now=now))
+
+
+async def _retire_live_card(services: Services, dc: DialogContext, case: RecoveryCase) -> None:
+    """Continue shows the current step card anew; the one already in the chat loses its buttons,
+    so only one card of the case can be answered."""
+    card_id, options = live_card(dc.stack)
+    leaf = services.playbook.leaves.get(case.leaf_id or "")
+    step = leaf.step(options.get("step", "")) if leaf else None
+    if not card_id or step is None:
+        return
+    moved = "Continued below."
+    content = (
+        cards.confirm_card(leaf, step, case, services.playbook, answered=moved)
+        if options.get("kind") == "confirm"
+        else cards.step_card(leaf, step, case, services.playbook, answered=moved)
+    )
+    await replace(dc.context, card_id, content)
