@@ -60,6 +60,13 @@ def test_the_rate_limit_allows_a_burst_then_turns_per_minute_per_user():
     assert gate.check(TENANT, "u1", "a", now=11.0) == "rate-limited"
 
 
+def test_by_default_an_admin_gets_bursts_of_20_then_60_turns_a_minute():
+    gate = AccessGate()
+    assert [gate.check(TENANT, "u1", "a", now=0.0) for _ in range(21)] == [None] * 20 + ["rate-limited"]
+    assert gate.check(TENANT, "u1", "a", now=0.5) == "rate-limited"
+    assert gate.check(TENANT, "u1", "a", now=1.0) is None
+
+
 def test_a_rate_of_zero_turns_the_limit_off():
     gate = AccessGate(turns_per_minute=0, burst=1)
     assert all(gate.check(TENANT, "u1", "a", now=0) is None for _ in range(100))
@@ -73,11 +80,22 @@ def test_the_clock_defaults_to_the_monotonic_one():
 
 def test_memory_is_bounded_by_forgetting_the_idlest_tenth_of_users():
     gate = AccessGate(turns_per_minute=1, burst=1, max_tracked=20)
-    for n in range(20):  # each uses their one turn, u0 first
-        assert gate.check(TENANT, f"u{n}", "a", now=float(n)) is None
-    assert gate.check(TENANT, "u5", "a", now=20.0) == "rate-limited"
-    assert gate.check(TENANT, "newcomer", "a", now=20.0) is None  # full: u0 and u1 are forgotten
-    assert gate.check(TENANT, "u2", "a", now=20.0) == "rate-limited", "the third idlest is still tracked"
-    assert gate.check(TENANT, "u0", "a", now=20.0) is None, "a forgotten user starts afresh"
-    assert gate.check(TENANT, "u1", "a", now=20.0) is None
-    assert gate.check(TENANT, "u19", "a", now=20.0) == "rate-limited"
+    # The first to talk is the idlest; names sort the other way round, so age decides, not name.
+    users = [f"u{99 - n}" for n in range(20)]
+    for n, user in enumerate(users):  # each uses their one turn
+        assert gate.check(TENANT, user, "a", now=float(n)) is None
+    assert gate.check(TENANT, users[5], "a", now=20.0) == "rate-limited"
+    assert gate.check(TENANT, "newcomer", "a", now=20.0) is None  # full: the two idlest are forgotten
+    assert gate.check(TENANT, users[2], "a", now=20.0) == "rate-limited", "the third idlest is still tracked"
+    assert gate.check(TENANT, users[1], "a", now=20.0) is None, "a forgotten user starts afresh"
+    assert gate.check(TENANT, users[0], "a", now=20.0) is None
+    assert gate.check(TENANT, users[19], "a", now=20.0) == "rate-limited"
+
+
+def test_by_default_fifty_thousand_users_are_remembered():
+    gate = AccessGate(turns_per_minute=1, burst=1)
+    for n in range(50_000):  # a microsecond apart: far too soon for a turn to come back
+        gate.check(TENANT, f"u{n}", "a", now=n / 1e6)
+    assert gate.check(TENANT, "u0", "a", now=0.05) == "rate-limited", "still remembered: no second burst"
+    gate.check(TENANT, "newcomer", "a", now=0.05)
+    assert gate.check(TENANT, "u1", "a", now=0.05) is None, "forgotten once the 50,001st user came"

@@ -105,8 +105,9 @@ def test_a_card_reads_as_its_text_facts_commands_and_filled_inputs():
     ]
 
 
-def test_a_card_without_a_body_reads_as_nothing():
+def test_a_card_without_a_body_or_with_empty_elements_reads_as_nothing():
     assert card_text({"type": "AdaptiveCard"}) == ""
+    assert card_text({"body": [{"type": "CodeBlock"}, {"type": "FactSet"}, {"type": "Container"}]}) == ""
 
 
 def test_the_incoming_message_goes_to_the_current_case_unless_the_turn_named_one():

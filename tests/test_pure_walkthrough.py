@@ -141,7 +141,7 @@ def test_the_upn_is_trimmed_kept_for_the_commands_and_bad_ones_are_refused():
     assert set_upn(case, " jane@contoso.com\t") == "jane@contoso.com"
     assert case.upn == "jane@contoso.com" and case.values["upn"] == "jane@contoso.com"
     assert case.updated_at > OLD
-    with pytest.raises(InvalidValue, match="exactly one @"):
+    with pytest.raises(InvalidValue, match=r"^The UPN must contain exactly one @"):
         set_upn(case, "jane.contoso.com")
     assert case.upn == "jane@contoso.com"
 
@@ -219,6 +219,19 @@ def test_expected_step_count_is_the_longest_path_still_possible():
     case.answers["hybrid"] = "no"
     assert expected_step_count(case, SELF) == 7
     assert expected_step_count(new_case(entra="deleted", mailbox="soft"), SUPPORT_LEAF) == 2
+
+
+def test_no_steps_are_expected_when_the_answers_rule_every_step_out():
+    leaf = Leaf(
+        "S5",
+        MappingProxyType({}),
+        "self_service",
+        "seed",
+        "s",
+        (step("both", when={"adfs": "yes", "hybrid": "yes"}),),
+    )
+    assert expected_step_count(new_case(adfs="no"), leaf) == 0
+    assert expected_step_count(new_case(), leaf) == 1
 
 
 def test_a_value_is_hinted_with_the_first_step_that_reads_it():
@@ -301,7 +314,7 @@ def test_an_answer_that_ends_in_support_ends_the_case_with_its_note():
     progress = complete_step(case, PLAYBOOK, SELF, SELF.step("ask_hybrid"), "unsure")
     assert (progress.kind, progress.note) == ("support", "Support has to look at the hybrid set-up.")
     assert case.status == NEEDS_SUPPORT and case.end_reason == "Support has to look at the hybrid set-up."
-    assert case.steps["ask_hybrid"].status == "done"
+    assert case.steps["ask_hybrid"].status == "done" and case.steps["ask_hybrid"].at > OLD
     assert case.updated_at > OLD
 
 
@@ -316,8 +329,16 @@ def test_the_last_step_completes_a_self_service_case():
     case = new_case(entra="present", mailbox="active", hybrid="no")
     done(case, "check", "ask_hybrid", "cloud", "restore", "verify", "extra")
     progress = complete_step(case, PLAYBOOK, SELF, SELF.step("fallback"))
-    assert progress.kind == "complete"
-    assert case.status == COMPLETE and not case.is_open
+    assert (progress.kind, progress.note) == ("complete", "")
+    assert case.status == COMPLETE and not case.is_open and case.end_reason == ""
+
+
+def test_a_last_step_that_asks_completes_with_the_answers_note():
+    leaf = Leaf("S4", MappingProxyType({}), "self_service", "seed", "s", (step("ask_hybrid", ask="hybrid"),))
+    case = new_case()
+    progress = complete_step(case, PLAYBOOK, leaf, leaf.steps[0], "yes")
+    assert (progress.kind, progress.note) == ("complete", "Hybrid: the on-premises server leads.")
+    assert case.status == COMPLETE and case.end_reason == "Hybrid: the on-premises server leads."
 
 
 def test_the_last_step_of_a_support_scenario_hands_over_to_support():
@@ -339,11 +360,20 @@ def test_a_failure_with_a_path_jumps_ahead_and_marks_the_steps_between_skipped()
     progress = fail_step(case, SELF, SELF.step("restore"))
     assert (progress.kind, progress.note) == ("next", "Try the fallback instead.")
     assert case.steps["restore"].status == "failed" and case.steps["restore"].failures == 1
+    assert case.steps["restore"].at > OLD
     assert case.steps["verify"].status == "skipped" and case.steps["verify"].at > OLD
     assert case.steps["extra"].status == "done"
     assert "fallback" not in case.steps
     assert current_step(case, SELF).id == "fallback"
     assert case.status == OPEN and case.updated_at > OLD
+
+
+def test_a_failure_jump_leaves_the_steps_before_it_alone():
+    case = new_case(entra="present", mailbox="active", hybrid="yes")
+    done(case, "check", "ask_hybrid", "hybrid_a", "hybrid_b", "hybrid_c")
+    fail_step(case, SELF, SELF.step("restore"))
+    assert set(case.steps) == {"check", "ask_hybrid", "hybrid_a", "hybrid_b", "hybrid_c", "restore", "verify", "extra"}
+    assert "cloud" not in case.steps, "a step of the other branch is neither done nor skipped"
 
 
 def test_a_failure_that_needs_support_ends_the_case():
@@ -352,6 +382,7 @@ def test_a_failure_that_needs_support_ends_the_case():
     progress = fail_step(case, SELF, SELF.step("fallback"))
     assert (progress.kind, progress.note) == ("support", "Support must restore it.")
     assert case.steps["fallback"].status == "failed" and case.steps["fallback"].failures == 2
+    assert case.steps["fallback"].at > OLD
     assert case.status == NEEDS_SUPPORT and case.end_reason == "Support must restore it."
 
 
@@ -366,7 +397,7 @@ def test_a_failure_that_needs_support_without_a_note_says_so():
 def test_a_failure_without_a_path_keeps_the_step_and_counts_the_failures():
     case = new_case(entra="deleted", mailbox="soft")
     first = fail_step(case, SUPPORT_LEAF, SUPPORT_LEAF.step("gather"))
-    assert first.kind == "stuck"
+    assert (first.kind, first.note) == ("stuck", "")
     second = fail_step(case, SUPPORT_LEAF, SUPPORT_LEAF.step("gather"))
     assert second.kind == "stuck"
     record = case.steps["gather"]
