@@ -78,7 +78,7 @@ SUPPORT_LEAF = Leaf(
     "support",
     "seed",
     "summary",
-    (step("gather"), step("stuck_step")),
+    (step("gather"), step("stuck_step", failure_note="Check the licence, then try again.")),
 )
 PLAYBOOK = Playbook(
     title="t",
@@ -404,3 +404,10 @@ def test_a_failure_without_a_path_keeps_the_step_and_counts_the_failures():
     assert (record.status, record.failures) == ("stuck", 2) and record.at > OLD
     assert current_step(case, SUPPORT_LEAF).id == "gather"
     assert case.status == OPEN and case.updated_at > OLD
+
+
+def test_a_failure_without_a_path_says_its_note():
+    case = new_case(entra="deleted", mailbox="soft")
+    done(case, "gather")
+    progress = fail_step(case, SUPPORT_LEAF, SUPPORT_LEAF.step("stuck_step"))
+    assert (progress.kind, progress.note) == ("stuck", "Check the licence, then try again.")
