@@ -18,11 +18,15 @@ PLAYBOOK = Playbook(
     subquestions=MappingProxyType({}),
     placeholders=MappingProxyType(
         {
-            "upn": Placeholder("upn", "UPN", "upn"),
-            "alias": Placeholder("alias", "Alias", "alias"),
-            "tenant": Placeholder("tenant", "tenant name", "label"),
-            "routing": Placeholder("routing", "routing address", "text", derive="{alias}@{tenant}.mail.onmicrosoft.com"),
-            "filter": Placeholder("filter", "filter", "text", derive="startswith(mail,'{alias}')", escape="odata"),
+            "upn": Placeholder(name="upn", label="UPN", kind="upn"),
+            "alias": Placeholder(name="alias", label="Alias", kind="alias"),
+            "tenant": Placeholder(name="tenant", label="tenant name", kind="label"),
+            "routing": Placeholder(
+                name="routing", label="routing address", kind="text", derive="{alias}@{tenant}.mail.onmicrosoft.com"
+            ),
+            "filter": Placeholder(
+                name="filter", label="filter", kind="text", derive="startswith(mail,'{alias}')", escape="odata"
+            ),
         }
     ),
     leaves=MappingProxyType({}),

@@ -38,7 +38,10 @@ def masked(text: str) -> str:
             "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=bXlrZXk=;EndpointSuffix=core.windows.net",
             "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=[...];EndpointSuffix=core.windows.net",
         ),
-        ("https://st.blob.core.windows.net/c?sv=2024&sig=abc%2Bdef&se=1", "https://st.blob.core.windows.net/c?sv=2024&sig=[...]&se=1"),
+        (
+            "https://st.blob.core.windows.net/c?sv=2024&sig=abc%2Bdef&se=1",
+            "https://st.blob.core.windows.net/c?sv=2024&sig=[...]&se=1",
+        ),
         ("SharedAccessSignature=sv=2024", "SharedAccessSignature=[...]"),
     ],
 )

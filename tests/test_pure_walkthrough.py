@@ -33,31 +33,43 @@ OLD = "2000-01-01T00:00:00.000+00:00"
 def step(step_id: str, **fields) -> Step:
     if "when" in fields:
         fields["when"] = MappingProxyType(fields["when"])
-    return Step(step_id, f"Title of {step_id}", "why", {"modern": f"Run-{step_id}", "original": ""}, **fields)
+    commands = {"modern": f"Run-{step_id}", "original": ""}
+    return Step(id=step_id, title=f"Title of {step_id}", why="why", commands=commands, **fields)
 
 
-ENTRA = Question("entra", "Entra account?", (Option("present", "Present", "m"), Option("deleted", "Deleted", "m")))
-MAILBOX = Question("mailbox", "Mailbox?", (Option("active", "Active", "m"), Option("soft", "Soft-deleted", "m")))
-ADFS = Question("adfs", "AD FS?", (Option("yes", "Yes", "m"), Option("no", "No", "m")))
-HYBRID = Question(
+def option(option_id: str, label: str, **fields) -> Option:
+    return Option(id=option_id, label=label, meaning=label, **fields)
+
+
+def question(question_id: str, *options: Option) -> Question:
+    return Question(id=question_id, prompt=f"{question_id}?", options=options)
+
+
+def make_leaf(leaf_id: str, outcome: str, steps: tuple[Step, ...], answers: dict[str, str] | None = None, **fields) -> Leaf:
+    answers = MappingProxyType(answers or {})
+    return Leaf(id=leaf_id, answers=answers, outcome=outcome, source="seed", summary="s", steps=steps, **fields)
+
+
+def placeholder(name: str, label: str, kind: str) -> Placeholder:
+    return Placeholder(name=name, label=label, kind=kind)
+
+
+ENTRA = question("entra", option("present", "Present"), option("deleted", "Deleted"))
+MAILBOX = question("mailbox", option("active", "Active"), option("soft", "Soft-deleted"))
+ADFS = question("adfs", option("yes", "Yes"), option("no", "No"))
+HYBRID = question(
     "hybrid",
-    "Exchange hybrid?",
-    (
-        Option("yes", "Yes, hybrid", "m", note="Hybrid: the on-premises server leads."),
-        Option("no", "No", "m"),
-        Option("unsure", "I cannot tell", "m", end="support", note="Support has to look at the hybrid set-up."),
-        Option("gone", "Server removed", "m", end="support"),
-    ),
+    option("yes", "Yes, hybrid", note="Hybrid: the on-premises server leads."),
+    option("no", "No"),
+    option("unsure", "I cannot tell", end="support", note="Support has to look at the hybrid set-up."),
+    option("gone", "Server removed", end="support"),
 )
 
 # Steps of SELF: 1 check (collects the guid), 2 asks hybrid; hybrid=yes adds 3 steps, hybrid=no one;
 # then restore (its failure jumps to fallback, skipping verify) and fallback (failure -> support).
-SELF = Leaf(
+SELF = make_leaf(
     "S1",
-    MappingProxyType({"entra": "present", "mailbox": "active"}),
     "self_service",
-    "seed",
-    "summary",
     (
         step("check", collect=("exchange_guid",), wait_minutes=5),
         step("ask_hybrid", ask="hybrid"),
@@ -70,15 +82,14 @@ SELF = Leaf(
         step("extra"),
         step("fallback", on_failure="support", failure_note="Support must restore it."),
     ),
+    {"entra": "present", "mailbox": "active"},
     ask_first=("adfs",),
 )
-SUPPORT_LEAF = Leaf(
+SUPPORT_LEAF = make_leaf(
     "S2",
-    MappingProxyType({"entra": "deleted", "mailbox": "soft"}),
     "support",
-    "seed",
-    "summary",
     (step("gather"), step("stuck_step", failure_note="Check the licence, then try again.")),
+    {"entra": "deleted", "mailbox": "soft"},
 )
 PLAYBOOK = Playbook(
     title="t",
@@ -89,9 +100,9 @@ PLAYBOOK = Playbook(
     subquestions=MappingProxyType({"adfs": ADFS, "hybrid": HYBRID}),
     placeholders=MappingProxyType(
         {
-            "upn": Placeholder("upn", "UPN", "upn"),
-            "exchange_guid": Placeholder("exchange_guid", "ExchangeGuid", "guid"),
-            "name": Placeholder("name", "Name", "text"),
+            "upn": placeholder("upn", "UPN", "upn"),
+            "exchange_guid": placeholder("exchange_guid", "ExchangeGuid", "guid"),
+            "name": placeholder("name", "Name", "text"),
         }
     ),
     leaves=MappingProxyType({"S1": SELF, "S2": SUPPORT_LEAF}),
@@ -222,14 +233,7 @@ def test_expected_step_count_is_the_longest_path_still_possible():
 
 
 def test_no_steps_are_expected_when_the_answers_rule_every_step_out():
-    leaf = Leaf(
-        "S5",
-        MappingProxyType({}),
-        "self_service",
-        "seed",
-        "s",
-        (step("both", when={"adfs": "yes", "hybrid": "yes"}),),
-    )
+    leaf = make_leaf("S5", "self_service", (step("both", when={"adfs": "yes", "hybrid": "yes"}),))
     assert expected_step_count(new_case(adfs="no"), leaf) == 0
     assert expected_step_count(new_case(), leaf) == 1
 
@@ -334,7 +338,7 @@ def test_the_last_step_completes_a_self_service_case():
 
 
 def test_a_last_step_that_asks_completes_with_the_answers_note():
-    leaf = Leaf("S4", MappingProxyType({}), "self_service", "seed", "s", (step("ask_hybrid", ask="hybrid"),))
+    leaf = make_leaf("S4", "self_service", (step("ask_hybrid", ask="hybrid"),))
     case = new_case()
     progress = complete_step(case, PLAYBOOK, leaf, leaf.steps[0], "yes")
     assert (progress.kind, progress.note) == ("complete", "Hybrid: the on-premises server leads.")
@@ -387,7 +391,7 @@ def test_a_failure_that_needs_support_ends_the_case():
 
 
 def test_a_failure_that_needs_support_without_a_note_says_so():
-    leaf = Leaf("S3", MappingProxyType({}), "self_service", "seed", "s", (step("only", on_failure="support"),))
+    leaf = make_leaf("S3", "self_service", (step("only", on_failure="support"),))
     case = new_case()
     progress = fail_step(case, leaf, leaf.steps[0])
     assert progress.note == "This step failed; Microsoft Support is needed."
