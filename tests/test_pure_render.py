@@ -1,0 +1,64 @@
+"""Filling command templates, on placeholders made for the test: known values as one quoted
+PowerShell string, derived values escaped for their own layer only, unknown ones as hints."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from bot.playbook import Playbook, render_commands, render_text
+from bot.playbook.model import Placeholder
+from bot.playbook.render import resolve
+
+PLAYBOOK = Playbook(
+    title="t",
+    audience="a",
+    estimated_time="e",
+    retired_note="r",
+    questions=(),
+    subquestions=MappingProxyType({}),
+    placeholders=MappingProxyType(
+        {
+            "upn": Placeholder(name="upn", label="UPN", kind="upn"),
+            "alias": Placeholder(name="alias", label="Alias", kind="alias"),
+            "tenant": Placeholder(name="tenant", label="tenant name", kind="label"),
+            "routing": Placeholder(
+                name="routing", label="routing address", kind="text", derive="{alias}@{tenant}.mail.onmicrosoft.com"
+            ),
+            "filter": Placeholder(
+                name="filter", label="filter", kind="text", derive="startswith(mail,'{alias}')", escape="odata"
+            ),
+        }
+    ),
+    leaves=MappingProxyType({}),
+    complete_text="done",
+    resources=(),
+    support_always=(),
+    by_answers=MappingProxyType({}),
+)
+
+
+def test_a_derived_value_is_built_from_its_parts_once_all_are_known():
+    assert resolve("routing", PLAYBOOK, {"alias": "kim", "tenant": "contoso"}) == "kim@contoso.mail.onmicrosoft.com"
+    assert resolve("routing", PLAYBOOK, {"alias": "kim"}) is None
+    assert resolve("upn", PLAYBOOK, {"upn": "a@contoso.com"}) == "a@contoso.com"
+    assert resolve("upn", PLAYBOOK, {}) is None
+
+
+def test_only_an_odata_value_doubles_quotes_for_odata_and_powershell_doubles_them_again():
+    values = {"alias": "o'hara", "tenant": "contoso"}
+    assert render_text("-Address {routing}", PLAYBOOK, values) == "-Address 'o''hara@contoso.mail.onmicrosoft.com'"
+    assert render_text("-Filter {filter}", PLAYBOOK, values) == "-Filter 'startswith(mail,''o''''hara'')'"
+
+
+def test_unknown_values_are_named_with_the_step_that_reads_them_when_there_is_one():
+    text = render_text("Set-User {upn} -Alias {alias} -Routing {routing}", PLAYBOOK, {}, {"alias": 2})
+    assert text == "Set-User <UPN> -Alias <Alias from step 2> -Routing <routing address>"
+
+
+def test_commands_render_in_the_chosen_dialect_and_a_missing_dialect_shows_nothing():
+    commands = {"modern": "Get-MgUser -UserId {upn}", "original": "Get-MsolUser -UserPrincipalName {upn}"}
+    values = {"upn": "jane@contoso.com"}
+    assert render_commands(commands, "modern", PLAYBOOK, values) == "Get-MgUser -UserId 'jane@contoso.com'"
+    assert render_commands(commands, "original", PLAYBOOK, values) == "Get-MsolUser -UserPrincipalName 'jane@contoso.com'"
+    assert render_commands({"modern": "Get-MgUser"}, "original", PLAYBOOK, values) == ""
+    assert render_commands({"modern": "Set-User {alias}"}, "modern", PLAYBOOK, {}, {"alias": 4}) == "Set-User <Alias from step 4>"

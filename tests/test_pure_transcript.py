@@ -1,0 +1,177 @@
+"""The case transcript support reads: secrets redacted, cards as their text, each message in the
+case it concerns, turns kept in order."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+import bot.transcript
+from bot.storage import MemoryDocumentStore
+from bot.transcript import MAX_ENTRY, Entry, TranscriptStore, TurnTranscript, card_text, entry, format_transcript, redact
+
+
+def masked(text: str) -> str:
+    """redact(text) with each redaction marker, whatever its wording, shown as [...]."""
+    return re.sub(r"\[redacted[^\]]*\]", "[...]", redact(text))
+
+
+@pytest.mark.parametrize(
+    "said, shown",
+    [
+        ("token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlX2hlcmU here", "token [...] here"),
+        ("Authorization: Bearer abcdefghijklmnop0123456789", "Authorization: Bearer [...]"),
+        ("and bearer abcdefghijklmnop0123456789 again", "and bearer [...] again"),
+        ("password=hunter2hunter2 then", "password=[...] then"),
+        ("my Password: 'S3cret!' now", "my Password: [...] now"),
+        ('the pwd is "S3cret!" ok', "the pwd is [...] ok"),
+        ("client_secret = abc123 and", "client_secret = [...] and"),
+        ("API key: k-12345", "API key: [...]"),
+        ("access_key=AKIA1234", "access_key=[...]"),
+        ("New-MgUser -Password 'Pa55word!' -Enabled", "New-MgUser -Password [...] -Enabled"),
+        ('ConvertTo-SecureString -String "Pa55 word" -AsPlainText', "ConvertTo-SecureString -String [...] -AsPlainText"),
+        ("-ClientSecret 'abc~def'", "-ClientSecret [...]"),
+        ("secret abc8Q~abcdefghijklmnopqrstuvwxyz0123456789 end", "secret [...] end"),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=bXlrZXk=;EndpointSuffix=core.windows.net",
+            "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=[...];EndpointSuffix=core.windows.net",
+        ),
+        (
+            "https://st.blob.core.windows.net/c?sv=2024&sig=abc%2Bdef&se=1",
+            "https://st.blob.core.windows.net/c?sv=2024&sig=[...]&se=1",
+        ),
+        ("SharedAccessSignature=sv=2024", "SharedAccessSignature=[...]"),
+    ],
+)
+def test_secrets_are_redacted_and_the_rest_of_the_message_kept(said, shown):
+    assert masked(said) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Get-Mailbox -Identity 'jane@contoso.com' | Format-List ExchangeGuid",
+        "$pw = Read-Host -AsSecureString",
+        "The password policy is fine; a bearer of good news.",
+        "Token bucket is empty",
+        "eyJ is not a token on its own",
+    ],
+)
+def test_ordinary_text_is_left_alone(text):
+    assert redact(text) == text
+
+
+def test_a_card_reads_as_its_text_facts_commands_and_filled_inputs():
+    card = {
+        "type": "AdaptiveCard",
+        "body": [
+            {"type": "TextBlock", "text": "Step 2 of 5"},
+            {"type": "TextBlock", "text": ""},
+            {"type": "TextBlock"},
+            {
+                "type": "Container",
+                "items": [
+                    {
+                        "type": "FactSet",
+                        "facts": [{"title": "User", "value": "jane@contoso.com"}, {"title": "Wait", "value": "5 min"}],
+                    },
+                    {
+                        "type": "ColumnSet",
+                        "columns": [{"type": "Column", "items": [{"type": "TextBlock", "text": "In a column"}]}],
+                    },
+                ],
+            },
+            {
+                "type": "CodeBlock",
+                "codeSnippet": "Connect-ExchangeOnline\nGet-Mailbox 'jane'",
+                "fallback": {"type": "TextBlock", "text": "Connect-ExchangeOnline"},
+            },
+            {"type": "Input.Text", "id": "exchange_guid", "label": "ExchangeGuid", "value": "1b3f"},
+            {"type": "Input.Text", "id": "name", "value": "Jane"},
+            {"type": "Input.Text", "id": "empty", "label": "Empty", "value": ""},
+            "not an element",
+            42,
+        ],
+        "actions": [{"type": "Action.Submit", "title": "Done"}],
+    }
+    assert card_text(card).splitlines() == [
+        "Step 2 of 5",
+        "User: jane@contoso.com",
+        "Wait: 5 min",
+        "In a column",
+        "    Connect-ExchangeOnline",
+        "    Get-Mailbox 'jane'",
+        "ExchangeGuid: 1b3f",
+        "name: Jane",
+    ]
+
+
+def test_a_card_without_a_body_or_with_empty_elements_reads_as_nothing():
+    assert card_text({"type": "AdaptiveCard"}) == ""
+    assert card_text({"body": [{"type": "CodeBlock"}, {"type": "FactSet"}, {"type": "Container"}]}) == ""
+
+
+def test_the_incoming_message_goes_to_the_current_case_unless_the_turn_named_one():
+    turn = TurnTranscript()
+    turn.heard("done")
+    turn.said("MR-AAAAAA", "Step 3 of 5")
+    turn.said("MR-AAAAAA", "")
+    turn.said(None, "cases: MR-AAAAAA, MR-BBBBBB")
+    turn.said("MR-BBBBBB", "MR-BBBBBB is open")
+    turn.said("MR-AAAAAA", "Well done")
+    result = turn.by_case("MR-AAAAAA", "2026-01-01T00:00:00.000+00:00")
+    assert {k: [(e.speaker, e.text) for e in v] for k, v in result.items()} == {
+        "MR-AAAAAA": [("admin", "done"), ("bot", "Step 3 of 5"), ("bot", "Well done")],
+        "MR-BBBBBB": [("bot", "MR-BBBBBB is open")],
+    }
+    assert result["MR-AAAAAA"][0].at == "2026-01-01T00:00:00.000+00:00"
+
+    turn.incoming_case = "MR-BBBBBB"
+    assert [e.text for e in turn.by_case("MR-AAAAAA", "t")["MR-BBBBBB"]] == ["done", "MR-BBBBBB is open"]
+    turn.incoming_case = None
+    assert [e.text for e in turn.by_case("MR-AAAAAA", "t")["MR-AAAAAA"]] == ["Step 3 of 5", "Well done"]
+
+
+def test_a_turn_with_no_case_or_no_message_adds_nothing():
+    turn = TurnTranscript()
+    turn.heard("hello")
+    assert turn.by_case(None, "t") == {}
+    assert TurnTranscript().by_case("MR-AAAAAA", "t") == {}
+
+
+def test_an_entry_is_stamped_now_and_the_transcript_reads_one_line_each():
+    said = entry("bot", "Hello")
+    assert (said.speaker, said.text) == ("bot", "Hello") and said.at > "2026"
+    entries = [Entry("t1", "admin", "start"), Entry("t2", "bot", "Which user?")]
+    assert format_transcript(entries) == "t1 admin: start\nt2 bot: Which user?"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        self.now += 0.5
+        return self.now
+
+
+async def test_turns_are_stored_redacted_and_cut_and_read_back_in_order(monkeypatch):
+    monkeypatch.setattr(bot.transcript, "time", SimpleNamespace(time=Clock().time))
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents)
+    await store.append("MR-AAAAAA", [Entry("t1", "admin", "start"), Entry("t2", "bot", "password=hunter2 ok")])
+    await store.append("MR-BBBBBB", [Entry("t3", "admin", "other case")])
+    await store.append("MR-AAAAAA", [Entry("t4", "admin", "x" * (MAX_ENTRY + 50))])
+    await store.append("MR-AAAAAA", [])
+    assert len(await documents.read_prefix("transcripts/MR-AAAAAA/")) == 2, "one document per turn, none for an empty one"
+
+    entries = await store.read("MR-AAAAAA")
+    assert [(e.at, e.speaker) for e in entries] == [("t1", "admin"), ("t2", "bot"), ("t4", "admin")]
+    assert "hunter2" not in entries[1].text and entries[1].text.startswith("password=")
+    assert entries[2].text == "x" * MAX_ENTRY
+
+    await store.delete(["MR-AAAAAA"])
+    assert await store.read("MR-AAAAAA") == []
+    assert [e.text for e in await store.read("MR-BBBBBB")] == ["other case"]
