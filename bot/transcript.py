@@ -49,14 +49,15 @@ _SECRETS = [
         r"\1[redacted]",
     ),
     # password: x / password = "x y" / "password": "x" (JSON)
-    (re.compile(rf"(?i)\b({_PASSWORD_OR_PASS}{_FOR_WHOM}[\"']?\s*[:=]\s*)(?:{_QUOTED}|{_WORD})"), r"\1[redacted]"),
+    # ($pw = ... and Password = $pw are PowerShell variables, not secrets: left as written)
+    (re.compile(rf"(?i)(?<!\$)\b({_PASSWORD_OR_PASS}{_FOR_WHOM}[\"']?\s*[:=]\s*)(?:{_QUOTED}|(?!\$){_WORD})"), r"\1[redacted]"),
     # the password for bob is x / temp password was x / password set to x
     (
-        re.compile(rf"(?i)\b({_PASSWORD}{_FOR_WHOM}\s+{_IS}\s+)(?:{_QUOTED}|(?!{_NOT_A_VALUE}){_WORD})"),
+        re.compile(rf"(?i)(?<!\$)\b({_PASSWORD}{_FOR_WHOM}\s+{_IS}\s+)(?:{_QUOTED}|(?!{_NOT_A_VALUE}){_WORD})"),
         r"\1[redacted]",
     ),
     # password Hunter2! / set the password to Hunter2!
-    (re.compile(rf"(?i)\b({_PASSWORD}\s+(?:to\s+)?)(?:{_QUOTED}|{_SECRET_LIKE})"), r"\1[redacted]"),
+    (re.compile(rf"(?i)(?<!\$)\b({_PASSWORD}\s+(?:to\s+)?)(?:{_QUOTED}|(?![$=:]){_SECRET_LIKE})"), r"\1[redacted]"),
     # key and token names: SharedAccessKey=..., refresh_token=..., api-key: ..., client secret is ...
     (
         re.compile(rf"(?i)\b({_KEY_NAME}[\"']?(?:\s*[:=]\s*|\s+(?:is|was)\s+(?!{_NOT_A_VALUE})))(?:{_QUOTED}|[^\s;&'\"“”‘’]+)"),

@@ -52,7 +52,8 @@ def test_only_an_odata_value_doubles_quotes_for_odata_and_powershell_doubles_the
 
 def test_unknown_values_are_named_with_the_step_that_reads_them_when_there_is_one():
     text = render_text("Set-User {upn} -Alias {alias} -Routing {routing}", PLAYBOOK, {}, {"alias": 2})
-    assert text == "Set-User <UPN> -Alias <Alias from step 2> -Routing <routing address>"
+    # quoted, so that a command with a value still to come is still one valid PowerShell line
+    assert text == "Set-User '<UPN>' -Alias '<Alias from step 2>' -Routing '<routing address>'"
 
 
 def test_commands_render_in_the_chosen_dialect_and_a_missing_dialect_shows_nothing():
@@ -61,4 +62,5 @@ def test_commands_render_in_the_chosen_dialect_and_a_missing_dialect_shows_nothi
     assert render_commands(commands, "modern", PLAYBOOK, values) == "Get-MgUser -UserId 'jane@contoso.com'"
     assert render_commands(commands, "original", PLAYBOOK, values) == "Get-MsolUser -UserPrincipalName 'jane@contoso.com'"
     assert render_commands({"modern": "Get-MgUser"}, "original", PLAYBOOK, values) == ""
-    assert render_commands({"modern": "Set-User {alias}"}, "modern", PLAYBOOK, {}, {"alias": 4}) == "Set-User <Alias from step 4>"
+    unknown = render_commands({"modern": "Set-User {alias}"}, "modern", PLAYBOOK, {}, {"alias": 4})
+    assert unknown == "Set-User '<Alias from step 4>'"

@@ -54,6 +54,7 @@ def test_secrets_are_redacted_and_the_rest_of_the_message_kept(said, shown):
     [
         "Get-Mailbox -Identity 'jane@contoso.com' | Format-List ExchangeGuid",
         "$pw = Read-Host -AsSecureString",
+        "New-MgUser -PasswordProfile @{ Password = $pw }",
         "The password policy is fine; a bearer of good news.",
         "Token bucket is empty",
         "eyJ is not a token on its own",

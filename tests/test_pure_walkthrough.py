@@ -264,7 +264,9 @@ def test_recorded_values_are_validated_normalised_and_the_good_ones_kept():
             "name": "x" * 300,
             "not_a_placeholder": "ignored",
             "upn": "   ",
+            "object_id": "6a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b",  # valid, but not what this step collects
         },
+        accepted=("exchange_guid", "name", "upn", "not_a_placeholder"),
     )
     assert case.values == {"exchange_guid": "1b3f4c5d-0000-4e2f-9a8b-123456789abc"}
     assert len(problems) == 1 and "Name" in problems[0] and "at most 256" in problems[0]
@@ -273,7 +275,7 @@ def test_recorded_values_are_validated_normalised_and_the_good_ones_kept():
 
 def test_a_value_that_is_not_text_is_ignored():
     case = new_case()
-    assert record_values(case, PLAYBOOK, {"name": 42, "exchange_guid": "nope"}) == [
+    assert record_values(case, PLAYBOOK, {"name": 42, "exchange_guid": "nope"}, ("name", "exchange_guid")) == [
         "The ExchangeGuid must be a GUID such as 1b3f4c5d-0000-4e2f-9a8b-123456789abc."
     ]
     assert case.values == {}
