@@ -20,34 +20,34 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot import telemetry
-from bot.access import AccessGate
-from bot.adapter import BufferingCloudAdapter, create_adapter
-from bot.bot_storage import DocumentStorage
-from bot.case_store import CaseStore
 from bot.clock import Clock, SystemClock
-from bot.escalation import ChannelAddress, EscalationDesk
-from bot.graph import GraphClient, RoleCheck
-from bot.housekeeping import run_forever
-from bot.ledger import ActivityLedger
-from bot.lifecycle import Lifecycle, Periodic
-from bot.openid_keys import OpenIdKeys, channel_metadata_url, install
-from bot.outgoing import CardIds
+from bot.edge.access import AccessGate
+from bot.edge.adapter import BufferingCloudAdapter, create_adapter
+from bot.edge.bot_storage import DocumentStorage
+from bot.edge.handlers import MailboxRecoveryBot, RecoveryBot
+from bot.edge.lifecycle import Lifecycle, Periodic
+from bot.edge.openid_keys import OpenIdKeys, channel_metadata_url, install
+from bot.edge.outgoing import CardIds
+from bot.edge.reminder_sender import TeamsReminderSender
+from bot.edge.server import create_app
+from bot.edge.services import Services
+from bot.edge.state import JsonConversationState
+from bot.edge.support_channel import TeamsSupportChannel
+from bot.edge.support_handler import SupportChannelBot
+from bot.edge.turn_pipeline import TurnPipeline
+from bot.integrations import telemetry
+from bot.integrations.graph import GraphClient, RoleCheck
 from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
-from bot.reminder_sender import TeamsReminderSender
-from bot.reminders import ReminderDesk, ReminderScheduler, ReminderStore
-from bot.server import create_app
-from bot.services import Services
 from bot.settings import Settings
-from bot.state import JsonConversationState
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
-from bot.support_admins import SupportAdmins
-from bot.support_bot import SupportChannelBot
-from bot.support_channel import TeamsSupportChannel
-from bot.teams_bot import MailboxRecoveryBot, RecoveryBot
-from bot.tickets import TicketStore
-from bot.transcript import TranscriptStore
-from bot.turn_pipeline import TurnPipeline
+from bot.storage.housekeeping import run_forever
+from bot.storage.ledger import ActivityLedger
+from bot.support.admins import SupportAdmins
+from bot.support.escalation import ChannelAddress, EscalationDesk
+from bot.support.tickets import TicketStore
+from bot.support.transcript import TranscriptStore
+from bot.walkthrough.case_store import CaseStore
+from bot.walkthrough.reminders import ReminderDesk, ReminderScheduler, ReminderStore
 from dialogs.main_dialog import MainDialog
 
 log = logging.getLogger("mailbox_recovery")

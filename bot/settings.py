@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .graph import GraphSettings
-from .service_urls import ServiceUrlPolicy
+from bot.edge.service_urls import ServiceUrlPolicy
+from bot.integrations.graph import GraphSettings
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

@@ -16,10 +16,10 @@ from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerRe
 
 from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
+from bot.edge.replies import refresh, say, show
+from bot.edge.services import Services
 from bot.playbook import InvalidValue, check_upn
-from bot.replies import refresh, say, show
-from bot.services import Services
-from bot.walkthrough import alternative_of, current_step, pending_question, step_number
+from bot.walkthrough.rules import alternative_of, current_step, pending_question, step_number
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks

@@ -14,16 +14,16 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
-from bot import graph
 from bot.cards import progress as progress_cards
 from bot.cards import walkthrough as cards
-from bot.case import RecoveryCase, now_iso
-from bot.graph_findings import describe
+from bot.edge.replies import replace, say, show
+from bot.edge.services import Services
+from bot.integrations import graph
+from bot.integrations.graph_findings import describe
 from bot.playbook import InvalidValue, Leaf, Step
-from bot.replies import replace, say, show
-from bot.services import Services
-from bot.transcript import redact
-from bot.walkthrough import (
+from bot.support.transcript import redact
+from bot.walkthrough.case import RecoveryCase, now_iso
+from bot.walkthrough.rules import (
     alternative_of,
     answer,
     complete_step,

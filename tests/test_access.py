@@ -19,7 +19,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.authentication import BasicTokenAuthentication
 
-from bot.access import AccessGate
+from bot.edge.access import AccessGate
 from bot.storage import SqliteDocumentStore
 from tests.conftest import ROOT, RunningBot
 from tests.harness import Admin, texts_of

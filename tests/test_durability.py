@@ -206,7 +206,7 @@ async def test_two_instances_clicking_at_once_never_lose_an_update(settings, con
 
 
 async def test_a_turn_that_loses_the_e_tag_race_is_re_run_before_anything_is_sent(admin, monkeypatch, caplog):
-    from bot.bot_storage import DocumentStorage
+    from bot.edge.bot_storage import DocumentStorage
     from bot.storage import Conflict
 
     await admin.say("start")
@@ -241,9 +241,9 @@ async def test_finished_cases_stay_readable(admin, playbook):
 
 
 async def test_retention_purges_old_cases_transcripts_and_records(monkeypatch):
-    from bot.case import CaseBook
-    from bot.housekeeping import purge_once, retention_cutoff_iso
     from bot.storage import MemoryDocumentStore
+    from bot.storage.housekeeping import purge_once, retention_cutoff_iso
+    from bot.walkthrough.case import CaseBook
 
     book = CaseBook()
     old = book.start("admin", "Adele", "tenant")
@@ -256,19 +256,19 @@ async def test_retention_purges_old_cases_transcripts_and_records(monkeypatch):
     await store.write("transcripts/MR-OLD", {"entries": []}, None)
     await store.write("activities/c/1", {"at": 0}, None)
     now = time.time()
-    monkeypatch.setattr("bot.housekeeping.time.time", lambda: now + 10 * 86_400)
+    monkeypatch.setattr("bot.storage.housekeeping.time.time", lambda: now + 10 * 86_400)
     counts = await purge_once(store, retention_days=30)
     assert counts["activities/"] == 1 and counts["transcripts/"] == 0  # a day for records, 30 for transcripts
-    monkeypatch.setattr("bot.housekeeping.time.time", lambda: now + 31 * 86_400)
+    monkeypatch.setattr("bot.storage.housekeeping.time.time", lambda: now + 31 * 86_400)
     assert (await purge_once(store, retention_days=30))["transcripts/"] == 1
 
 
 async def test_ledger_processes_once_asks_to_retry_while_busy_and_takes_over_a_dead_attempt(monkeypatch):
-    from bot.ledger import BUSY, DONE, PROCESS, ActivityLedger
     from bot.storage import MemoryDocumentStore
+    from bot.storage.ledger import BUSY, DONE, PROCESS, ActivityLedger
 
     clock = [1000.0]
-    monkeypatch.setattr("bot.ledger.time.time", lambda: clock[0])
+    monkeypatch.setattr("bot.storage.ledger.time.time", lambda: clock[0])
     ledger = ActivityLedger(MemoryDocumentStore(), takeover_seconds=10)
     assert await ledger.claim("c", "a1") == PROCESS
     assert await ledger.claim("c", "a1") == BUSY  # the first is still running somewhere
@@ -281,7 +281,7 @@ async def test_ledger_processes_once_asks_to_retry_while_busy_and_takes_over_a_d
 
 
 async def test_an_activity_being_processed_elsewhere_gets_503_and_is_processed_later(admin, settings):
-    from bot.ledger import ActivityLedger
+    from bot.storage.ledger import ActivityLedger
 
     await admin.say("start")
     body = admin.activity(text=UPN)

@@ -269,7 +269,7 @@ def test_long_transcripts_are_split_under_the_teams_message_limit():
     import json
 
     from bot.cards.support import transcript_cards
-    from bot.transcript import Entry
+    from bot.support.transcript import Entry
 
     entries = [Entry("2026-11-25T17:00:00.000+00:00", "bot", "Get-Mailbox " + "x" * 3_900) for _ in range(200)]
     entries.append(Entry("2026-11-25T17:01:00.000+00:00", "admin", "y" * 50_000))

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from bot.graph import GraphClient, GraphSettings, GraphUnavailable, RoleCheck
+from bot.integrations.graph import GraphClient, GraphSettings, GraphUnavailable, RoleCheck
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, joined
 

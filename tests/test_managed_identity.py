@@ -12,7 +12,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from app import StartupRefused, build
-from bot.graph import GraphClient
+from bot.integrations.graph import GraphClient
 from tests.conftest import RunningBot
 from tests.entra import entra_token
 from tests.harness import Admin, cards_of, joined

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.case import RecoveryCase
 from bot.playbook import DIALECTS, load_playbook, render_commands
-from bot.walkthrough import collected_at
+from bot.walkthrough.case import RecoveryCase
+from bot.walkthrough.rules import collected_at
 
 # The reference table (shared/reference/mailbox-recovery.md), written out independently of the
 # data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.

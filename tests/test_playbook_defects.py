@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from bot.case import RecoveryCase
 from bot.playbook import load_playbook, render_blocks
-from bot.walkthrough import applicable_steps
+from bot.walkthrough.case import RecoveryCase
+from bot.walkthrough.rules import applicable_steps
 
 playbook = load_playbook()
 DESTRUCTIVE_FOR_THE_SOURCE = re.compile(r"Remove-Mailbox|Remove-MgUser|Remove-MsolUser")

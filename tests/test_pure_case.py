@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import bot.case
-from bot.case import (
+import bot.walkthrough.case
+from bot.walkthrough.case import (
     CASE_SCHEMA_VERSION,
     CLOSED,
     COMPLETE,
@@ -151,7 +151,7 @@ def test_start_makes_the_new_case_current_with_the_admins_details():
 def test_start_never_reuses_a_taken_case_number(monkeypatch):
     book = book_of(dated("MR-AAAAAA", "2026-01-01"))
     numbers = iter(["MR-AAAAAA", "MR-AAAAAA", "MR-BBBBBB"])
-    monkeypatch.setattr(bot.case, "new_case_id", lambda: next(numbers))
+    monkeypatch.setattr(bot.walkthrough.case, "new_case_id", lambda: next(numbers))
     case = book.start("admin-1", "Ada", "tenant-1")
     assert case.id == "MR-BBBBBB"
     assert set(book.cases) == {"MR-AAAAAA", "MR-BBBBBB"}

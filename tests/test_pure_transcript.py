@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-import bot.transcript
+import bot.support.transcript
 from bot.storage import MemoryDocumentStore
-from bot.transcript import MAX_ENTRY, Entry, TranscriptStore, TurnTranscript, card_text, entry, format_transcript, redact
+from bot.support.transcript import MAX_ENTRY, Entry, TranscriptStore, TurnTranscript, card_text, entry, format_transcript, redact
 
 
 def masked(text: str) -> str:
@@ -159,7 +159,7 @@ class Clock:
 
 
 async def test_turns_are_stored_redacted_and_cut_and_read_back_in_order(monkeypatch):
-    monkeypatch.setattr(bot.transcript, "time", SimpleNamespace(time=Clock().time))
+    monkeypatch.setattr(bot.support.transcript, "time", SimpleNamespace(time=Clock().time))
     documents = MemoryDocumentStore()
     store = TranscriptStore(documents)
     await store.append("MR-AAAAAA", [Entry("t1", "admin", "start"), Entry("t2", "bot", "password=hunter2 ok")])

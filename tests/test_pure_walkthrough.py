@@ -8,10 +8,10 @@ from types import MappingProxyType
 
 import pytest
 
-from bot.case import COMPLETE, NEEDS_SUPPORT, OPEN, RecoveryCase, StepRecord
 from bot.playbook import InvalidValue, Leaf, Option, Playbook, Question, Step
 from bot.playbook.model import Placeholder
-from bot.walkthrough import (
+from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, OPEN, RecoveryCase, StepRecord
+from bot.walkthrough.rules import (
     answer,
     applicable_steps,
     collected_at,

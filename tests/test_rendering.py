@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from bot.case import RecoveryCase
 from bot.playbook import InvalidValue, check_upn, load_playbook, ps_quote, render_text, validate
-from bot.walkthrough import collected_at
+from bot.walkthrough.case import RecoveryCase
+from bot.walkthrough.rules import collected_at
 
 playbook = load_playbook()
 

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bot import telemetry
+from bot.integrations import telemetry
 from bot.storage import MemoryDocumentStore, StoreUnavailable
 from bot.storage.blob_store import BlobDocumentStore
 from tests.conftest import RunningBot

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from bot.case import RecoveryCase
 from bot.playbook.loader import build_playbook
-from bot.walkthrough import complete_step, current_step, fail_step
+from bot.walkthrough.case import RecoveryCase
+from bot.walkthrough.rules import complete_step, current_step, fail_step
 from tests.test_playbook_checks import RAW, leaf
 
 A3 = {"onprem": "deleted", "entra": "present", "mailbox": "soft_deleted"}

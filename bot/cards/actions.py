@@ -128,7 +128,7 @@ class DeadlineAnswer:
     """When a deadline's 30-day clock started (the card's date input), or "I don't know"."""
 
     case: str
-    which: str  # a bot.deadlines kind
+    which: str  # a bot.walkthrough.deadlines kind
     unknown: bool = False
     date: str = ""
     action = "deadline"

@@ -8,11 +8,11 @@ updated in place into one of the read-only cards here.
 
 from __future__ import annotations
 
-from ..case import CLOSED, RecoveryCase
-from ..playbook import Leaf, Playbook, Step
-from ..walkthrough import step_number
-from .actions import Command, FailureChoice, data
-from .base import Card, as_written, card, facts, heading, short_time, submit, text
+from bot.cards.actions import Command, FailureChoice, data
+from bot.cards.base import Card, as_written, card, facts, heading, short_time, submit, text
+from bot.playbook import Leaf, Playbook, Step
+from bot.walkthrough.case import CLOSED, RecoveryCase
+from bot.walkthrough.rules import step_number
 
 OUTCOME_WORDS = {"done": "Done", "failed": "Failed", "stuck": "Failed", "skipped": "Skipped"}
 

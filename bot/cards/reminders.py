@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..deadlines import DeadlineKind
-from ..playbook import ps_quote
-from .actions import DeadlineAnswer, ReminderAction, data
-from .base import Card, card, code_block, heading, submit, text
+from bot.cards.actions import DeadlineAnswer, ReminderAction, data
+from bot.cards.base import Card, card, code_block, heading, submit, text
+from bot.playbook import ps_quote
+from bot.walkthrough.deadlines import DeadlineKind
 
 DEADLINE_INPUT = "deadline_date"
 
@@ -26,7 +26,7 @@ def wait_buttons(case_id: str) -> list[dict]:
 
 
 def reminder_card(reminder: Any, deadline_line: str = "") -> Card:
-    """The card for a due bot.reminders.Reminder."""
+    """The card for a due bot.walkthrough.reminders.Reminder."""
     if reminder.kind == "wait":
         body = [
             heading(f"The {reminder.minutes}-minute wait for {_who(reminder)} is over"),

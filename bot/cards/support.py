@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from ..case import RecoveryCase
-from ..playbook import OUTCOMES, Playbook
-from ..transcript import Entry, format_transcript
-from .actions import EscalationCancel, EscalationSubmit, TicketAction, data
-from .base import Card, as_written, card, facts, heading, monospace, open_url, short_time, submit, text
+from bot.cards.actions import EscalationCancel, EscalationSubmit, TicketAction, data
+from bot.cards.base import Card, as_written, card, facts, heading, monospace, open_url, short_time, submit, text
+from bot.playbook import OUTCOMES, Playbook
+from bot.support.transcript import Entry, format_transcript
+from bot.walkthrough.case import RecoveryCase
 
 TRANSCRIPT_LINES_PER_CARD = 60
 TRANSCRIPT_CHARS_PER_CARD = 16_000  # Teams refuses messages over 100 KB (UTF-16); stay far below
@@ -181,7 +181,7 @@ def chat_link(upn: str) -> str:
 
 
 def ticket_card(ticket: Any) -> Card:
-    """The ticket as support sees it in their channel (a bot.tickets.Ticket); updated in place as it moves."""
+    """The ticket as support sees it in their channel (a bot.support.tickets.Ticket); updated in place as it moves."""
     state = f"Assigned to {ticket.assigned_to}" if ticket.status == "assigned" else TICKET_STATES[ticket.status]
     actions: list[dict] = []
     if ticket.status != "resolved":

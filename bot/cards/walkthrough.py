@@ -11,11 +11,25 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
-from ..deadlines import day_month, finish_before
-from ..graph_findings import suggestion
-from ..playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step, render_blocks, render_text
-from ..walkthrough import (
+from bot.cards.actions import Answer, Command, Confirm, SaveValues, StepResult, UpnSubmit, data
+from bot.cards.base import (
+    Card,
+    card,
+    code_block,
+    data_loss_warning,
+    facts,
+    heading,
+    open_url,
+    short_time,
+    small_print,
+    submit,
+    text,
+)
+from bot.integrations.graph_findings import suggestion
+from bot.playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step, render_blocks, render_text
+from bot.walkthrough.case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
+from bot.walkthrough.deadlines import day_month, finish_before
+from bot.walkthrough.rules import (
     collected_at,
     current_step,
     expected_step_count,
@@ -25,8 +39,6 @@ from ..walkthrough import (
     step_number,
     total_wait_minutes,
 )
-from .actions import Answer, Command, Confirm, SaveValues, StepResult, UpnSubmit, data
-from .base import Card, card, code_block, data_loss_warning, facts, heading, open_url, short_time, small_print, submit, text
 
 OUTCOME_HEADLINES = {
     "self_service": "Recoverable: the mailbox content can be recovered by following the steps.",
@@ -193,7 +205,7 @@ def question_card(question: Question, case: RecoveryCase, playbook: Playbook, an
 
 
 def deadline_lines(case: RecoveryCase, now: datetime | None) -> list[dict]:
-    """'Finish before 12 December (17 days left): ...' where a deadline is known (bot.deadlines)."""
+    """'Finish before 12 December (17 days left): ...' where a deadline is known (bot.walkthrough.deadlines)."""
     line = finish_before(case, now or datetime.now(UTC))
     return [text(line, color="Attention", weight="Bolder")] if line else []
 

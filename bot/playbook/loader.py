@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .model import (
+from bot.playbook.model import (
     DIALECTS,
     ENDS,
     OUTCOMES,
@@ -29,7 +29,7 @@ from .model import (
     Question,
     Step,
 )
-from .values import VALIDATORS
+from bot.playbook.values import VALIDATORS
 
 DEFAULT_PATH = Path(__file__).with_name("playbook.toml")
 # Links and synonyms playbook.toml does not carry yet; used only where it says nothing itself.

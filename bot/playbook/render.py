@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .loader import PLACEHOLDER_RE
-from .model import RUNS_IN, RUNS_IN_ORIGINAL, CommandBlock, Playbook
-from .values import ps_quote
+from bot.playbook.loader import PLACEHOLDER_RE
+from bot.playbook.model import RUNS_IN, RUNS_IN_ORIGINAL, CommandBlock, Playbook
+from bot.playbook.values import ps_quote
 
 # Retired: MSOnline, AzureAD, and Exchange remote PowerShell (a PSSession to Exchange Online).
 # AD, Entra Connect and Exchange Online V3 commands are current in both dialects.

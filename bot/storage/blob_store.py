@@ -31,7 +31,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 
-from .documents import Conflict, DocumentStore, StoreUnavailable
+from bot.storage.documents import Conflict, DocumentStore, StoreUnavailable
 
 _SAFE = "-_.~"
 

@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .documents import Conflict, DocumentStore, StoreUnavailable
+from bot.storage.documents import Conflict, DocumentStore, StoreUnavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

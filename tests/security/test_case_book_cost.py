@@ -8,8 +8,8 @@ import json
 import pytest
 
 import app as composition
-from bot.case import CASE_ALPHABET, MAX_OPEN_CASES, RecoveryCase
 from bot.storage import SqliteDocumentStore
+from bot.walkthrough.case import CASE_ALPHABET, MAX_OPEN_CASES, RecoveryCase
 from tests.conftest import RunningBot
 from tests.harness import Admin, joined
 from tests.walker import UPN

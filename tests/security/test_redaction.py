@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.transcript import redact
+from bot.support.transcript import redact
 from tests.harness import joined
 
 UPN = "adele.vance@contoso.com"

@@ -1,0 +1,1 @@
+"""The HTTP edge and the turn pipeline: everything that speaks Bot Framework or Teams (with dialogs/)."""

@@ -1,0 +1,141 @@
+"""The HTTP edge: POST /api/messages, GET /healthz (liveness) and GET /readyz (readiness) on aiohttp.
+
+The stock SDK answers 500 to a malformed Authorization header or a body that is not JSON; here
+they get 401 and 400 before the SDK sees them, an oversized body gets 413, a body nested too deep
+for the parser 400, and a body that does not arrive within `body_read_seconds` 408 (headers are
+bounded by the platform's front end: App Service closes connections that stall their headers).
+
+The caller is authenticated on the raw channelId and serviceUrl before msrest builds the
+Activity, and nothing the caller sent is logged until then; after, only short, control-free
+fields (an id cannot forge a log line or fill the disk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+
+from aiohttp import web
+from botbuilder.core import Bot
+from botbuilder.schema import Activity, ChannelAccount
+
+from bot import metrics
+from bot.edge.lifecycle import Lifecycle
+from bot.edge.logfields import log_field
+from bot.integrations import telemetry
+
+log = logging.getLogger(__name__)
+_JWT_SHAPE = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def _routing(body: dict) -> Activity | None:
+    """Just what authentication reads (channel, serviceUrl, recipient role), from the raw body;
+    None when those are not strings."""
+    channel_id, service_url = body.get("channelId"), body.get("serviceUrl")
+    recipient = body.get("recipient")
+    role = recipient.get("role") if isinstance(recipient, dict) else None
+    if not isinstance(channel_id, str) or not isinstance(service_url, str) or not isinstance(role, str | None):
+        return None
+    return Activity(channel_id=channel_id, service_url=service_url, recipient=ChannelAccount(role=role))
+
+
+def json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def create_app(
+    adapter, bot: Bot, max_body_bytes: int = 256 * 1024, body_read_seconds: float = 10.0, lifecycle: Lifecycle | None = None
+) -> web.Application:
+    lifecycle = lifecycle or Lifecycle()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        if lifecycle.draining:  # shutting down: the channel retries, on another instance
+            return web.json_response({"error": "shutting down; retry"}, status=503, headers={"Retry-After": "2"})
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return json_error(415, "expected application/json")
+        if request.content_length is not None and request.content_length > max_body_bytes:
+            return json_error(413, "body too large")
+        try:
+            raw = await asyncio.wait_for(request.read(), body_read_seconds)
+        except web.HTTPRequestEntityTooLarge:
+            return json_error(413, "body too large")
+        except TimeoutError:
+            # A client that stalls its body would hold the connection for ever: answer and hang up.
+            response = json_error(408, "the body did not arrive in time")
+            await response.prepare(request)
+            await response.write_eof()
+            request.protocol.force_close()  # and no lingering wait for the rest of the body
+            return response
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return json_error(400, "body is not JSON")
+        except RecursionError:
+            return json_error(400, "body is nested too deeply")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return json_error(400, "body is not an activity")
+        auth_header = request.headers.get("Authorization", "")
+        if auth_header and not _JWT_SHAPE.match(auth_header):
+            return json_error(401, "malformed Authorization header")
+        routing = _routing(body)
+        if routing is None:
+            return json_error(400, "body is not an activity")
+        try:
+            # Authenticate first, on the raw routing fields: any failure of the caller's token is
+            # a 401, never a 500, and costs no deserialisation.
+            authenticated = await adapter.bot_framework_authentication.authenticate_request(routing, auth_header)
+        except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds for a bad token
+            log.info("unauthorized request: %s", type(exc).__name__)  # nothing the caller sent
+            return json_error(401, "unauthorized")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # noqa: BLE001 - msrest raises several kinds on a wrong shape (RecursionError too)
+            return json_error(400, "body is not an activity")
+        token = metrics.turn_outcome.set("ok")
+        try:
+            with lifecycle.turn(), telemetry.turn(body.get("type")):
+                response = await adapter.process_activity(authenticated, activity, bot.on_turn)
+        except Exception:
+            metrics.set_outcome("error")
+            raise
+        finally:
+            outcome = metrics.turn_outcome.get()
+            if outcome == "foreign-tenant":  # nothing of another tenant's request is logged
+                log.info("turn refused: foreign tenant")
+            else:
+                conversation = body.get("conversation")
+                log.info(
+                    "turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
+                    log_field(body.get("id")),
+                    log_field(body.get("type")),
+                    log_field(conversation.get("id") if isinstance(conversation, dict) else None),
+                    (time.perf_counter() - started) * 1000,
+                    outcome,
+                )
+            metrics.turn_outcome.reset(token)
+        if outcome == "busy":  # the same activity is being processed elsewhere: retry it shortly
+            return web.json_response(
+                {"error": "this activity is being processed; retry"}, status=503, headers={"Retry-After": "2"}
+            )
+        if response:
+            return web.json_response(data=response.body, status=response.status)
+        return web.Response(status=201)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "counters": dict(metrics.counters)})
+
+    async def readyz(_: web.Request) -> web.Response:
+        reasons = await lifecycle.not_ready()
+        if reasons:
+            return web.json_response({"status": "not ready", "reasons": reasons}, status=503)
+        return web.json_response({"status": "ready"})
+
+    app = web.Application(client_max_size=max_body_bytes)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

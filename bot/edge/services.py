@@ -1,0 +1,65 @@
+"""What the dialogs need from the rest of the bot, in one frozen object built by app.py, and the
+per-turn data they share (who is talking, their case book, what the turn said for the transcript).
+
+The admin's CaseBook is read once per turn by the turn pipeline and kept in the turn state, so
+dialogs and commands see and change the same object, and it is saved once at the end of the turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.clock import Clock, SystemClock
+from bot.integrations.graph import EntraFinding
+from bot.playbook import Playbook
+from bot.support.escalation import EscalationDesk
+from bot.support.transcript import TranscriptStore, TurnTranscript
+from bot.walkthrough.case import CaseBook, RecoveryCase
+from bot.walkthrough.reminders import ReminderDesk
+
+CASEBOOK_KEY = "mailbox_recovery.casebook"
+IDENTITY_KEY = "mailbox_recovery.identity"
+TRANSCRIPT_KEY = "mailbox_recovery.transcript"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is talking: the admin's Entra object id where Teams gives it, else the channel's user id."""
+
+    user_id: str
+    name: str
+    tenant_id: str
+    aad_object_id: str = ""
+    conversation_id: str = ""
+
+
+class GraphLookup(Protocol):
+    """Microsoft Graph as the walkthrough uses it (bot.integrations.graph.GraphClient), when it is connected."""
+
+    async def entra_state(self, upn: str) -> EntraFinding: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    playbook: Playbook
+    transcripts: TranscriptStore
+    escalation: EscalationDesk
+    graph: GraphLookup | None = None  # None: no app registration for Graph; the admin answers every question
+    reminders: ReminderDesk | None = None  # bot.walkthrough.reminders: None where reminders are not kept (unit tests)
+    clock: Clock = field(default_factory=SystemClock)
+
+    @staticmethod
+    def casebook(context: Any) -> CaseBook:
+        return context.turn_state[CASEBOOK_KEY]
+
+    @staticmethod
+    def identity(context: Any) -> Identity:
+        return context.turn_state[IDENTITY_KEY]
+
+    @staticmethod
+    def transcript(context: Any) -> TurnTranscript:
+        return context.turn_state[TRANSCRIPT_KEY]
+
+    def case(self, context: Any) -> RecoveryCase | None:
+        return self.casebook(context).current

@@ -1,0 +1,1 @@
+"""Services outside Teams: Microsoft Graph, telemetry."""

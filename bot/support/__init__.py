@@ -1,0 +1,1 @@
+"""Escalation and support: tickets, transcripts, who may connect the support channel. Plain Python."""

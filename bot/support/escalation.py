@@ -1,0 +1,268 @@
+"""Escalation, in one place: the form, the ticket support receives, and what the admin is told.
+
+A case has at most one ticket (bot.support.tickets), claimed with an insert-if-absent before anything is
+posted; whether an escalation is the first or a later one is what that claim says, never a field
+on the case. Delivery to the support team goes through a `SupportChannel` (bot.edge.support_channel
+posts to a Teams channel); without a connected channel the admin gets the summary and transcript
+to forward, and the ticket waits for a channel to be connected. Plain Python: the edge turns what
+`escalate` returns into activities.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.cards.base import Card
+from bot.cards.support import (
+    MAX_DESCRIPTION,
+    added_to_ticket_card,
+    escalation_form,
+    no_channel_card,
+    not_delivered_card,
+    sent_card,
+    summary_card,
+    transcript_cards,
+)
+from bot.integrations import telemetry
+from bot.playbook import OUTCOMES, Playbook
+from bot.support.tickets import ASSIGNED, PENDING, RESOLVED, Ticket, TicketStore
+from bot.support.transcript import Entry, TranscriptStore, redact
+from bot.walkthrough.case import ESCALATED, RecoveryCase
+from bot.walkthrough.deadlines import nearest_deadline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChannelAddress:
+    """Where the support team's channel is: enough to post a new thread there."""
+
+    channel_id: str
+    service_url: str
+    tenant_id: str
+    team_name: str = ""
+
+
+class SupportChannel(Protocol):
+    """Where tickets go. bot.edge.support_channel.TeamsSupportChannel posts to a Teams channel."""
+
+    async def address(self) -> ChannelAddress | None: ...
+
+    async def deliver(self, case_id: str) -> tuple[Ticket, bool]: ...
+
+    async def add_to_thread(self, ticket: Ticket, note: str) -> None: ...
+
+    async def notify_admin(self, ticket: Ticket, what: str) -> None: ...
+
+
+def answer_rows(case: RecoveryCase, playbook: Playbook) -> list[tuple[str, str]]:
+    rows = []
+    for question_id, option_id in case.answers.items():
+        question = playbook.question(question_id)
+        option = question.option(option_id) if question else None
+        rows.append((question.prompt if question else question_id, option.label if option else option_id))
+    return rows
+
+
+def ticket_summary(
+    case: RecoveryCase, playbook: Playbook, admin: dict[str, str], description: str, contact: str
+) -> dict[str, Any]:
+    """Everything support needs, as plain data (also the handoff event's value)."""
+    leaf = playbook.leaves.get(case.leaf_id or "")
+    steps = []
+    if leaf:
+        for step in leaf.steps:
+            record = case.steps.get(step.id)
+            if record or step.applies(case.answers):
+                steps.append(
+                    {
+                        "id": step.id,
+                        "title": step.title,
+                        "status": record.status if record else "not done",
+                        "at": record.at if record else None,
+                        "failures": record.failures if record else 0,
+                        "error": record.error if record else "",
+                    }
+                )
+    return {
+        "case_number": case.id,
+        "tenant_id": case.tenant_id,
+        "admin": admin,
+        "target_upn": case.upn,
+        "answers": dict(answer_rows(case, playbook)),
+        "leaf": case.leaf_id,
+        "outcome": OUTCOMES.get(leaf.outcome, "") if leaf else "not determined yet",
+        "case_state": case.status,
+        "end_reason": case.end_reason,
+        "steps": steps,
+        "recorded_values": dict(case.values),
+        "description": redact(description),
+        "contact": redact(contact),
+        "support_needs": list(leaf.support_needs) if leaf else [],
+        "created_at": case.created_at,
+        "deadline": nearest_deadline(case),
+    }
+
+
+def handoff_transcript(entries: list[Entry]) -> dict[str, Any]:
+    """The transcript as the Bot Framework handoff protocol's attachment content."""
+    return {
+        "activities": [
+            {
+                "type": "message",
+                "timestamp": e.at,
+                "text": e.text,
+                "from": {"role": "user" if e.speaker == "admin" else "bot", "name": e.speaker},
+            }
+            for e in entries
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    case: RecoveryCase
+    admin: dict[str, str]  # name, upn, aad_object_id, user_id, conversation_id
+    description: str
+    contact: str
+    form_id: str  # the form being sent ("" for an escalation without a form)
+    activity_id: str  # the incoming activity: a re-run or re-delivery of it is the same escalation
+    admin_reference: dict[str, Any]  # where to tell the admin what happens to the ticket
+
+
+@dataclass
+class EscalationResult:
+    outcome: str  # sent | added | no_channel | not_delivered | already_sent
+    cards: list[Card] = field(default_factory=list)
+    ticket: Ticket | None = None
+    handoff: dict[str, Any] | None = None  # {"value": summary, "transcript": ...} when the handoff event is on
+    note: str = ""
+
+
+class EscalationDesk:
+    def __init__(
+        self,
+        playbook: Playbook,
+        transcripts: TranscriptStore,
+        tickets: TicketStore,
+        channel: SupportChannel | None,
+        handoff_enabled: bool = False,
+    ) -> None:
+        self.playbook = playbook
+        self.transcripts = transcripts
+        self.tickets = tickets
+        self.channel = channel
+        self.handoff_enabled = handoff_enabled
+
+    def form(self, case: RecoveryCase, contact: str, description: str = "") -> Card:
+        return escalation_form(case, self.playbook, contact, form_id=secrets.token_hex(6), description=description)
+
+    async def escalate(self, request: EscalationRequest) -> EscalationResult:
+        case = request.case
+        summary = ticket_summary(case, self.playbook, request.admin, request.description[:MAX_DESCRIPTION], request.contact)
+        claim = Ticket(
+            case.id,
+            request.activity_id,
+            summary,
+            request.admin_reference,
+            request.admin.get("upn", ""),
+            status=PENDING,
+            forms={request.form_id: request.activity_id} if request.form_id else {},
+        )
+        ticket, created = await self.tickets.claim(claim)
+        if created:
+            telemetry.count("tickets.created")
+        same_escalation = created or ticket.created_by_activity == request.activity_id
+        if not created and request.form_id:
+            sent_by = ticket.forms.get(request.form_id)
+            if sent_by is not None and sent_by != request.activity_id:
+                return EscalationResult(
+                    "already_sent",
+                    ticket=ticket,
+                    note=f"This form was already sent as ticket {ticket.case_id}; nothing was sent again.",
+                )
+            if sent_by is None:
+                ticket = await self.tickets.update(case.id, lambda t: t.forms.__setitem__(request.form_id, request.activity_id))
+        case.status = ESCALATED
+        case.ticket_id = ticket.case_id
+        case.touch()
+        result = EscalationResult("sent", ticket=ticket)
+        if self.handoff_enabled:
+            entries = await self.transcripts.read(case.id)
+            result.handoff = {"value": summary, "transcript": handoff_transcript(entries)}
+        address = await self.channel.address() if self.channel else None
+        if address is None:
+            result.outcome = "no_channel"
+            result.cards = [no_channel_card(case.id), *await self.forward_cards(case.id, summary)]
+            return result
+        if ticket.delivered and not same_escalation:
+            who = request.admin.get("name") or "the admin"
+            await self.channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
+            result.ticket = await self.tickets.update(case.id, lambda t: t.record(who, "escalated again"))
+            result.outcome, result.cards = "added", [added_to_ticket_card(case.id)]
+            return result
+        try:
+            result.ticket, _ = await self.channel.deliver(case.id)
+        except Exception:  # kept and retried in the background; the admin has it all meanwhile
+            log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
+            result.outcome = "not_delivered"
+            result.cards = [not_delivered_card(case.id), *await self.forward_cards(case.id, summary)]
+            return result
+        result.cards = [sent_card(case.id, address.team_name)]
+        return result
+
+    async def forward_cards(self, case_id: str, summary: dict[str, Any]) -> list[Card]:
+        entries = await self.transcripts.read(case_id)
+        return [summary_card(summary, f"Support ticket {case_id}"), *transcript_cards(entries, case_id)]
+
+    async def record_handoff_status(self, case_id: str, state: str) -> Ticket | None:
+        """An agent hub's handoff.status, kept on the ticket with who-did-what."""
+        if await self.tickets.load(case_id) is None:
+            return None
+
+        def change(ticket: Ticket) -> None:
+            ticket.handoff_state = state
+            ticket.record("agent hub", f"handoff {state}")
+
+        return await self.tickets.update(case_id, change)
+
+    async def act(self, case_id: str, op: str, who: str) -> tuple[Ticket | None, bool]:
+        """Assign or resolve a ticket; (the ticket, whether anything changed). A double click or an
+        action on a resolved ticket changes nothing, so nobody is told twice."""
+        if await self.tickets.load(case_id) is None:
+            return None, False
+
+        def change(ticket: Ticket) -> None:
+            if ticket.status == RESOLVED:
+                return
+            if op == "assign" and ticket.assigned_to != who:
+                ticket.status, ticket.assigned_to = ASSIGNED, who
+                ticket.record(who, "assigned the ticket to themselves")
+            elif op == "resolve":
+                ticket.status = RESOLVED
+                ticket.record(who, "resolved the ticket")
+
+        before = await self.tickets.load(case_id)
+        ticket = await self.tickets.update(case_id, change)
+        return ticket, (ticket.status, ticket.assigned_to) != (before.status, before.assigned_to)
+
+    async def retry_pending(self) -> int:
+        """Deliver the tickets still waiting (the channel refused them, or none was connected);
+        the admin hears when theirs arrives."""
+        if self.channel is None or await self.channel.address() is None:
+            return 0
+        delivered = 0
+        for case_id in await self.tickets.pending():
+            telemetry.count("tickets.retried")
+            try:
+                ticket, posted = await self.channel.deliver(case_id)
+            except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)
+                log.info("ticket %s still not delivered", case_id)
+                continue
+            if posted:
+                delivered += 1
+                await self.channel.notify_admin(ticket, "Your ticket has now reached the support team.")
+        return delivered

@@ -1,0 +1,1 @@
+"""A recovery case and how it moves through the playbook: plain Python."""

@@ -1,0 +1,111 @@
+"""Where an admin's cases live: one document per case and one small index per admin.
+
+    cases/<channel>/<user>/index      current case, and a summary of each case (capped)
+    cases/<channel>/<user>/<case id>  the case
+
+A turn reads the index and only the cases it works on (the current one, one it names, and the
+newest open one when there is no current case), so one admin's long history never slows another
+admin's turn. Every document has its own e_tag: a turn that lost a race is re-run on fresh state.
+Case books kept by earlier versions inside the Bot Framework user state are moved here on the
+admin's first turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.storage import DocumentStore
+from bot.walkthrough.case import CaseBook, RecoveryCase, is_case_id
+
+PREFIX = "cases/"
+LEGACY_FIELD = "CaseBook"  # where v1-v3 kept the whole case book, in the user state document
+
+
+def fingerprint(document: dict) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass
+class Loaded:
+    """What a turn read, to write back only what it changed, each with the e_tag it read."""
+
+    owner: str
+    e_tags: dict[str, str | None] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+class CaseStore:
+    def __init__(self, documents: DocumentStore) -> None:
+        self.documents = documents
+
+    @staticmethod
+    def key(owner: str, name: str) -> str:
+        return f"{PREFIX}{owner}/{name}"
+
+    async def load(self, owner: str, legacy_key: str, wanted: Iterable[str] = ()) -> tuple[CaseBook, Loaded]:
+        loaded = Loaded(owner)
+        index_key = self.key(owner, "index")
+        found = await self.documents.read([index_key])
+        if index_key in found:
+            document, e_tag = found[index_key]
+            book = CaseBook.from_index(document)
+            loaded.e_tags[index_key], loaded.fingerprints[index_key] = e_tag, fingerprint(document)
+        else:
+            book = await self._migrate(owner, legacy_key)
+            loaded.e_tags[index_key] = None
+        for case in book.cases.values():  # migrated cases are written as new documents
+            loaded.e_tags[self.key(owner, case.id)] = None
+        await self._read_cases(book, loaded, self._needed(book, wanted))
+        return book, loaded
+
+    @staticmethod
+    def _needed(book: CaseBook, wanted: Iterable[str]) -> list[str]:
+        needed = [case_id for case_id in wanted if is_case_id(case_id)]
+        if book.current_id:
+            needed.append(book.current_id)
+        current = book.index.get(book.current_id or "")
+        if current is None or not current.is_open:
+            newest_open = next(iter(book.open_cases()), None)
+            if newest_open is not None:
+                needed.append(newest_open.id)
+        return [case_id for case_id in dict.fromkeys(needed) if case_id not in book.cases]
+
+    async def _read_cases(self, book: CaseBook, loaded: Loaded, case_ids: list[str]) -> None:
+        if not case_ids:
+            return
+        keys = {self.key(loaded.owner, case_id): case_id for case_id in case_ids}
+        found = await self.documents.read(keys)
+        for key, case_id in keys.items():
+            if key not in found:
+                book.index.pop(case_id, None)  # purged by housekeeping: the index forgets it
+                if book.current_id == case_id:
+                    book.current_id = None
+                continue
+            document, e_tag = found[key]
+            book.cases[case_id] = RecoveryCase.from_dict(document)
+            loaded.e_tags[key], loaded.fingerprints[key] = e_tag, fingerprint(document)
+
+    async def _migrate(self, owner: str, legacy_key: str) -> CaseBook:
+        found = await self.documents.read([legacy_key])
+        if legacy_key not in found or LEGACY_FIELD not in found[legacy_key][0]:
+            return CaseBook()
+        return CaseBook.from_dict(found[legacy_key][0][LEGACY_FIELD])
+
+    async def save(self, book: CaseBook, loaded: Loaded) -> None:
+        """Write the cases that changed, then the index; raises Conflict if any changed meanwhile."""
+        for case in book.cases.values():
+            key = self.key(loaded.owner, case.id)
+            document = case.to_dict()
+            if fingerprint(document) != loaded.fingerprints.get(key):
+                await self.documents.write(key, document, loaded.e_tags.get(key))
+        index_key = self.key(loaded.owner, "index")
+        if index_key not in loaded.fingerprints and not book.summaries():
+            return  # an admin with no case yet: nothing to remember
+        index = book.index_dict()
+        if fingerprint(index) != loaded.fingerprints.get(index_key):
+            await self.documents.write(index_key, index, loaded.e_tags.get(index_key))
+
+    async def delete(self, owner: str, case_ids: Iterable[str]) -> None:
+        await self.documents.delete([self.key(owner, case_id) for case_id in case_ids])

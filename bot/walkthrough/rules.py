@@ -1,0 +1,222 @@
+"""Where a case stands in the playbook and how it moves on. Pure functions of case + playbook.
+
+The dialogs ask; this module decides what is asked next, which step is current, and what an
+answer, a Done or a failure does to the case.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.playbook import Leaf, Playbook, Question, Step, validate
+from bot.playbook.values import InvalidValue
+from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, RecoveryCase, StepRecord, now_iso
+
+UPN = "upn"  # the first thing asked: not a playbook question, the target of every command
+PASSED = ("done", "skipped", "failed")
+
+
+def leaf_of(case: RecoveryCase, playbook: Playbook) -> Leaf | None:
+    return playbook.leaf_for(case.answers)
+
+
+def pending_question(case: RecoveryCase, playbook: Playbook) -> str | None:
+    """Id of the next question to ask before the steps ("upn" first), or None when all are in."""
+    if not case.upn:
+        return UPN
+    for question in playbook.questions:
+        if question.id not in case.answers:
+            return question.id
+    leaf = leaf_of(case, playbook)
+    for sub in leaf.ask_first if leaf else ():
+        if sub not in case.answers:
+            return sub
+    return None
+
+
+def set_upn(case: RecoveryCase, raw: str) -> str:
+    """Validate and store the target UPN; raises InvalidValue with a reason."""
+    upn = validate("upn", raw, "UPN")
+    case.upn = upn
+    case.values["upn"] = upn
+    case.touch()
+    return upn
+
+
+def answer(case: RecoveryCase, playbook: Playbook, question: Question, option_id: str, by: str = "admin") -> None:
+    if question.option(option_id) is None:
+        raise InvalidValue(f"'{option_id}' is not an answer to that question.")
+    case.answers[question.id] = option_id
+    case.answered_by[question.id] = by
+    leaf = leaf_of(case, playbook)
+    case.leaf_id = leaf.id if leaf else None
+    case.touch()
+
+
+def applicable_steps(case: RecoveryCase, leaf: Leaf) -> list[Step]:
+    return [s for s in leaf.steps if s.applies(case.answers)]
+
+
+def current_step(case: RecoveryCase, leaf: Leaf) -> Step | None:
+    for step in leaf.steps:
+        if not step.applies(case.answers):
+            continue
+        record = case.steps.get(step.id)
+        if record is None or record.status not in PASSED:
+            return step
+    return None
+
+
+def step_number(leaf: Leaf, step: Step, case: RecoveryCase) -> tuple[int, str]:
+    """(position among the steps done or to do, total as shown): 'Step 3 of 8', or 'of up to 8'
+    while an answer still to come decides between branches of different lengths."""
+    steps = [s for s in leaf.steps if may_apply(s, case)]
+    total = expected_step_count(case, leaf)
+    exact = not any(q not in case.answers for s in leaf.steps for q in s.when)
+    return steps.index(step) + 1 if step in steps else 0, str(total) if exact else f"up to {total}"
+
+
+def question_number(case: RecoveryCase, playbook: Playbook, question_id: str) -> tuple[int, str]:
+    """(position, total as shown) of a question asked before the plan, sub-questions counted:
+    'Question 4 of 4', or 'of up to 4' while the scenario that decides the sub-questions is open.
+    Position 0: not a question asked before the plan."""
+    scoping = [q.id for q in playbook.questions]
+    leaf = leaf_of(case, playbook)
+    if leaf is not None:
+        asked = scoping + list(leaf.ask_first)
+        return (asked.index(question_id) + 1 if question_id in asked else 0), str(len(asked))
+    possible = [
+        other
+        for other in playbook.leaves.values()
+        if all(case.answers.get(q, a) == a for q, a in other.answers.items() if q in scoping)
+    ]
+    most = len(scoping) + max((len(other.ask_first) for other in possible), default=0)
+    position = scoping.index(question_id) + 1 if question_id in scoping else 0
+    return position, str(most) if most == len(scoping) else f"up to {most}"
+
+
+def may_apply(step: Step, case: RecoveryCase) -> bool:
+    return all(case.answers.get(q, v) == v for q, v in step.when.items())
+
+
+def collected_at(case: RecoveryCase, leaf: Leaf) -> dict[str, int]:
+    """Placeholder -> the step number (as the admin sees it) that reads that value."""
+    found: dict[str, int] = {}
+    for number, step in enumerate((s for s in leaf.steps if may_apply(s, case)), start=1):
+        for name in step.collect:
+            found.setdefault(name, number)
+    return found
+
+
+def expected_step_count(case: RecoveryCase, leaf: Leaf) -> int:
+    """Steps on the longest path still possible given the answers so far."""
+    unknown = sorted({q for s in leaf.steps for q in s.when if q not in case.answers})
+    if not unknown:
+        return len(applicable_steps(case, leaf))
+    choices = [sorted({s.when[q] for s in leaf.steps if q in s.when}) for q in unknown]
+    best = 0
+    for combo in itertools.product(*choices):
+        answers = {**case.answers, **dict(zip(unknown, combo, strict=True))}
+        best = max(best, sum(1 for s in leaf.steps if s.applies(answers)))
+    return best
+
+
+def total_wait_minutes(leaf: Leaf) -> int:
+    return sum(s.wait_minutes for s in leaf.steps)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a Done or a failure led to. kind: next | complete | support | stuck."""
+
+    kind: str
+    note: str = ""
+
+
+MAX_VALUE = 256  # no identifier the walkthrough collects is longer
+
+
+def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str], accepted: Iterable[str]) -> list[str]:
+    """Validate and store the values a step collects (`accepted`: its collect or record list);
+    returns the problems (the valid ones are kept). Anything else a card submit carries is ignored."""
+    problems = []
+    accepted = set(accepted)
+    for name, value in raw.items():
+        if name not in accepted or name not in playbook.placeholders or not isinstance(value, str) or not value.strip():
+            continue
+        placeholder = playbook.placeholders[name]
+        if len(value) > MAX_VALUE:
+            problems.append(f"The {placeholder.label} is {len(value):,} characters long; at most {MAX_VALUE} fit.")
+            continue
+        try:
+            case.values[name] = validate(placeholder.kind, value, placeholder.label)
+        except InvalidValue as exc:
+            problems.append(str(exc))
+    case.touch()
+    return problems
+
+
+def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step, sub_answer: str | None = None) -> Progress:
+    note = ""
+    if step.ask:
+        question = playbook.subquestions[step.ask]
+        option = question.option(sub_answer or "")
+        if option is None:
+            raise InvalidValue(f"Choose one of: {', '.join(o.label for o in question.options)}.")
+        answer(case, playbook, question, option.id)
+        note = option.note or ""
+        if option.end:
+            case.steps[step.id] = StepRecord("done", now_iso())
+            return _end(case, NEEDS_SUPPORT, note or "This answer needs Microsoft Support.")
+    previous = case.steps.get(step.id)
+    case.steps[step.id] = StepRecord("done", now_iso(), previous.failures if previous else 0)
+    case.touch()
+    if current_step(case, leaf) is not None:
+        return Progress("next", note)
+    if leaf.outcome == "support":
+        return _end(case, NEEDS_SUPPORT, "The steps are done; this scenario needs Microsoft Support.")
+    return _end(case, COMPLETE, note)
+
+
+def missing_values(case: RecoveryCase, playbook: Playbook, names: tuple[str, ...]) -> list[str]:
+    """Labels of the values among `names` the case does not hold yet (only valid values are kept)."""
+    return [playbook.placeholders[n].label for n in names if not case.values.get(n)]
+
+
+def alternative_of(leaf: Leaf, step: Step) -> Step | None:
+    """The later step the playbook goes on at when this one fails, if it documents one."""
+    if step.on_failure and step.on_failure != "support":
+        return leaf.step(step.on_failure)
+    return None
+
+
+def fail_step(case: RecoveryCase, leaf: Leaf, step: Step, choice: str = "alternative", error: str = "") -> Progress:
+    """Mark a step failed once the admin chose what to do about it: follow the step's documented
+    alternative (or its end in support), or escalate ("escalate": no path is followed)."""
+    previous = case.steps.get(step.id)
+    failures = (previous.failures if previous else 0) + 1
+    at = now_iso()
+    case.pending_failure = None
+    if step.on_failure == "support":
+        case.steps[step.id] = StepRecord("failed", at, failures, error)
+        return _end(case, NEEDS_SUPPORT, step.failure_note or "This step failed; Microsoft Support is needed.")
+    alternative = alternative_of(leaf, step)
+    if alternative is not None and choice == "alternative":
+        case.steps[step.id] = StepRecord("failed", at, failures, error)
+        target = leaf.index_of(alternative.id)
+        for skipped in leaf.steps[leaf.index_of(step.id) + 1 : target]:
+            case.steps.setdefault(skipped.id, StepRecord("skipped", at))
+        case.touch()
+        return Progress("next", step.failure_note)
+    case.steps[step.id] = StepRecord("stuck", at, failures, error)
+    case.touch()
+    return Progress("stuck", step.failure_note)
+
+
+def _end(case: RecoveryCase, status: str, reason: str) -> Progress:
+    case.status = status
+    case.end_reason = reason
+    case.touch()
+    return Progress("support" if status == NEEDS_SUPPORT else "complete", reason)
