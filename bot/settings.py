@@ -7,8 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.edge.service_urls import ServiceUrlPolicy
 from bot.integrations.graph import GraphSettings
+from bot.service_urls import ServiceUrlPolicy
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

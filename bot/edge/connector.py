@@ -12,7 +12,7 @@ every reply opened a new TCP connection from a worker thread. Here:
 
 Inbound token validation and the turn pipeline stay the SDK's; on top of it, with authentication
 on, the token must be a Bot Framework channel token for this very serviceUrl from msteams, and
-no call leaves for a serviceUrl outside the allow-list (bot.edge.service_urls).
+no call leaves for a serviceUrl outside the allow-list (bot.service_urls).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from botbuilder.schema import ResourceResponse
 from botframework.connector.auth import BotFrameworkAuthentication, ClaimsIdentity, ConnectorFactory
 from msrest.serialization import Model
 
-from bot.edge.service_urls import ServiceUrlPolicy
 from bot.frozen_json import FrozenJson
+from bot.service_urls import ServiceUrlPolicy
 
 # The Bot Connector's own issuers (public cloud, US government). The emulator's issuers are not
 # here: an emulator token carries no serviceurl claim, so it could point the bot anywhere.

@@ -87,7 +87,7 @@ def test_emulator_and_mismatched_tokens_are_refused_after_the_sdk_accepts_them()
     ],
 )
 def test_the_default_allow_list(url, allowed):
-    from bot.edge.service_urls import ServiceUrlPolicy
+    from bot.service_urls import ServiceUrlPolicy
     from bot.settings import DEFAULT_SERVICE_URL_HOSTS
 
     assert ServiceUrlPolicy(DEFAULT_SERVICE_URL_HOSTS, allow_loopback=False).allows(url) is allowed
@@ -106,8 +106,8 @@ async def test_outbound_calls_and_stored_addresses_are_checked_too():
     from botbuilder.schema import Activity, ConversationAccount
 
     from bot.edge.connector import ConnectorSender
-    from bot.edge.service_urls import ServiceUrlPolicy, UntrustedServiceUrl
     from bot.edge.support_channel import ChannelAddress, TeamsSupportChannel
+    from bot.service_urls import ServiceUrlPolicy, UntrustedServiceUrl
 
     elsewhere = Connector()
     await elsewhere.start()
