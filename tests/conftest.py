@@ -105,3 +105,13 @@ def make_admin(bot, connector):
 
 def with_settings(settings: Settings, **changes) -> Settings:
     return replace(settings, **changes)
+
+
+@pytest.fixture
+def azurite(tmp_path):
+    """A real Azurite (Azure Blob Storage) for this test, stopped after it."""
+    from tests.processes import AzuriteProcess
+
+    process = AzuriteProcess(tmp_path / "azurite").start()
+    yield process
+    process.stop()

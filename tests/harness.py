@@ -252,3 +252,23 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+def channel_member(
+    bot_url: str, connector: Connector, channel: str, name: str, aad_object_id: str | None = None, thread: str = ""
+) -> Admin:
+    """Someone posting in a team's channel, or in a ticket's thread there (conversation `thread`)."""
+    member = Admin(bot_url, connector, name=name, conversation_id=thread or channel)
+    if aad_object_id:
+        member.aad_object_id = aad_object_id
+    original = member.activity
+
+    def channel_activity(**fields: Any) -> dict[str, Any]:
+        activity = original(**fields)
+        activity["conversation"]["conversationType"] = "channel"
+        activity["channelData"]["channel"] = {"id": channel}
+        activity["channelData"]["team"] = {"id": "19:team", "name": "IT Support"}
+        return activity
+
+    member.activity = channel_activity
+    return member

@@ -9,11 +9,9 @@ import re
 import time
 from dataclasses import dataclass, field
 
-import pytest
-
 from bot.storage import SqliteDocumentStore
 from tests.harness import Admin, cards_of, find_action, joined
-from tests.processes import AzuriteProcess, BotProcess
+from tests.processes import BotProcess
 from tests.walker import UPN, walk_leaf
 
 GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
@@ -64,13 +62,6 @@ async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_pat
     finally:
         bot.stop()
         await admin.close()
-
-
-@pytest.fixture
-def azurite(tmp_path):
-    process = AzuriteProcess(tmp_path / "azurite").start()
-    yield process
-    process.stop()
 
 
 async def test_two_instances_on_one_azurite_share_the_walkthrough(tmp_path, connector, azurite, playbook):

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import RunningBot
-from tests.harness import Admin, cards_of, find_action, flatten, joined
+from tests.harness import Admin, cards_of, channel_member, find_action, flatten, joined
 from tests.walker import UPN, walk_leaf
 
 SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
@@ -54,20 +54,8 @@ def settings(settings):
 
 
 def supporter(admin: Admin, thread_id: str, name: str = "Sam Support", aad_object_id: str | None = None) -> Admin:
-    """A support engineer clicking in the ticket's thread of the support channel."""
-    person = Admin(admin.bot_url, admin.connector, name=name, conversation_id=thread_id)
-    if aad_object_id:
-        person.aad_object_id = aad_object_id
-    original = person.activity
-
-    def channel_activity(**fields):
-        activity = original(**fields)
-        activity["conversation"]["conversationType"] = "channel"
-        activity["channelData"]["channel"] = {"id": SUPPORT_CHANNEL}
-        return activity
-
-    person.activity = channel_activity
-    return person
+    """A support engineer in the support channel, or clicking in a ticket's thread there."""
+    return channel_member(admin.bot_url, admin.connector, SUPPORT_CHANNEL, name, aad_object_id, thread_id)
 
 
 async def escalate(admin: Admin, description: str = "Remove-Mailbox failed: access denied") -> list:

@@ -253,21 +253,24 @@ async def test_role_check_allows_admins_and_refuses_others(graph, microsoft):
     assert not allowed and "Exchange Administrators" in why
 
 
+def with_graph(settings, microsoft, **changes):
+    """The bot's settings with Graph pointed at the loopback stand-in."""
+    return replace(
+        settings,
+        graph_client_id="bot-graph-app",
+        graph_client_secret="graph-secret",
+        graph_tenant_id=TENANT,
+        graph_authority_host=microsoft.base,
+        graph_endpoint=microsoft.base,
+        graph_ca_bundle=microsoft.settings.ca_bundle,
+        graph_timeout_seconds=1.0,
+        **changes,
+    )
+
+
 @pytest_asyncio.fixture
 async def graph_bot(settings, microsoft):
-    async with RunningBot(
-        replace(
-            settings,
-            graph_client_id="bot-graph-app",
-            graph_client_secret="graph-secret",
-            graph_tenant_id=TENANT,
-            graph_authority_host=microsoft.base,
-            graph_endpoint=microsoft.base,
-            graph_ca_bundle=microsoft.settings.ca_bundle,
-            graph_timeout_seconds=1.0,
-            graph_require_admin_role=True,
-        )
-    ) as running:
+    async with RunningBot(with_graph(settings, microsoft, graph_require_admin_role=True)) as running:
         yield running
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-import pytest
 
 from tests.harness import Admin, cards_of, wait_for
-from tests.processes import AzuriteProcess, BotProcess
+from tests.processes import BotProcess
 from tests.test_durability import RoundRobinAdmin
 from tests.test_reminders import B7, open_case
 
@@ -57,13 +56,6 @@ async def test_a_reminder_scheduled_before_kill_9_is_sent_once_after_the_restart
     finally:
         first.stop()
         await admin.close()
-
-
-@pytest.fixture
-def azurite(tmp_path):
-    process = AzuriteProcess(tmp_path / "azurite").start()
-    yield process
-    process.stop()
 
 
 async def test_two_instances_on_one_azurite_send_each_reminder_once(tmp_path, connector, azurite):

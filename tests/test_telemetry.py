@@ -27,7 +27,7 @@ from tests.conftest import RunningBot
 from tests.harness import Admin
 from tests.processes import BotProcess, free_port
 from tests.test_escalation import ADMIN_UPN, SUPPORT_CHANNEL, escalate
-from tests.test_graph import ADMIN_ID, TENANT, microsoft  # noqa: F401 - the Graph stand-in fixture
+from tests.test_graph import ADMIN_ID, TENANT, microsoft, with_graph  # noqa: F401 - the Graph stand-in fixture
 from tests.test_playbook import EXPECTED
 from tests.walker import UPN, walk_leaf
 
@@ -61,17 +61,7 @@ async def test_a_walkthrough_gives_a_span_per_turn_with_its_children_and_no_pers
     microsoft,  # noqa: F811
 ):
     spans, reader = exported
-    graph_settings = replace(
-        settings,
-        graph_client_id="bot-graph-app",
-        graph_client_secret="graph-secret",
-        graph_tenant_id=TENANT,
-        graph_authority_host=microsoft.base,
-        graph_endpoint=microsoft.base,
-        graph_ca_bundle=microsoft.settings.ca_bundle,
-        graph_timeout_seconds=1.0,
-        allowed_tenants=(TENANT,),
-    )
+    graph_settings = with_graph(settings, microsoft, allowed_tenants=(TENANT,))
     leaf = sorted(EXPECTED)[0]
     onprem, entra, mailbox, *_ = EXPECTED[leaf]
     microsoft.user_mode = "forbidden"  # the admin answers every question; Graph answers on recheck

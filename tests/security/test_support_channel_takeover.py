@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest_asyncio
 
 from tests.conftest import RunningBot
-from tests.harness import Admin, joined
+from tests.harness import Admin, channel_member, joined
 from tests.walker import UPN
 
 LEAD = "0d4c1f5e-7a3b-4c2d-9e8f-1a2b3c4d5e6f"
@@ -34,20 +34,8 @@ def person(bot_url, connector, **fields) -> Admin:
 
 
 def in_channel(bot_url, connector, channel: str, name: str, aad_object_id: str | None = None, thread: str = "") -> Admin:
-    """Someone posting in a team's channel (or a ticket's thread in it)."""
-    member = person(bot_url, connector, name=name, conversation_id=thread or channel)
-    if aad_object_id:
-        member.aad_object_id = aad_object_id
-    original = member.activity
-
-    def channel_activity(**fields):
-        activity = original(**fields)
-        activity["conversation"]["conversationType"] = "channel"
-        activity["channelData"]["channel"] = {"id": channel}
-        activity["channelData"]["team"] = {"id": "19:team", "name": "IT Support"}
-        return activity
-
-    member.activity = channel_activity
+    member = channel_member(bot_url, connector, channel, name, aad_object_id, thread)
+    PEOPLE.append(member)
     return member
 
 
