@@ -171,6 +171,9 @@ class Settings:
             )
         if self.support_service_url and not self.service_url_policy.allows(self.support_service_url):
             found.append("SUPPORT_SERVICE_URL must be https on a host in SERVICE_URL_HOSTS (Teams / Bot Framework)")
+        if bool(self.support_channel_id) != bool(self.support_service_url):
+            # Half a configured channel would leave the chat command able to move the tickets.
+            found.append("SUPPORT_CHANNEL_ID and SUPPORT_SERVICE_URL go together: set both, or neither")
         if self.body_read_seconds <= 0:
             found.append("BODY_READ_SECONDS must be a positive number of seconds")
         return found

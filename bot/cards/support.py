@@ -24,8 +24,8 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
     values) is shown as written, so Markdown in it can never become a live link on support's card."""
     admin = summary["admin"]
     body = [heading(title)]
-    if status_line:
-        body.append(text(status_line, weight="Bolder"))
+    if status_line:  # may name a person ("Assigned to ..."): shown as written
+        body.append(as_written(status_line, weight="Bolder"))
     body.append(
         facts(
             [
@@ -192,9 +192,16 @@ def ticket_card(ticket: Any) -> Card:
     content = summary_card(ticket.summary, f"Mailbox recovery ticket {ticket.case_id}", actions, status_line=f"Status: {state}")
     if ticket.history:
         content["body"].append(text("History", weight="Bolder"))
-        content["body"].append(facts((short_time(h["at"]), f"{h['who']}: {h['what']}") for h in ticket.history[-10:]))
+        # who-did-what names people by their display names: shown as written, never as Markdown
+        content["body"].extend(as_written(f"{short_time(h['at'])}  {h['who']}: {h['what']}") for h in ticket.history[-10:])
     return content
 
 
 def admin_notice(case_id: str, what: str) -> Card:
-    return card([heading(f"Your support ticket {case_id}"), text(what)])
+    """What happened to the admin's ticket; `what` names people (display names), so it is shown as written."""
+    return card([heading(f"Your support ticket {case_id}"), as_written(what)])
+
+
+def note_card(note: str) -> Card:
+    """A note in a support thread or channel, shown as written (it may quote what people typed)."""
+    return card([as_written(note)])

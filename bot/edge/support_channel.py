@@ -21,7 +21,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from bot.cards.support import admin_notice, ticket_card, transcript_cards
+from bot.cards.support import admin_notice, note_card, ticket_card, transcript_cards
 from bot.integrations import telemetry
 from bot.retry import status_of, with_retries
 from bot.storage import DocumentStore
@@ -139,7 +139,7 @@ class TeamsSupportChannel:
         parameters = ConversationParameters(
             is_group=True,
             channel_data={"channel": {"id": address.channel_id}},
-            activity=MessageFactory.text(note),
+            activity=MessageFactory.attachment(CardFactory.adaptive_card(dict(note_card(note)))),
             tenant_id=address.tenant_id,
         )
 
@@ -159,7 +159,8 @@ class TeamsSupportChannel:
             await asyncio.sleep(THREAD_PACING_SECONDS)
 
     async def add_to_thread(self, ticket: Ticket, note: str) -> None:
-        await self._send_to_thread(ticket, MessageFactory.text(note))
+        """A note in the ticket's thread, shown as written: what an admin typed never becomes a link."""
+        await self._send_to_thread(ticket, MessageFactory.attachment(CardFactory.adaptive_card(note_card(note))))
 
     async def _send_to_thread(self, ticket: Ticket, activity: Activity) -> None:
         reference = ConversationReference(

@@ -18,6 +18,7 @@ from bot.storage import DocumentStore
 from bot.walkthrough.case import now_iso
 
 MAX_ENTRY = 4000
+MAX_TRANSCRIPT = 64_000  # characters of a transcript handed out at once (about 4 cards)
 
 # Built once at import: redact runs on every transcript line of every turn.
 _QUOTED = r"""(?:"[^"\n]*"|'[^'\n]*'|“[^”\n]*”|‘[^’\n]*’)"""  # a quoted phrase goes whole
@@ -30,7 +31,8 @@ _NOT_A_VALUE = (
     r"(?:expired|reset|changed|wrong|incorrect|invalid|valid|required|needed|missing|unknown|not|being|still|set|"
     r"the|a|an|too|empty|blank|locked|also|correct|weak|strong|different|same|in|on|for|synced|stored)\b"
 )
-_IS = r"(?:is|was|will be|(?:set|changed|reset) to)"
+# "is", "was set to", "is:", and the same in the languages admins paste (est, ist, lautet, es)
+_IS = r"(?:(?:is|was|will be|est|ist|lautet|es)(?:\s+(?:set|changed|reset)\s+to)?|(?:set|changed|reset) to):?"
 # Bare "password X": only when X looks like a secret (a digit or a symbol), so "password hash sync" stays.
 _SECRET_LIKE = r"(?=[^\s'\"]*[0-9!@#$%^&*~+=<>/\\|{}\[\]])[^\s'\"]+"
 _KEY_NAME = (
@@ -39,9 +41,29 @@ _KEY_NAME = (
     r"(?:access|refresh|id|auth|sas|session)[ _-]?token|token|shared[ _-]?access[ _-]?signature|sig)"
 )
 _SECRETS = [
-    # JWTs and bearer tokens
+    # Private keys pasted whole (PEM)
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL),
+        "[redacted private key]",
+    ),
+    # JWTs, bearer tokens and HTTP Basic credentials
     (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "[redacted token]"),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [redacted token]"),
+    # (base64 has capitals or digits: "basic authentication" stays)
+    (re.compile(r"(?i)\b(basic)\s+(?-i:(?=[A-Za-z0-9+/]*[A-Z0-9+/]))[A-Za-z0-9+/]{8,}={0,2}"), r"\1 [redacted]"),
+    # A literal assigned to a PowerShell variable named like a secret: $password = 'x' (a $variable
+    # on the right-hand side is no secret and stays)
+    (re.compile(rf"(?i)(\$\w*(?:pass|pw|pwd|secret|key|token|cred)\w*\s*=\s*)(?:{_QUOTED})"), r"\1[redacted]"),
+    # ConvertTo-SecureString -AsPlainText 'x' -Force: the literal, wherever its switches stand
+    (re.compile(rf"(?i)(\bConvertTo-SecureString(?:\s+-\w+)*\s+)(?:{_QUOTED})"), r"\1[redacted]"),
+    # Temporary Access Pass (Entra): "TAP is X", "Temporary Access Pass: X"
+    (
+        re.compile(
+            rf"(?i)\b((?:temporary access pass|TAP)(?:\s+(?:is|was)\s+|\s*:\s*|\s+(?=\S*\d)))"
+            rf"(?!{_NOT_A_VALUE})(?:{_QUOTED}|{_WORD})"
+        ),
+        r"\1[redacted]",
+    ),
     # PowerShell: ConvertTo-SecureString 'x', -NewPassword 'x', -ClientSecret x (never $variables or (sub-expressions))
     (re.compile(rf"(?i)(\bConvertTo-SecureString\s+(?:-String\s+)?)(?:{_QUOTED}|(?![-$(@]){_WORD})"), r"\1[redacted]"),
     (
@@ -152,16 +174,29 @@ class TranscriptStore:
         self.documents = documents
 
     async def append(self, case_id: str, entries: Iterable[Entry]) -> None:
-        new = [asdict(Entry(e.at, e.speaker, redact(e.text)[:MAX_ENTRY])) for e in entries]
+        # Cut first (with a margin, so a secret at the cut is still seen whole), then redact: the
+        # patterns never scan more than a few KB, whatever was pasted.
+        new = [asdict(Entry(e.at, e.speaker, redact(e.text[: MAX_ENTRY + 256])[:MAX_ENTRY])) for e in entries]
         if not new:
             return
         # Sortable and unique: the turn's time, then a random tail for turns in the same microsecond.
         key = f"{self.PREFIX}{case_id}/{time.time():017.6f}-{secrets.token_hex(4)}"
         await self.documents.write(key, {"entries": new}, None)
 
-    async def read(self, case_id: str) -> list[Entry]:
+    async def read(self, case_id: str, max_chars: int = MAX_TRANSCRIPT) -> list[Entry]:
+        """The case's transcript in order; beyond `max_chars` only its most recent part, after a line
+        saying how much was left out (what support, the admin or a handoff is sent stays bounded)."""
         turns = await self.documents.read_prefix(f"{self.PREFIX}{case_id}/")
-        return [Entry(**e) for key in sorted(turns) for e in turns[key]["entries"]]
+        entries = [Entry(**e) for key in sorted(turns) for e in turns[key]["entries"]]
+        kept, size = [], 0
+        for item in reversed(entries):
+            size += len(item.text)
+            if size > max_chars:
+                omitted = len(entries) - len(kept)
+                kept.append(Entry(item.at, "bot", f"[{omitted} earlier transcript entries left out: the transcript is long]"))
+                break
+            kept.append(item)
+        return kept[::-1]
 
     async def delete(self, case_ids: Iterable[str]) -> None:
         for case_id in case_ids:

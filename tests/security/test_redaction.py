@@ -57,6 +57,20 @@ LEAKS = [
     ("New-MgServicePrincipalPassword -ClientSecret abcDEF123 -Verbose", "abcDEF123", ["-Verbose"]),
     ("Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0 ok", "eyJzdWIi", ["Authorization", "ok"]),
     ("Connect-MgGraph -AccessToken abcdef123456 -NoWelcome", "abcdef123456", ["-NoWelcome"]),
+    # The shapes a second review found still leaking: a literal assigned to a variable, the
+    # secure-string switch before the literal, "is:", other languages, TAPs, keys, Basic auth.
+    ('$password = "Summer2026!" then Connect-ExchangeOnline', "Summer2026!", ["$password =", "then Connect-ExchangeOnline"]),
+    ("$pw = 'S3cret!x'; New-MgUser", "S3cret!x", ["$pw =", "New-MgUser"]),
+    ("ConvertTo-SecureString -AsPlainText 'S3cret!' -Force", "S3cret!", ["-AsPlainText", "-Force"]),
+    ("the password is: Hunter2 for now", "Hunter2", ["for now"]),
+    ("his pw was set to Xy9abc yesterday", "Xy9abc", ["yesterday"]),
+    ("le mot de passe est Soleil2026 merci", "Soleil2026", ["merci"]),
+    ("das Passwort ist Sommer!1 danke", "Sommer!1", ["danke"]),
+    ("Kennwort lautet Abc123 danke", "Abc123", ["danke"]),
+    ("Temporary Access Pass ABC#12xyz9 for the user", "ABC#12xyz9", ["for the user"]),
+    ("the TAP is Qx9!zz today", "Qx9!zz", ["today"]),
+    ("Authorization: Basic dXNlcjpwYXNz sent", "dXNlcjpwYXNz", ["Authorization", "sent"]),
+    ("here: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY----- ok", "MIIEvQIBADANBgkq", ["here:", "ok"]),
 ]
 
 # Ordinary recovery sentences: nothing in them is a secret, and every word must survive.
@@ -74,6 +88,10 @@ ORDINARY = [
     "Get-Mailbox -SoftDeletedMailbox | Format-List ExchangeGuid",
     "The token is expired, sign in again",
     f"Restore-MgDirectoryDeletedItem -DirectoryObjectId {GUID}",
+    "$pw = Read-Host -AsSecureString",
+    "New-MgUser -PasswordProfile @{ Password = $pw }",
+    "Basic authentication is off for the tenant",
+    "the TAP is not enabled for this user",
 ]
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import pytest_asyncio
 
+from app import StartupRefused, build
 from tests.conftest import RunningBot
 from tests.harness import Admin, channel_member, joined
 from tests.walker import UPN
@@ -75,7 +77,7 @@ async def test_moving_the_channel_is_announced_in_the_old_one(guarded, connector
     elsewhere = in_channel(guarded.url, connector, "19:new-home@thread.tacv2", "Lee Lead", LEAD)
     assert "now receives mailbox recovery tickets" in joined(await elsewhere.say("use this channel for support"))
     notice = [r for r in connector.created() if r.activity["channelData"]["channel"]["id"] == REAL_SUPPORT]
-    assert notice and "no longer come to this channel: Lee Lead moved them" in notice[-1].activity["activity"]["text"]
+    assert notice and "no longer come to this channel: Lee Lead moved them" in str(notice[-1].activity["activity"])
 
 
 async def test_a_configured_channel_cannot_be_changed_from_teams_and_the_bot_says_so(settings, connector):
@@ -103,3 +105,12 @@ async def test_ticket_buttons_work_only_in_the_support_channel(settings, connect
         assert "I do not know that ticket" in joined(await engineer.click({**resolve, "case": "MR-../../x"}))
         assert "resolved" not in joined(victim.history()).lower()
         assert not [r for r in connector.records if r.kind == "update" and r.conversation_id != victim.conversation_id]
+
+
+@pytest.mark.parametrize(
+    "half", [{"support_channel_id": REAL_SUPPORT}, {"support_service_url": "https://smba.trafficmanager.net/amer/"}]
+)
+def test_half_a_configured_support_channel_does_not_start(settings, half):
+    """SUPPORT_CHANNEL_ID without SUPPORT_SERVICE_URL would leave the chat command free to move the tickets."""
+    with pytest.raises(StartupRefused, match="SUPPORT_CHANNEL_ID and SUPPORT_SERVICE_URL go together"):
+        build(replace(settings, **half))

@@ -75,3 +75,20 @@ async def test_a_card_submit_records_only_what_the_step_collects(admin, playbook
     data, card_id = find_action(admin.history(), "Done")
     next_step = await admin.click(data, card_id, **{f"value.{planted}": GUID})  # forged: step 1 collects nothing
     assert cards_of(next_step) and GUID not in str(cards_of(next_step))
+
+
+async def test_a_note_added_to_the_ticket_thread_stays_inert_too(settings, connector):
+    async with RunningBot(replace(settings, support_channel_id=SUPPORT, support_service_url=connector.url)) as running:
+        admin = Admin(running.url, connector, name=f"Eve {LURE}")
+        await admin.say("start")
+        await admin.press("Next", upn=UPN)
+        for description in ("first", f"again: {LURE}"):  # the second escalation is a note in the thread
+            await admin.say("escalate")
+            await admin.press("Send to support", description=description)
+        thread = connector.sent_to(connector.created()[0].conversation_id)
+        assert any("evil.example" in str(r.activity) for r in thread)
+        assert not [r for r in thread if "evil.example" in (r.activity.get("text") or "")]  # never as Markdown text
+        assert not [t for r in thread for t in rendered_as_markdown(r.activity.get("attachments"), []) if "evil.example" in t]
+        ticket_updates = [r for r in connector.records if r.kind == "update" and r.conversation_id != admin.conversation_id]
+        assert not [t for r in ticket_updates for t in rendered_as_markdown(r.activity, []) if "evil.example" in t]
+        await admin.close()
