@@ -219,7 +219,8 @@ async def store_problem(documents: DocumentStore) -> str | None:
     try:
         await asyncio.wait_for(documents.read(["health/ready"]), STORE_PROBE_SECONDS)
     except StoreUnavailable as exc:
-        return f"the state store is unreachable ({exc})"
+        log.warning("readiness: the state store is unreachable: %s", exc)
+        return "the state store is unreachable"  # the error's text stays in the log: /readyz is public
     except TimeoutError:
         return f"the state store did not answer within {STORE_PROBE_SECONDS:.0f} s"
     return None

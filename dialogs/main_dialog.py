@@ -383,7 +383,7 @@ class MainDialog(ComponentDialog):
                 TurnContext.get_conversation_reference(context.activity).serialize(),
             )
         )
-        if result.outcome == "already_sent":
+        if result.outcome in ("already_sent", "over_quota", "refused"):  # nothing was sent: one line says why
             await say(context, result.note, target.id)
             return None
         await replace(context, context.activity.reply_to_id, escalation_form_sent(target.id, now_of(result)))

@@ -297,3 +297,16 @@ async def test_an_agent_hubs_handoff_status_is_recorded_on_the_ticket(settings, 
         assert "agent hub: handoff accepted" in history and "Sam Support: assigned the ticket to themselves" in history
         await engineer.close()
         await admin.close()
+
+
+async def test_a_ticket_purged_by_retention_leaves_the_retry_list(requester, connector, support_bot):
+    await requester.say("start")
+    await requester.press("Next", upn=UPN)
+    connector.fail_create = [503] * 10
+    await escalate(requester)
+    tickets = support_bot.assembly.services.escalation.tickets
+    (case_id,) = await tickets.pending()
+    await support_bot.assembly.documents.delete([f"tickets/{case_id}"])  # as the retention purge does
+    connector.fail_create = []
+    assert await support_bot.assembly.services.escalation.retry_pending() == 0
+    assert await tickets.pending() == [] and connector.created() == []  # not retried every round forever

@@ -110,6 +110,7 @@ async def test_remind_me_in_2_hours_then_snooze_then_still_running(running, cloc
     said = joined(await person.say("remind me in 2 hours"))
     assert "I will remind you about MR-" in said and "at 11:00 UTC" in said
     assert "remind me in 2 hours'" in joined(await person.say("remind me in soon"))  # how to say it
+    assert "from 1 minute to 30 days" in joined(await person.say("remind me in 1000000000 days"))  # refused, no error
 
     await round_at(running, clock, hours=1, minutes=59)
     assert reminders_in(person, "Reminder:") == []

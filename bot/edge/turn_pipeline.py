@@ -143,7 +143,8 @@ class TurnPipeline:
             if context.activity.type == ActivityTypes.message:
                 await context.send_activity(MessageFactory.text(MESSAGES[refused]))
             return False
-        if self.role_check is not None and context.activity.type == ActivityTypes.message:
+        # Messages and events alike (a handoff.status event changes a ticket): the same people only.
+        if self.role_check is not None and context.activity.type in (ActivityTypes.message, ActivityTypes.event):
             allowed, why = await self.role_check.allowed(identity.aad_object_id)
             if not allowed:
                 metrics.count("not-admin-role")

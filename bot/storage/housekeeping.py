@@ -23,7 +23,7 @@ async def purge_once(documents: DocumentStore, retention_days: int, dedupe_secon
     now = time.time()
     retention = retention_days * DAY
     counts = {"activities/": await documents.purge("activities/", now - dedupe_seconds)}
-    for prefix in ("transcripts/", "cardids/", "state/", "tickets/", "cases/", "reminders/"):
+    for prefix in ("transcripts/", "cardids/", "state/", "tickets/", "cases/", "ticket-quota/", "reminders/"):
         counts[prefix] = await documents.purge(prefix, now - retention)
     return counts
 

@@ -30,10 +30,11 @@ from bot.integrations import telemetry
 from bot.playbook import OUTCOMES, Playbook
 from bot.support.tickets import ASSIGNED, PENDING, RESOLVED, Ticket, TicketStore
 from bot.support.transcript import Entry, TranscriptStore, redact
-from bot.walkthrough.case import ESCALATED, RecoveryCase
+from bot.walkthrough.case import ESCALATED, RecoveryCase, now_iso
 from bot.walkthrough.deadlines import nearest_deadline
 
 log = logging.getLogger(__name__)
+TICKETS_PER_DAY = 20  # new tickets one admin may create a day (each posts a card and a transcript)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,20 @@ class EscalationDesk:
             status=PENDING,
             forms={request.form_id: request.activity_id} if request.form_id else {},
         )
+        owner = request.admin.get("aad_object_id") or request.admin.get("user_id") or ""
+        existing = await self.tickets.load(case.id)
+        if existing is not None and existing.summary.get("admin", {}).get("aad_object_id", owner) not in (owner, ""):
+            # Case numbers are random per admin: another admin's ticket under the same number stays theirs.
+            log.warning("ticket %s belongs to another admin's case; not escalated", case.id)
+            return EscalationResult(
+                "refused", note="This case number is taken by another ticket. Start a new case and escalate it."
+            )
+        if existing is None and not await self.tickets.take_quota(owner, now_iso()[:10], TICKETS_PER_DAY):
+            return EscalationResult(
+                "over_quota",
+                note=f"You have sent {TICKETS_PER_DAY} tickets to support today, the most one admin may. Nothing was sent: "
+                "call your support team, or escalate tomorrow (your case is kept).",
+            )
         ticket, created = await self.tickets.claim(claim)
         if created:
             telemetry.count("tickets.created")
@@ -256,6 +271,9 @@ class EscalationDesk:
             return 0
         delivered = 0
         for case_id in await self.tickets.pending():
+            if await self.tickets.load(case_id) is None:  # purged by retention: nothing left to deliver
+                await self.tickets.forget_pending(case_id)
+                continue
             telemetry.count("tickets.retried")
             try:
                 ticket, posted = await self.channel.deliver(case_id)

@@ -15,6 +15,7 @@ from bot.walkthrough.case import now_iso
 
 PREFIX = "tickets/"
 PENDING_KEY = "tickets-pending/index"
+QUOTA_PREFIX = "ticket-quota/"  # new tickets per admin per day
 PENDING = "pending"  # claimed, not delivered yet
 OPEN = "open"
 ASSIGNED = "assigned"
@@ -88,6 +89,25 @@ class TicketStore:
     async def pending(self) -> list[str]:
         found = await self.documents.read([PENDING_KEY])
         return list(found[PENDING_KEY][0]["case_ids"]) if found else []
+
+    async def take_quota(self, owner: str, day: str, limit: int) -> bool:
+        """Count one more new ticket for this owner today; False (nothing counted) past `limit`."""
+        key = f"{QUOTA_PREFIX}{owner}/{day}"
+        for _ in range(5):
+            found = await self.documents.read([key])
+            document, e_tag = found.get(key, ({"count": 0}, None))
+            if document["count"] >= limit:
+                return False
+            try:
+                await self.documents.write(key, {"count": document["count"] + 1}, e_tag)
+                return True
+            except Conflict:
+                continue
+        raise Conflict(key)
+
+    async def forget_pending(self, case_id: str) -> None:
+        """Take a ticket off the waiting list (its document is gone: purged by retention)."""
+        await self._pending(remove=case_id)
 
     async def _pending(self, add: str | None = None, remove: str | None = None) -> None:
         for _ in range(5):

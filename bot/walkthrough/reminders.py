@@ -252,11 +252,11 @@ def parse_remind_me(said: str) -> timedelta:
     if not match:
         raise InvalidValue("Say for example 'remind me in 30 minutes', 'remind me in 2 hours' or 'remind me in 1 day'.")
     amount = _WORDS.get(match.group(1)) or float(match.group(1))
-    unit = match.group(2)[0]
-    delay = timedelta(minutes=amount) if unit == "m" else timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
-    if delay < timedelta(minutes=1) or delay > MAX_REMIND_IN:
+    minutes = amount * {"m": 1, "h": 60, "d": 1440}[match.group(2)[0]]
+    # Compared as a number first: "remind me in 1000000000 days" is refused, not an overflow.
+    if minutes < 1 or minutes > MAX_REMIND_IN.total_seconds() / 60:
         raise InvalidValue("I can remind you from 1 minute to 30 days from now.")
-    return delay
+    return timedelta(minutes=minutes)
 
 
 @dataclass
