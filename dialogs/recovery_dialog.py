@@ -323,7 +323,7 @@ class StepsDialog(ComponentDialog):
         playbook = self.services.playbook
         pending = case.pending_failure or {"step": current.id, "error": ""}
         if result.get("error"):
-            pending["error"] = redact(result["error"].strip())[:MAX_ERROR]
+            pending["error"] = redact(result["error"].strip()[: MAX_ERROR + 256])[:MAX_ERROR]  # cut, then redact
         case.pending_failure = pending
         case.touch()
         choice = result.get("choice")

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from bot.cards.base import Card
 from bot.cards.support import (
+    MAX_CONTACT,
     MAX_DESCRIPTION,
     added_to_ticket_card,
     escalation_form,
@@ -100,8 +101,8 @@ def ticket_summary(
         "end_reason": case.end_reason,
         "steps": steps,
         "recorded_values": dict(case.values),
-        "description": redact(description),
-        "contact": redact(contact),
+        "description": redact(description[:MAX_DESCRIPTION]),
+        "contact": redact(contact[:MAX_CONTACT]),
         "support_needs": list(leaf.support_needs) if leaf else [],
         "created_at": case.created_at,
         "deadline": nearest_deadline(case),
