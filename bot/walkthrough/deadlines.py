@@ -2,7 +2,8 @@
 
 A soft-deleted Entra user is purged 30 days after its deletion (Graph's deletedDateTime, or the
 date the admin gives), a soft-deleted mailbox 30 days after its WhenSoftDeleted, and a mailbox
-whose license was removed is removed 30 days after the removal. Plain functions of the case.
+whose license was removed is removed 30 days after the removal. An inactive mailbox (on hold when it
+was deleted) has no such clock: it is kept as long as the hold lasts. Plain functions of the case.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from bot.playbook import InvalidValue, Playbook
 from bot.walkthrough.case import CaseSummary, RecoveryCase
 
 PURGE_DAYS = 30
+INACTIVE_NOTE = "The soft-deleted mailbox is inactive: kept while the hold lasts."
+
+
+def mailbox_inactive(case: RecoveryCase) -> bool:
+    """The admin answered that IsInactiveMailbox is True: no 30-day clock for the mailbox."""
+    return case.answers.get("inactive") == "true"
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ def applicable(case: RecoveryCase, playbook: Playbook) -> list[DeadlineKind]:
     kinds = []
     if case.answers.get("entra") == "soft_deleted":
         kinds.append(KINDS["entra_user"])
-    if case.answers.get("mailbox") == "soft_deleted":
+    if case.answers.get("mailbox") == "soft_deleted" and not mailbox_inactive(case):
         kinds.append(KINDS["mailbox"])
     leaf = playbook.leaves.get(case.leaf_id or "")
     if leaf is not None and case.answers.get("entra") == "present" and leaf.step("check_license") is not None:
@@ -94,6 +101,8 @@ def deadlines(case: RecoveryCase) -> list[Deadline]:
     if deleted is not None:
         found.append(Deadline(KINDS["entra_user"], deleted, "graph"))
     for kind_id, start in case.deadline_starts.items():
+        if kind_id == "mailbox" and mailbox_inactive(case):
+            continue
         if kind_id in KINDS and not (kind_id == "entra_user" and deleted is not None):
             found.append(Deadline(KINDS[kind_id], _aware(datetime.fromisoformat(start)), "admin"))
     return sorted(found, key=lambda d: d.ends)
@@ -117,7 +126,7 @@ def finish_before(case: RecoveryCase, now: datetime) -> str:
     deadline is known."""
     deadline = nearest(case)
     if deadline is None:
-        return ""
+        return INACTIVE_NOTE if mailbox_inactive(case) and case.answers.get("mailbox") == "soft_deleted" else ""
     left = days_left(deadline, now)
     if left < 0:
         return (
