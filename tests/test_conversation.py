@@ -103,7 +103,7 @@ async def test_stale_step_click_is_refused(admin):
     await admin.press("Done", ExchangeGuid="x")
     records = await admin.click(first_done, first_id)
     assert "not the current step" in joined(records)
-    assert "You are at step 2 of up to 11" in joined(records)
+    assert "You are at step 2 of up to 13" in joined(records)
 
 
 async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
@@ -128,7 +128,7 @@ async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
 async def test_help_status_and_dialect_switch_mid_dialog(admin):
     await begin(admin)
     records = await admin.say("help")
-    assert "start over" in joined(records) and "You are at step 1 of up to 11" in joined(records)
+    assert "start over" in joined(records) and "You are at step 1 of up to 13" in joined(records)
     records = await admin.say("status")
     text = joined(records)
     assert f"User: {UPN}" in text and "Entra ID (Azure AD) account: Hard-deleted" in text
@@ -150,7 +150,7 @@ async def test_destructive_step_asks_to_record_values_first(admin):
     await admin.press("Done", **{"value.exchange_guid": guid, "value.primary_smtp": "obrien@contoso.com"})
     records = await admin.press("Done: False or empty (soft match allowed)")
     card = last_card(records)
-    assert card["body"][0]["text"].startswith("Before step 4 of up to 11: Soft-delete the orphaned mailbox")
+    assert card["body"][0]["text"].startswith("Before step 4 of up to 13: Soft-delete the orphaned mailbox")
     assert "Remove-Mailbox deletes the mailbox" in joined(records)
     assert guid in json.dumps(card)  # the recorded value is shown back
     records = await admin.press("I have recorded them")
@@ -165,13 +165,15 @@ async def test_collected_value_is_validated_on_the_same_card(admin):
     records = await admin.press("Done", **{"value.exchange_guid": "not-a-guid"})
     assert "Not saved: The ExchangeGuid of the soft-deleted mailbox must be a GUID" in joined(records)
     assert [r.kind for r in records] == ["update"] and records[0].activity_id == step_two.activity_id
-    assert cards_of(records)[0]["body"][0]["text"].startswith("Step 2 of up to 11")
+    assert cards_of(records)[0]["body"][0]["text"].startswith("Step 2 of up to 13")
 
 
 async def test_sub_question_answer_that_ends_in_support(admin):
     await begin(admin, ("Deleted", "Soft-deleted", "Present"))  # A7
     await admin.press("Done")
-    await admin.press("Done", **{"value.object_id": "0f1e2d3c-4b5a-4968-8776-655443322110"})
+    await admin.press(
+        "Done", **{"value.object_id": "0f1e2d3c-4b5a-4968-8776-655443322110", "value.immutable_id": "AbCdEfGhIjKlMnOpQrStUw=="}
+    )
     records = await admin.press("Done: No, they differ")
     assert "duplicate user object" in joined(records) and "This case needs Microsoft Support" in joined(records)
 

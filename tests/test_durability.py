@@ -51,12 +51,12 @@ async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_pat
         try:
             records = await admin.say("resume")  # the live card, updated in place
             assert cards_of(records)[-1]["body"][0]["text"].startswith(
-                "Before step 4 of up to 11: Soft-delete the orphaned mailbox"
+                "Before step 4 of up to 13: Soft-delete the orphaned mailbox"
             )
             assert GUID in json.dumps(cards_of(records))
             status = joined(await admin.say("status"))
             assert "Entra ID (Azure AD) account: Hard-deleted" in status
-            assert "Record the mailbox's identifiers and holds: done" in status
+            assert "Record the mailbox's identifiers and put it on hold: done" in status
         finally:
             restarted.stop()
     finally:
@@ -127,7 +127,7 @@ async def test_state_from_an_older_schema_and_an_unfit_stack_continue_from_the_c
         "owner_id": admin.aad_object_id,
         "upn": UPN,
         "answers": {"onprem": "present", "entra": "hard_deleted", "mailbox": "soft_deleted"},
-        "sub_answers": {"inactive": "true", "sso": "no"},
+        "sub_answers": {"inactive": "true", "sso": "no", "hybrid": "no"},
         "values": {"upn": UPN},
         "leaf_id": "B8",
         "steps": {

@@ -8,7 +8,7 @@ import pytest
 
 from bot.playbook import DIALECTS, load_playbook, render_commands
 from bot.walkthrough.case import RecoveryCase
-from bot.walkthrough.rules import collected_at
+from bot.walkthrough.rules import applicable_steps, collected_at
 
 # The reference table (shared/reference/mailbox-recovery.md), written out independently of the
 # data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
@@ -18,7 +18,7 @@ EXPECTED = {
         "present",
         "present",
         "support",
-        ["connect", "gather_for_support"],
+        ["pause_sync", "connect", "gather_for_support"],
     ),
     "A2": (
         "deleted",
@@ -38,6 +38,7 @@ EXPECTED = {
             "delta_sync",
             "verify_entra_user",
             "check_reconnected",
+            "hybrid_gate",
             "license",
             "find_mailbox_guids",
             "restore_request",
@@ -63,6 +64,8 @@ EXPECTED = {
             "match_address_federated",
             "license",
             "restore_ad_user",
+            "read_addresses",
+            "create_ad_user",
             "delta_sync",
             "verify_mailbox",
         ],
@@ -80,6 +83,7 @@ EXPECTED = {
             "verify_entra_user",
             "enable_remote_mailbox",
             "sync_remote_mailbox",
+            "check_license",
             "license",
             "compare_exchange_guids",
         ],
@@ -93,17 +97,18 @@ EXPECTED = {
             "connect",
             "inactive_state",
             "read_inactive_mailbox",
+            "check_soft_match",
             "new_mailbox_inactive",
             "new_mailbox_inactive_federated",
             "undo_soft_deleted",
             "undo_soft_deleted_federated",
             "match_address_federated",
             "license",
-            "check_soft_match",
             "try_restore_ad_user",
             "read_addresses",
             "create_ad_user",
             "delta_sync",
+            "compare_exchange_guids",
             "verify_mailbox",
         ],
     ),
@@ -120,6 +125,8 @@ EXPECTED = {
             "try_restore_ad_user",
             "read_addresses",
             "create_ad_user",
+            "set_source_anchor",
+            "delta_sync",
             "wait_replication",
         ],
     ),
@@ -128,7 +135,7 @@ EXPECTED = {
         "soft_deleted",
         "not_present",
         "new_mailbox",
-        ["connect", "restore_ad_user", "delta_sync", "verify_entra_user", "license"],
+        ["connect", "try_restore_ad_user", "create_ad_user_new", "delta_sync", "verify_entra_user", "check_license", "license"],
     ),
     "A9": (
         "deleted",
@@ -141,6 +148,8 @@ EXPECTED = {
             "try_restore_ad_user",
             "read_addresses",
             "create_ad_user",
+            "read_immutable_id",
+            "set_source_anchor",
             "delta_sync",
             "wait_replication",
         ],
@@ -171,7 +180,7 @@ EXPECTED = {
         "soft_deleted",
         "present",
         "self_service",
-        ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "verify_mailbox"],
+        ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "move_to_synced_ou", "delta_sync", "verify_mailbox"],
     ),
     "B5": (
         "present",
@@ -185,7 +194,7 @@ EXPECTED = {
         "soft_deleted",
         "not_present",
         "new_mailbox",
-        ["connect", "deleted_user_licenses", "move_to_synced_ou", "delta_sync", "license"],
+        ["connect", "deleted_user_licenses", "move_to_synced_ou", "delta_sync", "check_license", "license"],
     ),
     "B7": (
         "present",
@@ -203,16 +212,18 @@ EXPECTED = {
             "connect",
             "inactive_state",
             "read_inactive_mailbox",
+            "check_soft_match",
             "new_mailbox_inactive",
             "new_mailbox_inactive_federated",
             "undo_soft_deleted",
             "undo_soft_deleted_federated",
             "verify_entra_user",
+            "verify_entra_user_federated",
             "match_address_federated",
             "license",
-            "check_soft_match",
             "move_to_synced_ou",
             "delta_sync",
+            "compare_exchange_guids",
             "verify_mailbox",
         ],
     ),
@@ -294,6 +305,7 @@ EXPECTED = {
             "undo_soft_deleted",
             "undo_soft_deleted_federated",
             "verify_entra_user",
+            "verify_entra_user_federated",
             "license",
             "verify_mailbox",
         ],
@@ -345,6 +357,11 @@ KEY_CMDLETS = {
     "wait_replication": ("Get-Mailbox", "Get-Mailbox"),
     "check_reconnected": ("Get-Mailbox -Identity", "Get-Mailbox -Identity"),
     "check_soft_match": ("blockSoftMatchEnabled", "Get-MsolDirSyncFeatures"),
+    "pause_sync": ("Set-ADSyncScheduler -SyncCycleEnabled $false", "Set-ADSyncScheduler -SyncCycleEnabled $false"),
+    "hybrid_gate": ("msExchMailboxGuid", "msExchMailboxGuid"),
+    "set_source_anchor": ("mS-DS-ConsistencyGuid", "mS-DS-ConsistencyGuid"),
+    "read_immutable_id": ("OnPremisesImmutableId", "ImmutableId"),
+    "verify_entra_user_federated": ("Get-MgUser -UserId {onmicrosoft_upn}", "Get-MsolUser -UserPrincipalName {onmicrosoft_upn}"),
     "new_mailbox_inactive_federated": (
         "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
         "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
@@ -450,7 +467,7 @@ def test_every_destructive_step_warns_and_records_first():
 
 
 def test_sub_questions_and_failure_paths():
-    assert playbook.leaves["A6"].ask_first == ("sso",)
+    assert playbook.leaves["A6"].ask_first == ("sso", "hybrid")
     assert playbook.leaves["B9"].ask_first == ("hybrid",)
     assert playbook.leaves["B8"].step("inactive_state").ask == "inactive"
     assert playbook.leaves["A7"].step("compare_ids").ask == "ids_match"
@@ -490,4 +507,175 @@ def test_every_command_renders_with_known_values_and_visible_hints(dialect):
     guids = playbook.leaves["A3"]
     rendered = render_commands(guids.step("restore_request").commands, dialect, playbook, values, hints(guids))
     # An unknown value is still one valid PowerShell string, naming what goes there and where it comes from.
-    assert "-SourceMailbox '<ExchangeGuid of the soft-deleted mailbox from step 7>'" in rendered
+    assert "-SourceMailbox '<ExchangeGuid of the soft-deleted mailbox from step 8>'" in rendered
+
+
+# The Exchange review of the playbook (prompts/review_exchange.md): one test per item applied, each
+# reading the steps an admin is shown for a set of answers, the way the defect was found.
+
+
+def route(leaf_id: str, **answers: str) -> list:
+    leaf = playbook.leaves[leaf_id]
+    case = RecoveryCase("MR-TEST00", "admin")
+    case.answers.update(leaf.answers)
+    case.answers.update(answers)
+    return applicable_steps(case, leaf)
+
+
+def shown(steps) -> str:
+    return "\n".join(s.commands["modern"] for s in steps)
+
+
+def test_review_1_a3_asks_for_exchange_hybrid_before_licensing_the_restored_user():
+    steps = route("A3", mailbox_back="no")
+    order = [s.id for s in steps]
+    gate = next((i for i, s in enumerate(steps) if s.ask == "hybrid_merge"), None)
+    assert gate is not None and gate < order.index("license"), "ask before the license, not after"
+    assert "hybrid" not in " ".join(s.ask or "" for s in route("A3", mailbox_back="yes")), "only when it would license"
+    sub = playbook.subquestions["hybrid_merge"]
+    assert sub.prompt == playbook.subquestions["hybrid_orphaned"].prompt
+    assert sub.option("no").continues and sub.option("yes").end == "support"
+    assert "ExchangeGuid" in sub.option("yes").note and "Do not license" in sub.option("yes").note
+
+
+@pytest.mark.parametrize("leaf_id", ["A7", "A9"])
+def test_review_2_a_new_ad_user_is_hard_matched_by_the_deleted_users_immutable_id(leaf_id):
+    steps = route(leaf_id, ids_match="yes", soft_match="allowed", ad_restored="no")
+    order = [s.id for s in steps]
+    reads = [s for s in steps if "OnPremisesImmutableId" in s.commands["modern"] and "immutable_id" in s.collect]
+    assert reads
+    anchor = next(i for i, s in enumerate(steps) if "mS-DS-ConsistencyGuid" in s.commands["modern"])
+    assert "[Convert]::FromBase64String({immutable_id})" in steps[anchor].commands["modern"]
+    assert order.index("create_ad_user") < anchor < order.index("wait_replication")
+    assert order.index(reads[0].id) < anchor
+    assert "objectGUID, escalate" in steps[anchor].look_for
+    sync = [i for i, s in enumerate(steps) if "Start-ADSyncSyncCycle" in s.commands["modern"]]
+    assert any(anchor < i < order.index("wait_replication") for i in sync), "a delta sync before the 3-hour wait"
+    restored = [s.id for s in route(leaf_id, ids_match="yes", soft_match="allowed", ad_restored="yes")]
+    assert "set_source_anchor" not in restored, "a restored AD user keeps its objectGUID: nothing to stamp"
+
+
+@pytest.mark.parametrize("leaf_id", ["A6", "B8"])
+def test_review_3_soft_matching_is_checked_before_anything_that_cannot_be_undone(leaf_id):
+    # Right after the read-only steps (connect, IsInactiveMailbox, the identifiers), before the first change.
+    for inactive in ("true", "false"):
+        for sso in ("no", "yes"):
+            steps = route(leaf_id, inactive=inactive, sso=sso)
+            check = next(i for i, s in enumerate(steps) if s.ask == "soft_match")
+            change = re.compile(r"-InactiveMailbox|Undo-SoftDeletedMailbox|Set-MgUserLicense|Set-Mailbox")
+            first_change = next(i for i, s in enumerate(steps) if change.search(s.commands["modern"]))
+            assert check < first_change, (leaf_id, inactive, sso)
+            assert all(s.id in ("connect", "inactive_state", "read_inactive_mailbox") for s in steps[:check])
+
+
+def test_review_4_a4_puts_the_mailbox_on_hold_before_removing_it():
+    steps = route("A4", hybrid_orphaned="no", sso="no")
+    order = [s.id for s in steps]
+    hold = next(i for i, s in enumerate(steps) if "-LitigationHoldEnabled $true" in s.commands["modern"])
+    assert hold < order.index("remove_mailbox")
+    assert "exchange_online" in steps[hold].runs_in and steps[hold].wait_minutes >= 60 and steps[hold].wait_check
+    assert "30-day clock applies" in steps[hold].look_for
+
+
+@pytest.mark.parametrize("leaf_id", ["A6", "B8"])
+def test_review_5_hybrid_recoveries_compare_the_exchange_guids_after_the_sync(leaf_id):
+    assert "hybrid" in playbook.leaves[leaf_id].ask_first
+    answers = dict(sso="no", hybrid="yes", inactive="false", soft_match="allowed", ad_restored="yes")
+    order = [s.id for s in route(leaf_id, **answers)]
+    assert order.index("delta_sync") < order.index("compare_exchange_guids")
+    assert "compare_exchange_guids" not in [s.id for s in route(leaf_id, **{**answers, "hybrid": "no"})]
+
+
+def test_review_6_a1_pauses_sync_before_the_deletion_reaches_entra():
+    first = playbook.leaves["A1"].steps[0]
+    assert "Set-ADSyncScheduler -SyncCycleEnabled $false" in first.commands["modern"]
+    assert first.runs_in == ("entra_connect",) or list(first.runs_in) == ["entra_connect"]
+    assert "-SyncCycleEnabled $true only after the AD user is restored" in first.look_for
+
+
+def test_review_7_b2_checks_licenses_before_deleting_and_deletes_the_recorded_object():
+    steps = route("B2", ids_match="yes")
+    order = [s.id for s in steps]
+    licenses = next(i for i, s in enumerate(steps) if "Get-MgUserLicenseDetail" in s.commands["modern"])
+    assert licenses < order.index("soft_delete_user")
+    assert "assign one first" in steps[licenses].look_for
+    delete = playbook.leaves["B2"].step("soft_delete_user")
+    assert "Remove-MgUser -UserId {object_id}" in delete.commands["modern"]
+    assert "-ObjectId {object_id}" in delete.commands["original"]
+
+
+def test_review_8_an_inactive_mailbox_has_no_30_day_deadline():
+    from datetime import UTC, datetime
+
+    from bot.walkthrough.deadlines import applicable, deadlines, finish_before
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    case = RecoveryCase("MR-TEST00", "admin")
+    case.answers.update(playbook.leaves["B8"].answers)
+    case.leaf_id = "B8"
+    case.deadline_starts["mailbox"] = "2026-09-01T00:00:00+00:00"
+    assert "closed" in finish_before(case, now), "an ordinary soft-deleted mailbox: the window closed"
+    case.answers["inactive"] = "true"
+    assert not deadlines(case) and "mailbox" not in [k.id for k in applicable(case, playbook)]
+    text = finish_before(case, now)
+    assert "closed" not in text and "kept while the hold lasts" in text
+
+
+def test_review_9_b4_brings_the_restored_user_back_under_sync():
+    order = [s.id for s in route("B4", deleted_user_found="yes")]
+    assert order.index("restore_user") < order.index("move_to_synced_ou") < order.index("delta_sync")
+
+
+def test_review_10_a3_shows_the_exchange_guid_before_the_license_records_it():
+    check = playbook.leaves["A3"].step("check_reconnected")
+    assert "Get-Mailbox -SoftDeletedMailbox -Identity {upn} | Select-Object ExchangeGuid" in check.commands["modern"]
+
+
+@pytest.mark.parametrize("leaf_id", ["B8", "C8"])
+def test_review_11_a_federated_recovery_is_looked_up_by_its_onmicrosoft_address(leaf_id):
+    federated = shown(s for s in route(leaf_id, sso="yes", inactive="false") if "Get-MgUser" in s.commands["modern"])
+    assert "Get-MgUser -UserId {onmicrosoft_upn}" in federated and "Get-MgUser -UserId {upn}" not in federated
+    managed = shown(s for s in route(leaf_id, sso="no", inactive="false") if "Get-MgUser" in s.commands["modern"])
+    assert "Get-MgUser -UserId {upn}" in managed
+
+
+def test_review_12_c8_says_how_a_federated_cloud_only_account_gets_its_name_back():
+    for inactive in ("true", "false"):
+        texts = " ".join(s.look_for for s in route("C8", sso="yes", inactive=inactive))
+        assert "Update-MgUser -UserPrincipalName" in texts, inactive
+
+
+@pytest.mark.parametrize("leaf_id, create", [("A4", "create_ad_user"), ("A8", "create_ad_user_new")])
+def test_review_13_without_the_ad_recycle_bin_the_ad_user_is_created(leaf_id, create):
+    answers = dict(hybrid_orphaned="no", sso="no", inactive="false", soft_match="allowed")
+    leaf = playbook.leaves[leaf_id]
+    assert any(s.ask == "ad_restored" and "Restore-ADObject" in s.commands["modern"] for s in leaf.steps)
+    assert create in [s.id for s in route(leaf_id, ad_restored="no", **answers)]
+    assert create not in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
+
+
+@pytest.mark.parametrize("leaf_id", ["A5", "A8", "B6"])
+def test_review_14_licenses_are_checked_before_one_is_assigned(leaf_id):
+    order = [s.id for s in playbook.leaves[leaf_id].steps]
+    assert order.index("check_license") == order.index("license") - 1
+
+
+def test_review_15_b5_waits_for_the_mailbox_and_asks_whether_it_reconnected():
+    verify = playbook.leaves["B5"].step("verify_mailbox")
+    assert verify.wait_minutes == 30 and verify.wait_check and verify.ask == "reconnected"
+
+
+def test_review_16_b6_says_the_purged_mailbox_is_gone_either_way():
+    sub = playbook.subquestions["has_license"]
+    assert sub.option("no").note == "The old mailbox is purged either way: the next steps give the user a new, empty mailbox."
+    assert not sub.option("yes").note
+
+
+def test_review_17_item_recovery_looks_back_over_the_whole_retention_period():
+    step = playbook.leaves["B1"].step("item_recovery")
+    assert "AddDays(-14)" not in step.commands["modern"] and "(Get-Date).AddDays(-30)" in step.commands["modern"]
+    assert any("up to your retention period" in b.condition for b in step.blocks)
+
+
+def test_review_19_the_closing_window_allows_for_inactive_mailboxes():
+    assert any("(inactive mailboxes: as long as the hold lasts)" in r for r in playbook.resources)
