@@ -127,7 +127,7 @@ async def test_state_from_an_older_schema_and_an_unfit_stack_continue_from_the_c
         "owner_id": admin.aad_object_id,
         "upn": UPN,
         "answers": {"onprem": "present", "entra": "hard_deleted", "mailbox": "soft_deleted"},
-        "sub_answers": {"inactive": "true", "sso": "no", "hybrid": "no"},
+        "sub_answers": {"inactive": "true", "sso": "no"},
         "values": {"upn": UPN},
         "leaf_id": "B8",
         "steps": {
@@ -147,7 +147,7 @@ async def test_state_from_an_older_schema_and_an_unfit_stack_continue_from_the_c
     records = await admin.say("resume")
     text = joined(records)
     assert "Picking up case MR-OLD234" in text
-    assert last_title(records).startswith("Step 3 of 9: Read the inactive mailbox's identifiers")
+    assert last_title(records).startswith("Step 3 of up to 10: Read the inactive mailbox's identifiers")
 
 
 async def test_returning_admin_sees_open_cases_newest_first_and_can_switch(admin):
