@@ -4,17 +4,24 @@ readable across schema versions, newest first, retention."""
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 import bot.walkthrough.case
 from bot.walkthrough.case import (
     CASE_SCHEMA_VERSION,
     CLOSED,
     COMPLETE,
+    FINISHED_KEPT,
+    MAX_OPEN_CASES,
     OPEN,
     CaseBook,
+    CaseSummary,
     RecoveryCase,
     StepRecord,
+    TooManyOpenCases,
     is_case_id,
     new_case_id,
     now_iso,
@@ -193,3 +200,92 @@ def test_an_empty_or_dangling_case_book_reads_as_no_current_case():
     assert CaseBook.from_dict(None) == CaseBook() == CaseBook.from_dict({})
     assert CaseBook.from_dict({"cases": {}, "current_id": "MR-GONE22"}).current_id is None
     assert CaseBook.from_dict({"current_id": None}).cases == {}
+
+
+def test_a_version_3_case_gets_no_reminder_for_the_steps_already_done():
+    v3 = {
+        "id": "MR-ABC234",
+        "owner_id": "admin-1",
+        "schema_version": 3,
+        "ticket_id": "MR-ABC234",
+        "steps": {
+            "wait_sync": {"status": "done", "at": "2025-01-01T00:00:00.000+00:00"},
+            "restore": {"status": "failed", "at": "2025-01-01T00:00:00.000+00:00", "failures": 1},
+            "verify": {"status": "skipped", "at": "2025-01-01T00:00:00.000+00:00"},
+            "wait_again": {"status": "done", "at": "2025-01-02T00:00:00.000+00:00"},
+        },
+    }
+    case = RecoveryCase.from_dict(v3)
+    assert case.reminded_steps == ["wait_sync", "wait_again"]
+    assert case.ticket_id == "MR-ABC234", "a version 3 case keeps its ticket number"
+    assert case.schema_version == CASE_SCHEMA_VERSION
+    assert RecoveryCase.from_dict({"id": "MR-ABC234", "owner_id": "admin-1", "schema_version": 3}).reminded_steps == []
+
+
+def test_a_current_case_keeps_its_own_list_of_reminded_steps():
+    case = full_case()
+    case.steps["wait_sync"] = StepRecord("done", "2026-01-01T00:00:00.000+00:00")
+    case.reminded_steps = []
+    assert RecoveryCase.from_dict(case.to_dict()).reminded_steps == []
+
+
+def test_a_summary_lists_the_case_with_its_nearest_deadline():
+    case = full_case()
+    case.status = COMPLETE
+    case.created_at, case.updated_at = "2026-01-01T00:00:00.000+00:00", "2026-01-02T00:00:00.000+00:00"
+    assert CaseSummary.of(case) == CaseSummary(
+        "MR-ABC234", "jane@contoso.com", COMPLETE, "2026-01-02T00:00:00.000+00:00", "2026-01-01T00:00:00.000+00:00", ""
+    )
+    case.deadline_starts = {"license": "2026-11-10T00:00:00+00:00", "mailbox": "2026-11-01T00:00:00+00:00"}
+    summary = CaseSummary.of(case)
+    assert summary.deadline == "2026-12-01T00:00:00+00:00", "30 days after the earliest start"
+    assert not summary.is_open and CaseSummary.of(RecoveryCase("MR-BBBBBB", "admin-1")).is_open
+
+
+CASE_LETTERS = [a + b for a in "23456789" for b in "ABCDEFGH"]
+
+
+def test_an_admin_with_too_many_open_cases_cannot_start_another():
+    book = book_of(*(dated(f"MR-AAAA{CASE_LETTERS[i]}", "2026-01-01") for i in range(MAX_OPEN_CASES - 1)))
+    book.cases.update({c.id: c for c in (dated("MR-CLSD22", "2026-01-01", CLOSED), dated("MR-DNE222", "2026-01-01", COMPLETE))})
+    book.start("admin-1", "Ada", "tenant-1")  # finished cases do not count
+    assert len(book.open_cases()) == MAX_OPEN_CASES
+    current = book.current_id
+    with pytest.raises(TooManyOpenCases) as full:
+        book.start("admin-1", "Ada", "tenant-1")
+    assert full.value.args == (MAX_OPEN_CASES,), "the admin is told the limit"
+    assert len(book.cases) == MAX_OPEN_CASES + 2 and book.current_id == current
+
+
+def test_purge_also_drops_cases_only_listed_in_the_index():
+    book = CaseBook.from_index(book_of(dated("MR-AAAAAA", "2026-01-01"), dated("MR-BBBBBB", "2026-03-01")).index_dict())
+    book.cases["MR-CCCCCC"] = dated("MR-CCCCCC", "2026-01-15")
+    assert sorted(book.purge_older_than("2026-02-01")) == ["MR-AAAAAA", "MR-CCCCCC"]
+    assert [c.id for c in book.summaries()] == ["MR-BBBBBB"]
+    assert CaseBook.from_index(book.index_dict()).summaries() == book.summaries()
+
+
+def test_the_stored_index_keeps_every_open_case_and_only_the_most_recent_finished_ones():
+    finished = [dated(f"MR-F{i:05d}", f"2026-02-{1 + i // 24:02d}T{i % 24:02d}:00", COMPLETE) for i in range(FINISHED_KEPT + 5)]
+    old_open = [dated("MR-OPEN22", "2020-01-01"), dated("MR-OPEN33", "2020-01-02")]
+    stored = CaseBook({c.id: c for c in finished + old_open}).index_dict()
+    newest = sorted(finished, key=lambda c: c.updated_at, reverse=True)[:FINISHED_KEPT]
+    assert set(stored["cases"]) == {c.id for c in newest} | {"MR-OPEN22", "MR-OPEN33"}
+    assert stored["cases"]["MR-OPEN22"] == asdict(CaseSummary.of(old_open[0]))
+
+
+def test_an_index_without_cases_or_with_a_dangling_current_case_reads_as_empty():
+    assert CaseBook.from_index({}) == CaseBook()
+    assert CaseBook.from_index({"current_id": "MR-GONE22", "cases": {}}).current_id is None
+    stored = book_of(dated("MR-AAAAAA", "2026-01-01")).index_dict()
+    assert CaseBook.from_index({**stored, "current_id": "MR-GONE22"}).current_id is None
+
+
+def test_a_whole_case_book_of_an_old_release_reads_with_every_case_loaded_and_listed():
+    v1 = {"id": "MR-AAAAAA", "owner_id": "admin-1", "answers": {"entra": "present"}, "sub_answers": {"hybrid": "no"}}
+    case = full_case()
+    book = CaseBook.from_dict({"cases": {"MR-AAAAAA": v1, "MR-ABC234": case.to_dict()}, "current_id": "MR-ABC234"})
+    assert book.current == case
+    assert book.cases["MR-AAAAAA"].answers == {"entra": "present", "hybrid": "no"}, "each case is migrated"
+    assert book.index == {cid: CaseSummary.of(c) for cid, c in book.cases.items()}
+    assert {c.id for c in book.summaries()} == {"MR-AAAAAA", "MR-ABC234"}

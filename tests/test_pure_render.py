@@ -6,8 +6,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from bot.playbook import Playbook, render_commands, render_text
-from bot.playbook.model import Placeholder
-from bot.playbook.render import resolve
+from bot.playbook.model import CommandBlock, Placeholder
+from bot.playbook.render import RenderedBlock, render_blocks, resolve, uses_retired, where_label
 
 PLAYBOOK = Playbook(
     title="t",
@@ -64,3 +64,64 @@ def test_commands_render_in_the_chosen_dialect_and_a_missing_dialect_shows_nothi
     assert render_commands({"modern": "Get-MgUser"}, "original", PLAYBOOK, values) == ""
     unknown = render_commands({"modern": "Set-User {alias}"}, "modern", PLAYBOOK, {}, {"alias": 4})
     assert unknown == "Set-User '<Alias from step 4>'"
+
+
+def test_where_a_block_runs_names_one_place_or_every_place_in_one_window():
+    assert where_label(("exchange_online",), "modern") == "Exchange Online PowerShell"
+    assert where_label(("graph",), "modern") == "Microsoft Graph PowerShell"
+    assert where_label(("graph",), "original") == "MSOnline PowerShell (retired)"
+    assert where_label(("exchange_online", "graph"), "modern") == (
+        "Exchange Online PowerShell and Microsoft Graph PowerShell (one window)"
+    )
+    assert where_label(("ad", "exchange_online", "graph"), "original") == (
+        "a domain-joined computer with the ActiveDirectory module, Exchange Online PowerShell"
+        " and MSOnline PowerShell (retired) (one window)"
+    )
+
+
+def test_retired_cmdlets_are_recognised_in_any_case_and_current_ones_are_not():
+    for retired in (
+        "Get-MsolUser -All",
+        "Restore-MsolUser",
+        "get-azureaduser",
+        "Get-AzureADUser -ObjectId x",
+        "$s = New-PSSession -ConfigurationName Microsoft.Exchange",
+        "Import-PSSession $s",
+    ):
+        assert uses_retired(retired), retired
+    for current in ("Get-MgUser -UserId x", "Get-Mailbox jane", "Get-ADUser jane", "Start-ADSyncSyncCycle", "", "Msol"):
+        assert not uses_retired(current), current
+
+
+def test_blocks_render_in_the_dialect_with_where_they_run_and_blocks_without_that_dialect_are_left_out():
+    blocks = (
+        CommandBlock({"modern": "Get-MgUser -UserId {upn}", "original": "Get-MsolUser -UserPrincipalName {upn}"}, ("graph",)),
+        CommandBlock({"modern": "Get-Mailbox {alias}"}, ("exchange_online",), condition="If the mailbox is active"),
+        CommandBlock({"original": "Get-ADUser {upn}", "modern": ""}, ("ad", "exchange_online")),
+    )
+    values = {"upn": "jane@contoso.com"}
+    modern = render_blocks(blocks, "modern", PLAYBOOK, values, {"alias": 3})
+    assert modern == [
+        RenderedBlock("", "Get-MgUser -UserId 'jane@contoso.com'", ("graph",), "Microsoft Graph PowerShell", False),
+        RenderedBlock(
+            "If the mailbox is active",
+            "Get-Mailbox '<Alias from step 3>'",
+            ("exchange_online",),
+            "Exchange Online PowerShell",
+            False,
+        ),
+    ]
+    original = render_blocks(blocks, "original", PLAYBOOK, values)
+    assert original == [
+        RenderedBlock(
+            "", "Get-MsolUser -UserPrincipalName 'jane@contoso.com'", ("graph",), "MSOnline PowerShell (retired)", True
+        ),
+        RenderedBlock(
+            "",
+            "Get-ADUser 'jane@contoso.com'",
+            ("ad", "exchange_online"),
+            "a domain-joined computer with the ActiveDirectory module and Exchange Online PowerShell (one window)",
+            False,
+        ),
+    ]
+    assert render_blocks((), "modern", PLAYBOOK, values) == []

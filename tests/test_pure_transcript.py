@@ -176,3 +176,21 @@ async def test_turns_are_stored_redacted_and_cut_and_read_back_in_order(monkeypa
     await store.delete(["MR-AAAAAA"])
     assert await store.read("MR-AAAAAA") == []
     assert [e.text for e in await store.read("MR-BBBBBB")] == ["other case"]
+
+
+async def test_a_long_transcript_is_read_as_its_most_recent_part_after_a_line_saying_how_much_was_left_out(monkeypatch):
+    monkeypatch.setattr(bot.support.transcript, "time", SimpleNamespace(time=Clock().time))
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents)
+    said = [Entry(f"t{n}", "admin" if n % 2 else "bot", f"{n}" * 10) for n in range(1, 6)]
+    for item in said:
+        await store.append("MR-AAAAAA", [item])
+    assert await store.read("MR-AAAAAA", max_chars=50) == said, "exactly the limit: all of it"
+    assert await store.read("MR-AAAAAA", max_chars=30) == [
+        Entry("t2", "bot", "[2 earlier transcript entries left out: the transcript is long]"),
+        *said[2:],
+    ]
+    assert await store.read("MR-AAAAAA", max_chars=9) == [
+        Entry("t5", "bot", "[5 earlier transcript entries left out: the transcript is long]")
+    ]
+    assert await store.read("MR-AAAAAA") == said, "the default limit is far above a short transcript"

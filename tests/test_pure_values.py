@@ -26,6 +26,14 @@ GUID = "1b3f4c5d-0000-4e2f-9a8b-123456789abc"
         ("country", "us", "US"),
         ("account_sku", "contoso:ENTERPRISEPACK", "contoso:ENTERPRISEPACK"),
         ("dn", "OU=Users,DC=contoso,DC=com", "OU=Users,DC=contoso,DC=com"),
+        # proxy addresses as `-join ';'` prints them: blanks and empty entries dropped, order kept
+        (
+            "proxy_addresses",
+            " smtp:j@fabrikam.com ; SMTP:jane@contoso.com;;X500:/o=Org/cn=jane ;",
+            "smtp:j@fabrikam.com;SMTP:jane@contoso.com;X500:/o=Org/cn=jane",
+        ),
+        ("proxy_addresses", "SMTP:jane@contoso.com", "SMTP:jane@contoso.com"),
+        ("hex", "00000000a1b2C3D4", "00000000a1b2C3D4"),
     ],
 )
 def test_valid_values_are_kept_trimmed_and_normalised(kind, typed, kept):
@@ -81,6 +89,32 @@ def test_valid_values_are_kept_trimmed_and_normalised(kind, typed, kept):
         ("dn", "Users", "The value must be a distinguished name such as OU=Users,DC=contoso,DC=com."),
         ("dn", "", "The value is empty."),
         ("dn", "OU=" + "x" * 1022, "The value is 1,025 characters long; it can have at most 1024."),
+        ("proxy_addresses", " ", "The value is empty."),
+        ("proxy_addresses", " ; ", "The value must include the primary address, written SMTP: in capitals."),
+        (
+            "proxy_addresses",
+            "SMTP:jane@contoso.com;jane@contoso.com",
+            "The value must be addresses separated by ';', each with its prefix, such as SMTP:jane@contoso.com;"
+            " 'jane@contoso.com' is not.",
+        ),
+        (
+            "proxy_addresses",
+            "SMTP:jane@contoso.com;X500: /o=Org",
+            "The value must be addresses separated by ';', each with its prefix, such as SMTP:jane@contoso.com;"
+            " 'X500: /o=Org' is not.",
+        ),
+        (
+            "proxy_addresses",
+            "SMTP:a@b.com;" + "x" * 100,  # the refusal quotes the first 60 characters of the bad entry
+            "The value must be addresses separated by ';', each with its prefix, such as SMTP:jane@contoso.com;"
+            " '" + "x" * 60 + "' is not.",
+        ),
+        (
+            "proxy_addresses",
+            "smtp:jane@contoso.com;X500:/o=Org",
+            "The value must include the primary address, written SMTP: in capitals.",
+        ),
+        ("proxy_addresses", "SMTP:" + "x" * 7996, "The value is 8,001 characters long; it can have at most 8000."),
     ],
 )
 def test_refusals_say_exactly_what_is_wrong(kind, typed, message):

@@ -12,6 +12,8 @@ from bot.playbook import InvalidValue, Leaf, Option, Playbook, Question, Step
 from bot.playbook.model import Placeholder
 from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, OPEN, RecoveryCase, StepRecord
 from bot.walkthrough.rules import (
+    MAX_VALUE,
+    alternative_of,
     answer,
     applicable_steps,
     collected_at,
@@ -20,7 +22,9 @@ from bot.walkthrough.rules import (
     expected_step_count,
     fail_step,
     may_apply,
+    missing_values,
     pending_question,
+    question_number,
     record_values,
     set_upn,
     step_number,
@@ -417,3 +421,73 @@ def test_a_failure_without_a_path_says_its_note():
     done(case, "gather")
     progress = fail_step(case, SUPPORT_LEAF, SUPPORT_LEAF.step("stuck_step"))
     assert (progress.kind, progress.note) == ("stuck", "Check the licence, then try again.")
+
+
+def test_the_pasted_error_is_kept_on_the_failed_step_whatever_the_failure_leads_to():
+    error = "Restore-MsolUser : User not found."
+    case = new_case(entra="present", mailbox="active", hybrid="no")
+    case.pending_failure = {"step": "restore", "error": error}
+    fail_step(case, SELF, SELF.step("restore"), error=error)
+    assert case.steps["restore"].error == error and case.pending_failure is None
+    fail_step(case, SELF, SELF.step("fallback"), error=error)
+    assert case.steps["fallback"].error == error
+    stuck = new_case(entra="deleted", mailbox="soft")
+    fail_step(stuck, SUPPORT_LEAF, SUPPORT_LEAF.step("gather"), error=error)
+    assert stuck.steps["gather"].error == error
+    fail_step(stuck, SUPPORT_LEAF, SUPPORT_LEAF.step("stuck_step"))
+    assert stuck.steps["stuck_step"].error == "", "no error pasted, none recorded"
+
+
+def test_escalating_a_failure_that_has_a_path_follows_no_path():
+    case = new_case(entra="present", mailbox="active", hybrid="no")
+    done(case, "check", "ask_hybrid", "cloud")
+    progress = fail_step(case, SELF, SELF.step("restore"), choice="escalate", error="boom")
+    assert progress.kind == "stuck"
+    assert case.steps["restore"] == StepRecord("stuck", case.steps["restore"].at, 1, "boom")
+    assert "verify" not in case.steps and current_step(case, SELF).id == "restore"
+
+
+def test_the_alternative_of_a_step_is_the_later_step_its_failure_goes_to():
+    assert alternative_of(SELF, SELF.step("restore")) == SELF.step("fallback")
+    assert alternative_of(SELF, SELF.step("check")) is None
+    # a failure that ends in support has no alternative, even in a leaf with a step called "support"
+    leaf = make_leaf("S5", "self_service", (step("first", on_failure="support"), step("support")))
+    assert alternative_of(leaf, leaf.steps[0]) is None
+    assert alternative_of(SELF, SELF.step("fallback")) is None
+
+
+def test_missing_values_name_the_values_not_held_yet_in_the_order_asked():
+    case = new_case()
+    case.values = {"upn": "jane@contoso.com", "name": ""}
+    assert missing_values(case, PLAYBOOK, ("exchange_guid", "upn", "name")) == ["ExchangeGuid", "Name"]
+    assert missing_values(case, PLAYBOOK, ("upn",)) == []
+    assert missing_values(case, PLAYBOOK, ()) == []
+
+
+def test_a_value_of_the_longest_length_is_kept_and_a_too_long_one_does_not_stop_the_others():
+    case = new_case()
+    problems = record_values(
+        case, PLAYBOOK, {"exchange_guid": "x" * (MAX_VALUE + 1), "name": "n" * MAX_VALUE}, ("exchange_guid", "name")
+    )
+    assert problems == [f"The ExchangeGuid is {MAX_VALUE + 1:,} characters long; at most {MAX_VALUE} fit."]
+    assert case.values == {"name": "n" * MAX_VALUE}
+
+
+def test_questions_are_numbered_with_the_sub_questions_of_the_scenario_once_it_is_known():
+    case = new_case(entra="present", mailbox="active")
+    assert question_number(case, PLAYBOOK, "entra") == (1, "3")
+    assert question_number(case, PLAYBOOK, "mailbox") == (2, "3")
+    assert question_number(case, PLAYBOOK, "adfs") == (3, "3")
+    assert question_number(case, PLAYBOOK, "hybrid") == (0, "3"), "asked during the steps, not before the plan"
+    assert question_number(new_case(entra="deleted", mailbox="soft"), PLAYBOOK, "mailbox") == (2, "2")
+
+
+def test_questions_are_numbered_up_to_the_most_a_still_possible_scenario_asks():
+    assert question_number(new_case(), PLAYBOOK, "entra") == (1, "up to 3")
+    assert question_number(new_case(), PLAYBOOK, "mailbox") == (2, "up to 3")
+    assert question_number(new_case(), PLAYBOOK, "adfs") == (0, "up to 3")
+    assert question_number(new_case(entra="present"), PLAYBOOK, "mailbox") == (2, "up to 3")
+    # only the support scenario (no sub-questions) is left: the count is exact
+    assert question_number(new_case(entra="deleted"), PLAYBOOK, "mailbox") == (2, "2")
+    # answers no scenario has: only the scoping questions
+    assert question_number(new_case(entra="deleted", mailbox="active"), PLAYBOOK, "entra") == (1, "2")
