@@ -38,6 +38,7 @@ from tests.processes import BotProcess, free_port, wait_until  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 REPLY_TO = re.compile(rb'"replyToId":\s*"([^"]+)"')
+CASE = re.compile(rb'"case":\s*"(MR-[A-Z0-9]{6})"')
 UPN = "bench.user@contoso.com"
 GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
 
@@ -65,6 +66,7 @@ class Connector:
     arrivals: dict[str, float] = field(default_factory=dict)  # replyToId -> first reply time
     throttle: float = 0.0  # share of replies answered 429/503 (fault mode)
     tickets: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, str] = field(default_factory=dict)  # conversation -> the case its buttons name
     replies: int = 0
     refused: int = 0
     url: str = ""
@@ -76,6 +78,9 @@ class Connector:
             return web.json_response({"error": {"code": "Throttled"}}, status=random.choice([429, 503]))
         raw = await request.read()  # not parsed: the load generator must not be what is measured
         self.replies += 1
+        case = CASE.search(raw)  # as Teams does, a click carries the case its card's button names
+        if case:
+            self.cases.setdefault(request.match_info["c"], case.group(1).decode())
         found = REPLY_TO.search(raw)
         if found:
             reply_to = found.group(1).decode()
@@ -143,8 +148,8 @@ def activity(connector: Connector, admin: dict, step: dict) -> dict:
         body["text"] = step["text"]
     else:
         value = dict(step["value"])
-        if "case" in admin and value.get("action") != "upn":
-            value["case"] = admin["case"]
+        if admin["conversation"] in connector.cases:
+            value["case"] = connector.cases[admin["conversation"]]
         body["value"] = value
     return body
 

@@ -8,7 +8,8 @@ import pytest
 
 from bot.playbook import DIALECTS, load_playbook, render_commands
 from bot.walkthrough.case import RecoveryCase
-from bot.walkthrough.rules import applicable_steps, collected_at
+from bot.walkthrough.rules import collected_at
+from tests.test_playbook_defects import route  # the steps an admin is shown for a set of answers
 
 # The reference table (shared/reference/mailbox-recovery.md), written out independently of the
 # data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
@@ -512,14 +513,6 @@ def test_every_command_renders_with_known_values_and_visible_hints(dialect):
 
 # The Exchange review of the playbook (prompts/review_exchange.md): one test per item applied, each
 # reading the steps an admin is shown for a set of answers, the way the defect was found.
-
-
-def route(leaf_id: str, **answers: str) -> list:
-    leaf = playbook.leaves[leaf_id]
-    case = RecoveryCase("MR-TEST00", "admin")
-    case.answers.update(leaf.answers)
-    case.answers.update(answers)
-    return applicable_steps(case, leaf)
 
 
 def shown(steps) -> str:
