@@ -112,21 +112,28 @@ def _read_string(text: str, i: int) -> int:
     raise TokenizeError(f"unterminated {quote}-quoted string: {text[:60]!r}")
 
 
+def _past_nested(text: str, i: int) -> int | None:
+    """Index just past the string or group (subexpression, array, hashtable) starting at text[i],
+    or None when none starts there."""
+    if text[i] in "'\"":
+        return _read_string(text, i)
+    two = text[i : i + 2]
+    if two in ("$(", "@(", "@{"):
+        return _read_group(text, i, two)
+    if text[i] in "({[":
+        return _read_group(text, i, text[i])
+    return None
+
+
 def _read_group(text: str, i: int, opener: str) -> int:
     """Index just past the group whose opener starts at text[i]."""
     closer = CLOSERS[opener]
     i += len(opener)
     while i < len(text):
         ch = text[i]
-        if ch in "'\"":
-            i = _read_string(text, i)
-            continue
-        two = text[i : i + 2]
-        if two in ("$(", "@(", "@{"):
-            i = _read_group(text, i, two)
-            continue
-        if ch in "({[":
-            i = _read_group(text, i, ch)
+        past = _past_nested(text, i)
+        if past is not None:
+            i = past
             continue
         if ch in ")}]":
             if ch != closer:
@@ -149,15 +156,9 @@ def split_statements(text: str) -> list[list[str]]:
 
     while i < len(text):
         ch = text[i]
-        if ch in "'\"":
-            i = _read_string(text, i)
-            continue
-        two = text[i : i + 2]
-        if two in ("$(", "@(", "@{"):
-            i = _read_group(text, i, two)
-            continue
-        if ch in "({[":
-            i = _read_group(text, i, ch)
+        past = _past_nested(text, i)
+        if past is not None:
+            i = past
             continue
         if ch in ")}]":
             raise TokenizeError(f"unbalanced '{ch}'")
