@@ -8,6 +8,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.storage import SqliteDocumentStore
 from tests.harness import Admin, cards_of, find_action, joined
@@ -285,6 +286,37 @@ async def test_an_activity_being_processed_elsewhere_gets_503_and_is_processed_l
     before = len(admin.history())
     assert (await admin.post(body)).status in (200, 201)
     assert "Question 1 of" in joined(admin.history()[before:])
+
+
+async def test_an_answer_rewrites_only_its_case_and_the_case_list_times_stay_exact(admin, settings):
+    await admin.say("start")
+    await admin.press("Next", upn="first.user@contoso.com")
+    store = SqliteDocumentStore(settings.sqlite_path)
+    index_key = f"cases/msteams/{admin.user_id}/index"
+    index, index_e_tag = (await store.read([index_key]))[index_key]
+    first_id = index["current_id"]
+    case_key = f"cases/msteams/{admin.user_id}/{first_id}"
+    _, case_e_tag = (await store.read([case_key]))[case_key]
+    while datetime.now(UTC).strftime("%M:%S") >= "59:58":  # the index keeps the current case's hour
+        await asyncio.sleep(0.5)
+    await admin.press("Deleted")  # an answer on the current case: the case list has nothing new
+    assert (await store.read([index_key]))[index_key][1] == index_e_tag
+    case, newer_case_e_tag = (await store.read([case_key]))[case_key]
+    assert newer_case_e_tag != case_e_tag and case["answers"]
+    # Written at least hourly while its admin works (housekeeping purges what was not written).
+    index["cases"][first_id]["updated_at"] = "2026-01-01T08:00:00.000+00:00"
+    index_e_tag = await store.write(index_key, index, index_e_tag)
+    await admin.press("Present")
+    index, newer_index_e_tag = (await store.read([index_key]))[index_key]
+    case, _ = (await store.read([case_key]))[case_key]
+    assert newer_index_e_tag != index_e_tag and index["cases"][first_id]["updated_at"] == case["updated_at"]
+    await admin.say("start new")  # the list changes: it is written, the first case's time exact
+    await admin.press("Next", upn=UPN)
+    index, _ = (await store.read([index_key]))[index_key]
+    case, _ = (await store.read([case_key]))[case_key]
+    assert index["current_id"] != first_id
+    assert index["cases"][first_id]["updated_at"] == case["updated_at"]
+    await store.close()
 
 
 async def test_an_admins_expired_cases_are_purged_on_their_next_turn(admin, settings):

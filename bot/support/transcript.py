@@ -67,7 +67,9 @@ _SECRETS = [
     # PowerShell: ConvertTo-SecureString 'x', -NewPassword 'x', -ClientSecret x (never $variables or (sub-expressions))
     (re.compile(rf"(?i)(\bConvertTo-SecureString\s+(?:-String\s+)?)(?:{_QUOTED}|(?![-$(@]){_WORD})"), r"\1[redacted]"),
     (
-        re.compile(rf"(?i)(-(?:\w*Password|ClientSecret|\w*Secret|String|\w*Token|AccountKey)\s+)(?:{_QUOTED}|(?![-$(@])[^\s;)]+)"),
+        re.compile(
+            rf"(?i)(-(?:\w*Password|ClientSecret|\w*Secret|String|\w*Token|AccountKey)\s+)(?:{_QUOTED}|(?![-$(@])[^\s;)]+)"
+        ),
         r"\1[redacted]",
     ),
     # password: x / password = "x y" / "password": "x" (JSON)
@@ -92,7 +94,24 @@ _SECRETS = [
 ]
 
 
+# Every pattern above needs one of these words (in any case) in what it matches (a PEM key has
+# "key"). Most lines (the bot's own cards, "done", a UPN) hold none of them, and one casefold plus
+# a few substring tests costs a fraction of the patterns' scans; a line that holds one still gets
+# every pattern. casefold() maps what IGNORECASE matches (the Kelvin sign, the long s) to ASCII.
+_TRIGGERS = (
+    "eyj", "bearer", "basic", "pass", "pw", "secret", "key", "token", "cred",
+    "convertto", "-string", "tap", "kennwort", "contrase", "sig", "q~",
+)  # fmt: skip
+
+
 def redact(text: str) -> str:
+    folded = text.casefold()
+    if not any(trigger in folded for trigger in _TRIGGERS):
+        return text
+    return redact_every_pattern(text)
+
+
+def redact_every_pattern(text: str) -> str:
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text

@@ -27,6 +27,21 @@ def fingerprint(document: dict) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
+def index_fingerprint(index: dict) -> str:
+    """The index as far as a turn must rewrite it. The current case's `updated_at` counts only to
+    the hour: it changes every turn, and every turn loads the current case, whose own document has
+    it exact; so an answer on the current case writes one document, not two. Any other change (a
+    status, a deadline, another case touched, the current case switched) rewrites the index with
+    the exact times; and it is rewritten at least hourly while its admin works, so housekeeping,
+    which purges what was not written within the retention, never takes an index in use."""
+    current = index.get("current_id")
+    summary = index.get("cases", {}).get(current)
+    if summary is None:
+        return fingerprint(index)
+    hour = str(summary.get("updated_at", ""))[:13]  # 2026-11-26T10 (UTC)
+    return fingerprint({**index, "cases": {**index["cases"], current: {**summary, "updated_at": hour}}})
+
+
 @dataclass
 class Loaded:
     """What a turn read, to write back only what it changed, each with the e_tag it read."""
@@ -51,7 +66,7 @@ class CaseStore:
         if index_key in found:
             document, e_tag = found[index_key]
             book = CaseBook.from_index(document)
-            loaded.e_tags[index_key], loaded.fingerprints[index_key] = e_tag, fingerprint(document)
+            loaded.e_tags[index_key], loaded.fingerprints[index_key] = e_tag, index_fingerprint(document)
         else:
             book = await self._migrate(owner, legacy_key)
             loaded.e_tags[index_key] = None
@@ -104,7 +119,7 @@ class CaseStore:
         if index_key not in loaded.fingerprints and not book.summaries():
             return  # an admin with no case yet: nothing to remember
         index = book.index_dict()
-        if fingerprint(index) != loaded.fingerprints.get(index_key):
+        if index_fingerprint(index) != loaded.fingerprints.get(index_key):
             await self.documents.write(index_key, index, loaded.e_tags.get(index_key))
 
     async def delete(self, owner: str, case_ids: Iterable[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.support.transcript import redact
+from bot.support.transcript import redact, redact_every_pattern
 from tests.harness import joined
 
 UPN = "adele.vance@contoso.com"
@@ -70,6 +70,17 @@ LEAKS = [
     ("Temporary Access Pass ABC#12xyz9 for the user", "ABC#12xyz9", ["for the user"]),
     ("the TAP is Qx9!zz today", "Qx9!zz", ["today"]),
     ("Authorization: Basic dXNlcjpwYXNz sent", "dXNlcjpwYXNz", ["Authorization", "sent"]),
+    # One for each word the quick screen looks for that no line above needs alone.
+    ("$credential = 'Winter2026!' in the script", "Winter2026!", ["$credential =", "in the script"]),
+    ("the app's 7Xy8Q~abcdefghijklmnopqrstuvwxyz0123 expired", "Q~abcdef", ["the app's", "expired"]),
+    ("Set-Thing -String Hunter2x done", "Hunter2x", ["Set-Thing -String", "done"]),
+    (
+        "pasted eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0 from the browser",
+        "eyJzdWIi",
+        ["pasted", "from the browser"],
+    ),
+    ("la contraseña: Hola2026 gracias", "Hola2026", ["gracias"]),
+    ("Authorization: Bearer abcdefghijklmnop1234 sent", "abcdefghijklmnop1234", ["Authorization: Bearer", "sent"]),
     ("here: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY----- ok", "MIIEvQIBADANBgkq", ["here:", "ok"]),
 ]
 
@@ -121,3 +132,17 @@ async def test_a_typed_password_never_reaches_the_transcript(admin):
     assert "correct horse battery" not in shown and "horse battery" not in shown
     assert "Summer2026" not in shown and "AbCd123" not in shown and "0.AXoA-xyz" not in shown
     assert "for bob" in shown and "came from the portal" in shown
+
+
+def _case_shapes(text: str) -> list[str]:
+    """The text as admins and their keyboards also write it: shouted, lower case, swapped case,
+    and with the Unicode letters IGNORECASE treats as k and s (Kelvin sign, long s)."""
+    return [text, text.upper(), text.lower(), text.swapcase(), text.replace("k", "\u212a"), text.replace("s", "\u017f")]
+
+
+@pytest.mark.parametrize("typed", [typed for typed, _, _ in LEAKS] + ORDINARY)
+def test_the_quick_screen_never_skips_a_line_a_pattern_would_redact(typed):
+    # redact() skips the patterns for a line holding none of their trigger words: in every case
+    # shape, what it returns is exactly what every pattern run would.
+    for shape in _case_shapes(typed):
+        assert redact(shape) == redact_every_pattern(shape), shape
