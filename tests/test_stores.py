@@ -113,6 +113,57 @@ async def test_sqlite_survives_a_reopen(tmp_path):
     await second.close()
 
 
+async def test_sqlite_many_turns_writing_at_once_all_land_and_survive_a_reopen(tmp_path):
+    # Writes that arrive while a batch is on the SQLite thread go together as the next batch.
+    path = tmp_path / "busy.sqlite3"
+    first = SqliteDocumentStore(path)
+    tags = await asyncio.gather(*(first.write(f"cases/{i}", {"n": i}, None if i % 2 else "*") for i in range(300)))
+    found = await asyncio.gather(*(first.read([f"cases/{i}"]) for i in range(300)))
+    assert [f[f"cases/{i}"] for i, f in enumerate(found)] == [({"n": i}, tags[i]) for i in range(300)]
+    await first.close()
+    second = SqliteDocumentStore(path)
+    assert len(await second.read_prefix("cases/")) == 300
+    await second.close()
+
+
+async def test_sqlite_a_full_disk_refuses_every_write_it_caught_keeps_none_and_the_store_recovers(tmp_path):
+    store = SqliteDocumentStore(tmp_path / "full.sqlite3")
+    await store.write("before", {"v": 1}, None)
+    connection = store._connect()
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from here on
+    # The read goes alone; the two writes wait for it and go together, in one transaction.
+    results = await asyncio.gather(
+        store.read(["before"]),
+        store.write("small", {"v": 2}, None),
+        store.write("big", {"v": "x" * 200_000}, None),
+        return_exceptions=True,
+    )
+    assert results[0] == {"before": ({"v": 1}, "1")}
+    assert all(isinstance(r, StoreUnavailable) and "full" in str(r) for r in results[1:])
+    assert await store.read(["small", "big"]) == {}  # the small one is not kept without the big one
+    connection.execute("PRAGMA max_page_count = 1000000")  # space again
+    assert await store.write("small", {"v": 2}, None) == "1"
+    assert await store.read(["before", "small"]) == {"before": ({"v": 1}, "1"), "small": ({"v": 2}, "1")}
+    await store.close()
+
+
+async def test_sqlite_an_error_that_leaves_the_transaction_open_is_rolled_back_and_the_store_serves_on(tmp_path):
+    # "no such table" does not end SQLite's transaction by itself, as a full disk does.
+    store = SqliteDocumentStore(tmp_path / "broken.sqlite3")
+    connection = store._connect()
+    results = await asyncio.gather(
+        store.read(["anything"]),
+        store.write("kept?", {"v": 1}, None),
+        store._run(lambda: connection.execute("INSERT INTO nowhere VALUES (1)"), writes=True),
+        return_exceptions=True,
+    )
+    assert results[0] == {} and all(isinstance(r, StoreUnavailable) for r in results[1:])
+    assert await store.write("after", {"v": 2}, None) == "1"
+    assert set(await store.read(["kept?", "after"])) == {"after"}
+    await store.close()
+
+
 async def test_unreachable_blob_storage_is_reported_not_taken_for_missing(tmp_path):
     azurite = AzuriteProcess(tmp_path / "gone")  # never started: nothing listens on its port
     store = BlobDocumentStore(azurite.connection_string, "state", timeout_seconds=1)
