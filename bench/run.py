@@ -123,6 +123,9 @@ SCENARIO = [  # leaf C6: no on-prem AD, Entra soft-deleted, mailbox soft-deleted
 ]
 
 
+STEPS = sum(1 for step in SCENARIO if step.get("value", {}).get("action") == "step")
+
+
 @dataclass
 class Load:
     turns: int = 0
@@ -235,9 +238,18 @@ def stored_bytes(sqlite_path: str, cases: int) -> dict:
                 "FROM documents GROUP BY 1"
             )
         )
+        # Every walk must have done the work measured: its case complete, every step done.
+        walked = completed = 0
+        for (body,) in db.execute("SELECT body FROM documents WHERE key LIKE 'cases/%' AND key NOT LIKE '%/index'"):
+            case = json.loads(body)
+            walked += 1
+            done = [s for s in case.get("steps", {}).values() if s.get("status") == "done"]
+            completed += case.get("status") == "complete" and len(done) == len(case.get("steps", {})) == STEPS
     return {
         "state_and_transcript_bytes_per_case": round(rows.get("case", 0) / max(cases, 1)),
         "dedupe_record_bytes_per_turn": round(rows.get("dedupe", 0) / max(cases * len(SCENARIO), 1)),
+        "cases": walked,
+        "cases_complete_with_every_step_done": completed,
     }
 
 
@@ -406,6 +418,8 @@ def markdown(results: dict) -> str:
         f"- RSS growth from turn 5,000 to 20,000: {bot['50']['rss_growth_5k_to_20k_percent']} %",
         f"- Stored per case (state and transcript): {bot['storage']['state_and_transcript_bytes_per_case']} bytes; "
         f"de-duplication records: {bot['storage']['dedupe_record_bytes_per_turn']} bytes per turn, kept a day",
+        f"- Cases walked: {bot['storage']['cases']}, complete with every step done: "
+        f"{bot['storage']['cases_complete_with_every_step_done']}",
     ]
     if "faults" in results:
         f = results["faults"]
