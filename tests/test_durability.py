@@ -253,6 +253,13 @@ async def test_retention_purges_old_cases_transcripts_and_records(monkeypatch):
     assert counts["activities/"] == 1 and counts["transcripts/"] == 0  # a day for records, 30 for transcripts
     monkeypatch.setattr("bot.storage.housekeeping.time.time", lambda: now + 31 * 86_400)
     assert (await purge_once(store, retention_days=30))["transcripts/"] == 1
+    # An admin's case index outlives the retention by two hours: it is rewritten only hourly.
+    await store.write("cases/msteams/u/index", {"current_id": None, "cases": {}}, None)
+    now = time.time()
+    monkeypatch.setattr("bot.storage.housekeeping.time.time", lambda: now + 30 * 86_400 + 3600)
+    assert (await purge_once(store, retention_days=30))["cases/"] == 0
+    monkeypatch.setattr("bot.storage.housekeeping.time.time", lambda: now + 30 * 86_400 + 3 * 3600)
+    assert (await purge_once(store, retention_days=30))["cases/"] == 1
 
 
 async def test_ledger_processes_once_asks_to_retry_while_busy_and_takes_over_a_dead_attempt(monkeypatch):
@@ -286,6 +293,32 @@ async def test_an_activity_being_processed_elsewhere_gets_503_and_is_processed_l
     before = len(admin.history())
     assert (await admin.post(body)).status in (200, 201)
     assert "Question 1 of" in joined(admin.history()[before:])
+
+
+async def test_a_turn_that_died_after_saving_shows_its_card_when_teams_redelivers_it(admin, settings, monkeypatch):
+    # The process dies after the case (holding its new card's provisional id) was saved and before
+    # the card left; Teams re-delivers the message and the re-run updates that card in place: a
+    # card that never reached the admin is sent, not dropped.
+    from bot.edge.adapter import BufferingCloudAdapter
+    from bot.storage.ledger import ActivityLedger
+
+    real_flush = BufferingCloudAdapter.flush
+
+    async def dying_flush(self, context, buffer):
+        monkeypatch.setattr(BufferingCloudAdapter, "flush", real_flush)
+        raise ConnectionResetError("cut off between the save and the send")
+
+    monkeypatch.setattr(BufferingCloudAdapter, "flush", dying_flush)
+    body = admin.activity(text="start")
+    await admin.post(body)
+    assert not cards_of(admin.history())  # the admin saw at most "something went wrong", no card
+    store = SqliteDocumentStore(settings.sqlite_path)
+    await store.delete([ActivityLedger.key(admin.conversation_id, body["id"])])  # its record, past takeover
+    await store.close()
+    assert (await admin.post(body)).status in (200, 201)
+    assert "Which user's mailbox" in joined(admin.history())
+    records = await admin.press("Next", upn=UPN)  # and the card works: its update lands on it
+    assert "Question 1 of" in joined(records)
 
 
 async def test_an_answer_rewrites_only_its_case_and_the_case_list_times_stay_exact(admin, settings):

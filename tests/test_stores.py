@@ -126,7 +126,7 @@ async def test_sqlite_many_turns_writing_at_once_all_land_and_survive_a_reopen(t
     await second.close()
 
 
-async def test_sqlite_a_full_disk_refuses_every_write_it_caught_keeps_none_and_the_store_recovers(tmp_path):
+async def test_sqlite_a_full_disk_refuses_the_writes_it_stops_keeps_what_it_acknowledged_and_the_store_recovers(tmp_path):
     store = SqliteDocumentStore(tmp_path / "full.sqlite3")
     await store.write("before", {"v": 1}, None)
     connection = store._connect()
@@ -140,28 +140,64 @@ async def test_sqlite_a_full_disk_refuses_every_write_it_caught_keeps_none_and_t
         return_exceptions=True,
     )
     assert results[0] == {"before": ({"v": 1}, "1")}
-    assert all(isinstance(r, StoreUnavailable) and "full" in str(r) for r in results[1:])
-    assert await store.read(["small", "big"]) == {}  # the small one is not kept without the big one
+    assert isinstance(results[2], StoreUnavailable) and "full" in str(results[2])
+    kept = await store.read(["small", "big"])
+    # Each write is acknowledged and kept, or refused and absent: never refused yet kept.
+    assert ("small" in kept) == (results[1] == "1") and "big" not in kept
     connection.execute("PRAGMA max_page_count = 1000000")  # space again
-    assert await store.write("small", {"v": 2}, None) == "1"
-    assert await store.read(["before", "small"]) == {"before": ({"v": 1}, "1"), "small": ({"v": 2}, "1")}
+    assert await store.write("big", {"v": "x" * 200_000}, None) == "1"
+    assert set(await store.read(["before", "big"])) == {"before", "big"}
     await store.close()
 
 
-async def test_sqlite_an_error_that_leaves_the_transaction_open_is_rolled_back_and_the_store_serves_on(tmp_path):
-    # "no such table" does not end SQLite's transaction by itself, as a full disk does.
-    store = SqliteDocumentStore(tmp_path / "broken.sqlite3")
+async def test_sqlite_one_bad_job_fails_alone_and_its_batch_mates_land(tmp_path):
+    # A row that will not decode (a damaged file, another tool) and a statement that fails: the
+    # admins whose writes share their batch are not refused with them.
+    store = SqliteDocumentStore(tmp_path / "mixed.sqlite3")
     connection = store._connect()
+    connection.execute("INSERT INTO documents VALUES ('cases/eve/bad', 1, CAST(X'FFFE' AS TEXT), 0)")
+    connection.execute("INSERT INTO documents VALUES ('cases/eve/junk', 1, 'not json', 0)")
     results = await asyncio.gather(
-        store.read(["anything"]),
-        store.write("kept?", {"v": 1}, None),
+        store.read(["anything"]),  # alone: the rest wait for it and go as one batch
+        store.read(["cases/eve/bad"]),
+        store.write("cases/dave/x", {"v": 1}, None),
+        store.read(["cases/eve/junk"]),
         store._run(lambda: connection.execute("INSERT INTO nowhere VALUES (1)"), writes=True),
+        store.write("cases/frank/y", {"v": 2}, None),
+        store._run(lambda: (connection.execute("INSERT INTO documents VALUES ('half', 1, '{}', 0)"), 1 / 0), writes=True),
         return_exceptions=True,
     )
-    assert results[0] == {} and all(isinstance(r, StoreUnavailable) for r in results[1:])
-    assert await store.write("after", {"v": 2}, None) == "1"
-    assert set(await store.read(["kept?", "after"])) == {"after"}
+    assert results[0] == {} and results[2] == "1" and results[5] == "1"
+    assert isinstance(results[1], StoreUnavailable) and isinstance(results[4], StoreUnavailable)
+    assert isinstance(results[3], ValueError) and isinstance(results[6], ZeroDivisionError)
+    found = await store.read(["cases/dave/x", "cases/frank/y", "half"])
+    assert set(found) == {"cases/dave/x", "cases/frank/y"}  # a failed write is kept whole or not at all
     await store.close()
+
+
+async def test_sqlite_a_cancelled_write_that_has_not_started_never_lands(tmp_path):
+    store = SqliteDocumentStore(tmp_path / "cancel.sqlite3")
+    first = asyncio.ensure_future(store.read(["anything"]))
+    await asyncio.sleep(0)  # its batch is on the SQLite thread
+    waiting = asyncio.ensure_future(store.write("cancelled", {"v": 1}, None))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await first
+    assert await store.read(["cancelled"]) == {}
+    await store.close()
+
+
+async def test_sqlite_closing_finishes_what_waits_and_then_refuses_clearly(tmp_path):
+    store = SqliteDocumentStore(tmp_path / "closing.sqlite3")
+    writes = [asyncio.ensure_future(store.write(f"k/{i}", {"v": i}, None)) for i in range(50)]
+    await asyncio.sleep(0)
+    await store.close()
+    assert await asyncio.gather(*writes) == ["1"] * 50  # acknowledged before the store closed
+    with pytest.raises(StoreUnavailable, match="closed"):
+        await asyncio.wait_for(store.write("late", {"v": 0}, None), 5)  # refused, never left hanging
+    reopened = SqliteDocumentStore(tmp_path / "closing.sqlite3")
+    assert len(await reopened.read_prefix("k/")) == 50
+    await reopened.close()
 
 
 async def test_unreachable_blob_storage_is_reported_not_taken_for_missing(tmp_path):

@@ -94,7 +94,14 @@ class BufferingCloudAdapter(CloudAdapter):
             if is_provisional(activity.id):
                 resolved = real.get(activity.id) or await self.card_ids.resolve(conversation_id, activity.id)
                 if not resolved:
-                    log.info("card %s was never sent; nothing to update", activity.id)
+                    # A turn cut short after its state was saved and before its replies left
+                    # (the process died): the card it saved was never sent. Teams re-delivers the
+                    # message, and the re-run's update of that card is the admin's only copy of it.
+                    log.info("card %s never reached the admin; sending it now", activity.id)
+                    provisional = activity.id
+                    response = await self._send_now(context, activity)
+                    if response is not None and response.id:
+                        real[provisional] = response.id
                     continue
                 activity.id = resolved
             try:

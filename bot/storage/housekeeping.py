@@ -12,6 +12,10 @@ from bot.storage import DocumentStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 DAY = 86_400.0
+# An admin's case index is rewritten at least hourly while they work, their current case every
+# turn (bot.walkthrough.case_store): cases/ is kept two hours longer, so that no index still in
+# use is purged before the case it lists.
+CASES_GRACE = 2 * 3600.0
 
 
 def retention_cutoff_iso(retention_days: int, now: datetime | None = None) -> str:
@@ -24,7 +28,7 @@ async def purge_once(documents: DocumentStore, retention_days: int, dedupe_secon
     retention = retention_days * DAY
     counts = {"activities/": await documents.purge("activities/", now - dedupe_seconds)}
     for prefix in ("transcripts/", "cardids/", "state/", "tickets/", "cases/", "ticket-quota/", "reminders/"):
-        counts[prefix] = await documents.purge(prefix, now - retention)
+        counts[prefix] = await documents.purge(prefix, now - retention - (CASES_GRACE if prefix == "cases/" else 0.0))
     return counts
 
 

@@ -5,9 +5,9 @@ connection is never shared between threads. Work is handed over in batches (grou
 the turns ask for while a batch runs goes as the next batch, its writes in one transaction. A
 hand-over between threads costs several times the SQLite work itself, so under load a batch
 costs one hand-over, not one per document. A write is acknowledged only once its batch has
-committed, and a process killed at any moment leaves every document either before or after a
-write, never half-written. A batch whose transaction fails fails every write in it; its reads
-still answer.
+committed; each write is all or nothing (a savepoint), and one that fails, fails alone. Only
+when SQLite gives up the whole transaction (a full disk can make it) does every job of the
+batch fail, and nothing of it is kept. A store serves one event loop at a time.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class SqliteDocumentStore(DocumentStore):
         # whose batch is on the SQLite thread now (None when none is).
         self._waiting: list[_Job] = []
         self._batch_loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -64,7 +65,9 @@ class SqliteDocumentStore(DocumentStore):
             self._connection = connection
         return self._connection
 
-    async def _run(self, work: Callable[[], Any], writes: bool = False) -> Any:
+    async def _run(self, work: Callable[[], Any], writes: bool = False, *, draining: bool = False) -> Any:
+        if self._closed and not draining:
+            raise StoreUnavailable("the state store is closed (the bot is stopping)")
         loop = asyncio.get_running_loop()
         if self._batch_loop is not None and self._batch_loop.is_closed():
             self._batch_loop, self._waiting = None, []  # a test's loop ended mid-batch
@@ -75,21 +78,32 @@ class SqliteDocumentStore(DocumentStore):
         succeeded, result = await job.future
         if succeeded:
             return result
-        if isinstance(result, sqlite3.OperationalError):
+        if isinstance(result, sqlite3.Error | StoreUnavailable):  # a new one per job: batch-mates share the cause
             raise StoreUnavailable(str(result)) from result
         raise result
 
     def _start_batch(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch, self._waiting = self._waiting, []
+        batch = [job for job in self._waiting if not job.future.done()]  # a cancelled caller's job never runs
+        self._waiting = []
+        if not batch:
+            return
         self._batch_loop = loop
-        done = loop.run_in_executor(self._executor, self._run_batch, batch)
+        try:
+            done = loop.run_in_executor(self._executor, self._run_batch, batch)
+        except RuntimeError as exc:  # the thread pool is shut down: fail the batch, never hang it
+            self._batch_loop = None
+            for job in batch:
+                job.future.set_result((False, StoreUnavailable(str(exc))))
+            return
         done.add_done_callback(lambda finished: self._batch_done(loop, batch, finished))
 
     def _batch_done(self, loop: asyncio.AbstractEventLoop, batch: list[_Job], finished: asyncio.Future) -> None:
-        failure = finished.exception()  # only if the batch itself broke (the thread pool is shut down)
+        failure = None if finished.cancelled() else finished.exception()  # the batch itself broke
         for job in batch:
             if not job.future.done():
-                job.future.set_result((False, failure) if failure else job.outcome)
+                job.future.set_result(
+                    (False, StoreUnavailable(f"the state store failed: {failure!r}")) if failure else job.outcome
+                )
         self._batch_loop = None
         if self._waiting:
             self._start_batch(loop)
@@ -102,24 +116,35 @@ class SqliteDocumentStore(DocumentStore):
             if writing:
                 db.execute("BEGIN IMMEDIATE")
             for job in batch:
-                try:
-                    job.outcome = (True, job.work())
-                except sqlite3.Error:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - a Conflict changed nothing; a bad document fails its job only
-                    job.outcome = (False, exc)
+                self._run_job(db, job, writing)
             if writing:
                 db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            # Nothing of the batch is kept: what its reads saw may be rolled back with its writes.
+        except sqlite3.Error as exc:  # SQLite gave up the transaction: nothing of the batch is kept
+            for job in batch:
+                job.outcome = (False, exc)
+        finally:
             if writing and self._connection is not None and self._connection.in_transaction:
                 try:
                     self._connection.execute("ROLLBACK")
                 except sqlite3.Error:  # the connection itself is broken: the next batch reconnects
                     self._connection.close()
                     self._connection = None
-            for job in batch:
-                job.outcome = (False, exc)
+
+    @staticmethod
+    def _run_job(db: sqlite3.Connection, job: _Job, writing: bool) -> None:
+        """One job; a write inside its own savepoint, so that it is kept whole or not at all."""
+        if job.writes:
+            db.execute("SAVEPOINT job")
+        try:
+            job.outcome = (True, job.work())
+        except Exception as exc:  # a Conflict, a row that will not decode: this job's failure alone
+            if isinstance(exc, sqlite3.Error) and writing and not db.in_transaction:
+                raise  # SQLite rolled the whole transaction back (a full disk can): the batch fails
+            if job.writes:
+                db.execute("ROLLBACK TO job")
+            job.outcome = (False, exc)
+        if job.writes:
+            db.execute("RELEASE job")
 
     async def read(self, keys):
         keys = list(keys)
@@ -193,7 +218,10 @@ class SqliteDocumentStore(DocumentStore):
         return await self._run(purge_rows, writes=True)
 
     async def close(self):
-        await self._run(lambda: None)  # every job already waiting is done, its batch committed
+        if self._closed:
+            return
+        self._closed = True  # from here new work is refused; what is already waiting still runs
+        await self._run(lambda: None, draining=True)
 
         def close_connection():
             if self._connection is not None:

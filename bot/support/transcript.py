@@ -97,15 +97,20 @@ _SECRETS = [
 # Every pattern above needs one of these words (in any case) in what it matches (a PEM key has
 # "key"). Most lines (the bot's own cards, "done", a UPN) hold none of them, and one casefold plus
 # a few substring tests costs a fraction of the patterns' scans; a line that holds one still gets
-# every pattern. casefold() maps what IGNORECASE matches (the Kelvin sign, the long s) to ASCII.
+# every pattern.
 _TRIGGERS = (
     "eyj", "bearer", "basic", "pass", "pw", "secret", "key", "token", "cred",
     "convertto", "-string", "tap", "kennwort", "contrase", "sig", "q~",
 )  # fmt: skip
+# IGNORECASE also matches four non-ASCII letters to ASCII ones: casefold() maps the Kelvin sign
+# and the long s; the Turkish dotted and dotless i need this (İ casefolds to i and a combining dot).
+_TURKISH_I = str.maketrans({"ı": "i", "\u0307": None})
 
 
 def redact(text: str) -> str:
     folded = text.casefold()
+    if not folded.isascii():
+        folded = folded.translate(_TURKISH_I)
     if not any(trigger in folded for trigger in _TRIGGERS):
         return text
     return redact_every_pattern(text)

@@ -32,8 +32,9 @@ def index_fingerprint(index: dict) -> str:
     the hour: it changes every turn, and every turn loads the current case, whose own document has
     it exact; so an answer on the current case writes one document, not two. Any other change (a
     status, a deadline, another case touched, the current case switched) rewrites the index with
-    the exact times; and it is rewritten at least hourly while its admin works, so housekeeping,
-    which purges what was not written within the retention, never takes an index in use."""
+    the exact times, and it is rewritten at least hourly while its admin works (housekeeping keeps
+    cases/ two hours past the retention). Two turns of one admin at the same moment in two
+    conversations can leave a case's time in the list behind, by less than that hour."""
     current = index.get("current_id")
     summary = index.get("cases", {}).get(current)
     if summary is None:

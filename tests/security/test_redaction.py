@@ -3,6 +3,9 @@ transcript, and the words around it do; ordinary recovery sentences are left alo
 
 from __future__ import annotations
 
+import re
+import string
+
 import pytest
 
 from bot.support.transcript import redact, redact_every_pattern
@@ -134,10 +137,27 @@ async def test_a_typed_password_never_reaches_the_transcript(admin):
     assert "for bob" in shown and "came from the portal" in shown
 
 
+# Every non-ASCII letter IGNORECASE takes for an ASCII one (the Kelvin sign, the long s, the
+# Turkish dotted and dotless i), found by asking the regex engine itself: lookalike -> letter.
+_ASCII_LETTER = re.compile("(?i)[a-z]")
+LOOKALIKES = {
+    c: next(a for a in string.ascii_lowercase if re.fullmatch(f"(?i){a}", c))
+    for c in map(chr, range(128, 0x110000))
+    if _ASCII_LETTER.fullmatch(c)
+}
+
+
 def _case_shapes(text: str) -> list[str]:
     """The text as admins and their keyboards also write it: shouted, lower case, swapped case,
-    and with the Unicode letters IGNORECASE treats as k and s (Kelvin sign, long s)."""
-    return [text, text.upper(), text.lower(), text.swapcase(), text.replace("k", "\u212a"), text.replace("s", "\u017f")]
+    and with each letter IGNORECASE treats as an ASCII one in place of it."""
+    shapes = [text, text.upper(), text.lower(), text.swapcase()]
+    for lookalike, letter in LOOKALIKES.items():
+        shapes += [text.replace(letter, lookalike), text.replace(letter.upper(), lookalike)]
+    return shapes
+
+
+def test_the_lookalike_letters_are_the_ones_the_screen_knows():
+    assert set(LOOKALIKES) == {"\u0130", "\u0131", "\u212a", "\u017f"}
 
 
 @pytest.mark.parametrize("typed", [typed for typed, _, _ in LEAKS] + ORDINARY)
