@@ -321,6 +321,32 @@ async def test_a_turn_that_died_after_saving_shows_its_card_when_teams_redeliver
     assert "Question 1 of" in joined(records)
 
 
+async def test_a_card_without_a_real_id_is_sent_late_unless_another_turn_is_still_sending_it(monkeypatch):
+    from bot.edge.outgoing import LOST, NEVER_SENT, SENDING, CardIds
+    from bot.storage import MemoryDocumentStore
+
+    clock = [1000.0]
+    monkeypatch.setattr("bot.edge.outgoing.time.time", lambda: clock[0])
+    ids = CardIds(MemoryDocumentStore())
+    mine, theirs = "pending-aaaaaaaaaaaa-1", "pending-bbbbbbbbbbbb-1"
+    assert await ids.resolve("c", mine) == (None, NEVER_SENT)  # its turn died before sending
+    await ids.begin("c", mine)
+    assert await ids.resolve("c", mine) == (None, SENDING)  # another instance is sending it
+    clock[0] += 11
+    assert await ids.resolve("c", mine) == (None, LOST)  # that turn died mid-send
+    await ids.remember("c", {mine: "real-1", "pending-aaaaaaaaaaaa-2": "real-2"})
+    assert await ids.resolve("c", mine) == ("real-1", "")
+    await ids.adopt("c", theirs, "real-9")  # sent late by a later turn: kept under its own turn
+    await ids.adopt("c", "pending-aaaaaaaaaaaa-3", "real-3")  # added, the turn's other ids kept
+    assert [(await ids.resolve("c", p))[0] for p in (theirs, mine, "pending-aaaaaaaaaaaa-2", "pending-aaaaaaaaaaaa-3")] == [
+        "real-9",
+        "real-1",
+        "real-2",
+        "real-3",
+    ]
+    assert await ids.resolve("c", "bot-activity-7") == ("bot-activity-7", "")  # a real id is itself
+
+
 async def test_an_answer_rewrites_only_its_case_and_the_case_list_times_stay_exact(admin, settings):
     await admin.say("start")
     await admin.press("Next", upn="first.user@contoso.com")

@@ -12,7 +12,7 @@ from botframework.connector.auth import AuthenticationConstants
 
 from bot.edge.connector import ConnectorSender, PooledBotFrameworkAuthentication
 from bot.edge.logfields import log_field
-from bot.edge.outgoing import CardIds, OutgoingBuffer, is_provisional
+from bot.edge.outgoing import SENDING, CardIds, OutgoingBuffer, is_provisional
 from bot.retry import with_retries
 from bot.settings import Settings
 from bot.storage import Conflict, StoreUnavailable
@@ -85,6 +85,9 @@ class BufferingCloudAdapter(CloudAdapter):
         buffer.flushing = True
         real: dict[str, str] = {}
         conversation_id = context.activity.conversation.id if context.activity.conversation else ""
+        first_send = next((provisional for kind, _, provisional in buffer.operations if kind == "send"), None)
+        if first_send:
+            await self.card_ids.begin(conversation_id, first_send)
         for kind, activity, provisional in buffer.operations:
             if kind == "send":
                 response = await self._send_now(context, activity)
@@ -92,24 +95,33 @@ class BufferingCloudAdapter(CloudAdapter):
                     real[provisional] = response.id
                 continue
             if is_provisional(activity.id):
-                resolved = real.get(activity.id) or await self.card_ids.resolve(conversation_id, activity.id)
+                resolved, fate = real.get(activity.id), ""
                 if not resolved:
-                    # A turn cut short after its state was saved and before its replies left
-                    # (the process died): the card it saved was never sent. Teams re-delivers the
-                    # message, and the re-run's update of that card is the admin's only copy of it.
-                    log.info("card %s never reached the admin; sending it now", activity.id)
-                    provisional = activity.id
-                    response = await self._send_now(context, activity)
-                    if response is not None and response.id:
-                        real[provisional] = response.id
+                    resolved, fate = await self.card_ids.resolve(conversation_id, activity.id)
+                if not resolved:
+                    await self._send_late(context, conversation_id, activity, fate)
                     continue
                 activity.id = resolved
             try:
                 await self.update_activity(context, activity)
             except Exception:  # an update that fails must not lose the rest of the turn's replies
-                log.warning("could not update card %s in place", activity.id, exc_info=True)
+                log.warning("could not update card %s in place", log_field(activity.id), exc_info=True)
         buffer.operations.clear()
         await self.card_ids.remember(conversation_id, real)
+
+    async def _send_late(self, context: TurnContext, conversation_id: str, activity, fate: str) -> None:
+        """An update of a card whose real id is not known. A card that never left (its turn saved
+        the state and died before sending: Teams re-delivers the message and this re-run updates
+        it) or whose turn died mid-send is sent now: a second copy is better than none. One that
+        another instance is sending right now is left to it."""
+        provisional = activity.id
+        if fate == SENDING:
+            log.info("card %s is being sent by another turn; not updated", log_field(provisional))
+            return
+        log.info("card %s %s; sending it now", log_field(provisional), fate)
+        response = await self._send_now(context, activity)
+        if response is not None and response.id:
+            await self.card_ids.adopt(conversation_id, provisional, response.id)
 
 
 def create_adapter(settings: Settings, card_ids: CardIds, credentials_factory=None) -> BufferingCloudAdapter:

@@ -24,7 +24,7 @@ from bot import metrics
 from bot.edge.access import MESSAGES, AccessGate
 from bot.edge.adapter import OUTGOING_KEY
 from bot.edge.logfields import log_field
-from bot.edge.outgoing import OutgoingBuffer
+from bot.edge.outgoing import OutgoingBuffer, is_provisional
 from bot.edge.services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
 from bot.integrations.graph import RoleCheck
 from bot.integrations.telemetry import note_case
@@ -95,6 +95,10 @@ class TurnPipeline:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def run(self, context: TurnContext, handler: Handler) -> None:
+        if is_provisional(context.activity.reply_to_id):
+            # Teams never sends one of our provisional ids; a client that can set replyToId must
+            # not make the bot update (or send) a card of its choosing under that id.
+            context.activity.reply_to_id = None
         identity = identity_of(context.activity)
         context.turn_state[IDENTITY_KEY] = identity
         if not await self._admitted(context, identity):

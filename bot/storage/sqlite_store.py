@@ -13,6 +13,7 @@ batch fail, and nothing of it is kept. A store serves one event loop at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
@@ -98,7 +99,7 @@ class SqliteDocumentStore(DocumentStore):
         done.add_done_callback(lambda finished: self._batch_done(loop, batch, finished))
 
     def _batch_done(self, loop: asyncio.AbstractEventLoop, batch: list[_Job], finished: asyncio.Future) -> None:
-        failure = None if finished.cancelled() else finished.exception()  # the batch itself broke
+        failure = asyncio.CancelledError() if finished.cancelled() else finished.exception()  # the batch itself broke
         for job in batch:
             if not job.future.done():
                 job.future.set_result(
@@ -221,7 +222,8 @@ class SqliteDocumentStore(DocumentStore):
         if self._closed:
             return
         self._closed = True  # from here new work is refused; what is already waiting still runs
-        await self._run(lambda: None, draining=True)
+        with contextlib.suppress(StoreUnavailable):  # the last batch failed (its callers were told): close anyway
+            await self._run(lambda: None, draining=True)
 
         def close_connection():
             if self._connection is not None:
