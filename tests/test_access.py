@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.authentication import BasicTokenAuthentication
 
 from bot.edge.access import AccessGate
+from bot.settings import Settings
 from bot.storage import SqliteDocumentStore
 from tests.conftest import ROOT, RunningBot
 from tests.harness import Admin, texts_of
@@ -101,9 +102,9 @@ def openid(signing_key):
     server.close()
 
 
-@pytest_asyncio.fixture
-async def secured_bot(settings, openid):
-    secured = replace(
+def secured(settings: Settings, openid: OpenIdServer, **changes) -> Settings:
+    """The settings with authentication on against the loopback OpenID server."""
+    return replace(
         settings,
         app_id=APP_ID,
         app_password="not-used",
@@ -111,8 +112,13 @@ async def secured_bot(settings, openid):
         app_tenant_id=TENANT,
         openid_metadata_url=f"{openid.url}/openid",
         service_url_hosts=("127.0.0.1",),  # the loopback connector, listed explicitly (auth on)
+        **changes,
     )
-    async with RunningBot(secured, credentials_factory=LoopbackCredentials()) as running:
+
+
+@pytest_asyncio.fixture
+async def secured_bot(settings, openid):
+    async with RunningBot(secured(settings, openid), credentials_factory=LoopbackCredentials()) as running:
         yield running
 
 

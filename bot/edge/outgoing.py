@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.storage import DocumentStore
+from bot.storage.ledger import TAKEOVER_SECONDS
 
 PROVISIONAL = "pending-"
 CARD_IDS_PREFIX = "cardids/"
@@ -61,7 +62,7 @@ class CardIds:
     created empty before the turn's first card is sent and filled after, so that a later turn
     can tell a card that was never sent from one still being sent or whose ids were lost."""
 
-    STALE_SECONDS = 10.0  # the ledger's takeover time: a turn not finished by then died
+    STALE_SECONDS = TAKEOVER_SECONDS  # a flush not finished by then died with its turn
 
     def __init__(self, documents: DocumentStore) -> None:
         self.documents = documents

@@ -19,10 +19,11 @@ PREFIX = "activities/"
 PROCESS = "process"  # first arrival, or taking over from a process that died mid-turn
 DONE = "done"  # processed already: ignore
 BUSY = "busy"  # being processed right now elsewhere: the sender should retry shortly
+TAKEOVER_SECONDS = 10.0  # a turn not finished by then died
 
 
 class ActivityLedger:
-    def __init__(self, documents: DocumentStore, takeover_seconds: float = 10.0) -> None:
+    def __init__(self, documents: DocumentStore, takeover_seconds: float = TAKEOVER_SECONDS) -> None:
         self.documents = documents
         self.takeover_seconds = takeover_seconds
 

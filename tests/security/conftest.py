@@ -3,15 +3,12 @@ keys (tests/test_access.py), its loopback connector listed explicitly in SERVICE
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.settings import Settings
 from tests.conftest import RunningBot
-from tests.test_access import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, token
+from tests.test_access import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, secured, token
 
 __all__ = ["APP_ID", "TENANT", "bearer", "secured"]
 
@@ -26,19 +23,6 @@ def openid(signing_key):
     server = OpenIdServer(signing_key)
     yield server
     server.close()
-
-
-def secured(settings: Settings, openid: OpenIdServer, **changes) -> Settings:
-    return replace(
-        settings,
-        app_id=APP_ID,
-        app_password="not-used",
-        app_type="SingleTenant",
-        app_tenant_id=TENANT,
-        openid_metadata_url=f"{openid.url}/openid",
-        service_url_hosts=("127.0.0.1",),
-        **changes,
-    )
 
 
 def bearer(key, service_url: str, **claims) -> dict[str, str]:
