@@ -8,6 +8,7 @@ from tests.harness import cards_of
 from tests.walker import UPN
 
 A9 = ("Deleted", "Soft-deleted", "Soft-deleted")
+IMMUTABLE_ID = "AAECAwQFBgcICQoLDA0ODw=="
 
 
 def step_card(records) -> dict:
@@ -46,7 +47,7 @@ async def reach_a9(admin):
 async def test_alternatives_are_separate_blocks_each_with_its_condition_and_where_it_runs(admin):
     await reach_a9(admin)
     await admin.press("Done")  # connect
-    await admin.press("Done: False or empty (soft match allowed)")
+    await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
     records = await admin.press("Done: No, nothing to restore")
     card = step_card(records)
     assert card["body"][0]["text"].startswith("Step 4 of")
@@ -65,7 +66,7 @@ async def test_the_retired_banner_marks_only_blocks_with_retired_cmdlets(admin):
     connect = blocks_of(step_card(records))
     assert connect and all(retired for *_, retired in connect), "MSOnline and remote PowerShell are retired"
     await admin.press("Done")  # connect
-    records = await admin.press("Done: False or empty (soft match allowed)")
+    records = await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
     restore = blocks_of(step_card(records))
     assert restore == [
         (
@@ -81,7 +82,7 @@ async def test_the_retired_banner_marks_only_blocks_with_retired_cmdlets(admin):
 async def test_a_value_the_bot_cannot_fill_is_still_a_powershell_string(admin):
     await reach_a9(admin)
     await admin.press("Done")
-    await admin.press("Done: False or empty (soft match allowed)")
+    await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
     await admin.press("Done: No, nothing to restore")
     records = await admin.press(
         "Done",

@@ -78,7 +78,7 @@ def test_an_admin_walks_a_leaf_and_escalates_another_in_the_playground(playgroun
     assert "Your recovery plan" in plan and "scenario C6" in plan and "Recoverable" in plan and "Step 1 of 4" in plan
     command = screen["step-with-command"]
     assert "Restore-MgDirectoryDeletedItem" in command
-    assert "EndsWith('o''brien@contoso.com', 'OrdinalIgnoreCase')" in command  # visible, not only in the payload
+    assert "[regex]::Escape('o''brien@contoso.com')" in command  # visible, not only in the payload
     assert "Congratulations! Your scenario is complete." in screen["scenario-complete"]
     escalated = screen["escalated"]
     assert "is ready for support" in escalated and "No support team is connected" in escalated

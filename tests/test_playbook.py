@@ -35,11 +35,11 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "hybrid_gate",
             "restore_ad_user",
             "delta_sync",
             "verify_entra_user",
             "check_reconnected",
-            "hybrid_gate",
             "license",
             "find_mailbox_guids",
             "restore_request",
@@ -64,6 +64,7 @@ EXPECTED = {
             "undo_soft_deleted_federated",
             "match_address_federated",
             "license",
+            "license_federated",
             "restore_ad_user",
             "read_addresses",
             "create_ad_user",
@@ -105,11 +106,11 @@ EXPECTED = {
             "undo_soft_deleted_federated",
             "match_address_federated",
             "license",
+            "license_federated",
             "try_restore_ad_user",
             "read_addresses",
             "create_ad_user",
             "delta_sync",
-            "compare_exchange_guids",
             "verify_mailbox",
         ],
     ),
@@ -122,11 +123,9 @@ EXPECTED = {
             "connect",
             "deleted_user_id",
             "compare_ids",
-            "check_soft_match",
             "try_restore_ad_user",
             "read_addresses",
-            "create_ad_user",
-            "set_source_anchor",
+            "create_ad_user_anchored",
             "delta_sync",
             "wait_replication",
         ],
@@ -136,7 +135,18 @@ EXPECTED = {
         "soft_deleted",
         "not_present",
         "new_mailbox",
-        ["connect", "try_restore_ad_user", "create_ad_user_new", "delta_sync", "verify_entra_user", "check_license", "license"],
+        [
+            "connect",
+            "try_restore_ad_user",
+            "create_ad_user_new",
+            "delta_sync",
+            "verify_entra_user",
+            "enable_remote_mailbox",
+            "sync_remote_mailbox",
+            "check_license",
+            "license",
+            "compare_exchange_guids",
+        ],
     ),
     "A9": (
         "deleted",
@@ -145,12 +155,10 @@ EXPECTED = {
         "self_service",
         [
             "connect",
-            "check_soft_match",
+            "read_immutable_id",
             "try_restore_ad_user",
             "read_addresses",
-            "create_ad_user",
-            "read_immutable_id",
-            "set_source_anchor",
+            "create_ad_user_anchored",
             "delta_sync",
             "wait_replication",
         ],
@@ -222,9 +230,9 @@ EXPECTED = {
             "verify_entra_user_federated",
             "match_address_federated",
             "license",
+            "license_federated",
             "move_to_synced_ou",
             "delta_sync",
-            "compare_exchange_guids",
             "verify_mailbox",
         ],
     ),
@@ -308,6 +316,7 @@ EXPECTED = {
             "verify_entra_user",
             "verify_entra_user_federated",
             "license",
+            "license_federated",
             "verify_mailbox",
         ],
     ),
@@ -360,9 +369,13 @@ KEY_CMDLETS = {
     "check_soft_match": ("blockSoftMatchEnabled", "Get-MsolDirSyncFeatures"),
     "pause_sync": ("Set-ADSyncScheduler -SyncCycleEnabled $false", "Set-ADSyncScheduler -SyncCycleEnabled $false"),
     "hybrid_gate": ("msExchMailboxGuid", "msExchMailboxGuid"),
-    "set_source_anchor": ("mS-DS-ConsistencyGuid", "mS-DS-ConsistencyGuid"),
+    "create_ad_user_anchored": ("-OtherAttributes @{'mS-DS-ConsistencyGuid'", "-OtherAttributes @{'mS-DS-ConsistencyGuid'"),
     "read_immutable_id": ("OnPremisesImmutableId", "ImmutableId"),
     "verify_entra_user_federated": ("Get-MgUser -UserId {onmicrosoft_upn}", "Get-MsolUser -UserPrincipalName {onmicrosoft_upn}"),
+    "license_federated": (
+        "Set-MgUserLicense -UserId {onmicrosoft_upn}",
+        "Set-MsolUserLicense -UserPrincipalName {onmicrosoft_upn}",
+    ),
     "new_mailbox_inactive_federated": (
         "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
         "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
@@ -468,7 +481,7 @@ def test_every_destructive_step_warns_and_records_first():
 
 
 def test_sub_questions_and_failure_paths():
-    assert playbook.leaves["A6"].ask_first == ("sso",)
+    assert playbook.leaves["A6"].ask_first == ("hybrid_recover", "sso")
     assert playbook.leaves["B9"].ask_first == ("hybrid",)
     assert playbook.leaves["B8"].step("inactive_state").ask == "inactive"
     assert playbook.leaves["A7"].step("compare_ids").ask == "ids_match"
@@ -490,7 +503,7 @@ def test_waits_say_how_long_and_how_to_check():
 def test_status_checks_are_modernised_and_warn_about_typos():
     entra = playbook.question("entra")
     modern = " ".join(render_commands(c.commands, "modern", playbook, {"upn": "a@contoso.com"}) for c in entra.check)
-    assert "Get-MgUser" in modern and "Get-MgDirectoryDeletedItemAsUser" in modern and "EndsWith" in modern
+    assert "Get-MgUser" in modern and "Get-MgDirectoryDeletedItemAsUser" in modern and "[regex]::Escape(" in modern
     assert any("mistyped" in c.text for c in entra.check)
     mailbox = " ".join(c.commands["modern"] for c in playbook.question("mailbox").check)
     assert "Connect-ExchangeOnline" in mailbox and "-SoftDeletedMailbox" in mailbox
@@ -519,33 +532,99 @@ def shown(steps) -> str:
     return "\n".join(s.commands["modern"] for s in steps)
 
 
-def test_review_1_a3_asks_for_exchange_hybrid_before_licensing_the_restored_user():
-    steps = route("A3", mailbox_back="no")
-    order = [s.id for s in steps]
-    gate = next((i for i, s in enumerate(steps) if s.ask == "hybrid_merge"), None)
-    assert gate is not None and gate < order.index("license"), "ask before the license, not after"
-    assert "hybrid" not in " ".join(s.ask or "" for s in route("A3", mailbox_back="yes")), "only when it would license"
+def test_review_1_a3_asks_for_exchange_hybrid_before_restoring_the_ad_user():
+    # The restored, synced AD user carries the soft-deleted mailbox's ExchangeGuid: in hybrid, a
+    # license on it can purge the mailbox, so the question comes before anything is restored.
+    for mailbox_back in ("yes", "no"):
+        steps = route("A3", mailbox_back=mailbox_back)
+        order = [s.id for s in steps]
+        gate = next((i for i, s in enumerate(steps) if s.ask == "hybrid_merge"), None)
+        assert gate is not None and gate < order.index("restore_ad_user"), "ask before the restore"
+        assert "-IncludeDeletedObjects" in steps[gate].commands["modern"]  # read on the deleted object
     sub = playbook.subquestions["hybrid_merge"]
     assert sub.prompt == playbook.subquestions["hybrid_orphaned"].prompt
     assert sub.option("no").continues and sub.option("yes").end == "support"
-    assert "ExchangeGuid" in sub.option("yes").note and "Do not license" in sub.option("yes").note
+    note = sub.option("yes").note
+    assert "ExchangeGuid" in note and "Do not restore the AD user or license it" in note
+
+
+@pytest.mark.parametrize("leaf_id", ["A4", "A6", "B8", "C8"])
+def test_review_a_federated_recovery_licenses_the_account_by_the_address_it_has_now(leaf_id):
+    # Recovered into an onmicrosoft.com account (AD FS): the user's own UPN reaches it only when
+    # sync matches the AD user, after the license; licensing {upn} would find no one.
+    for sso, account in (("yes", "{onmicrosoft_upn}"), ("no", "{upn}")):
+        for inactive in ("true", "false"):
+            steps = route(leaf_id, sso=sso, inactive=inactive, hybrid_orphaned="no")
+            licensing = [s for s in steps if "Set-MgUserLicense" in s.commands["modern"]]
+            assert licensing, (leaf_id, sso)
+            assert all(f"Set-MgUserLicense -UserId {account}" in s.commands["modern"] for s in licensing), (leaf_id, sso)
+            assert all(f"-UserPrincipalName {account}" in s.commands["original"] for s in licensing), (leaf_id, sso)
+
+
+def test_review_the_deleted_user_lookups_find_that_user_and_no_other():
+    # Entra puts the object id (32 hex digits) before a deleted user's UPN; an EndsWith lookup
+    # for ann@ also found joann@, and the next step restored whoever it found.
+    filters = re.compile(r"-match \('([^']*)' \+ \[regex\]::Escape\(\{upn\}\) \+ '([^']*)'\)")
+    commands = [s.commands["modern"] for leaf in playbook.leaves.values() for s in leaf.steps]
+    commands += [c.commands["modern"] for q in playbook.questions for c in q.check]
+    lookups = [c for c in commands if "Get-MgDirectoryDeletedItemAsUser -All" in c]
+    assert lookups
+    for command in lookups:
+        found = filters.search(command)
+        assert found, command
+        pattern = re.compile(found.group(1) + re.escape("ann@contoso.com") + found.group(2), re.IGNORECASE)
+        assert pattern.search("0f1e2d3c4b5a49688776655443322110ann@contoso.com")
+        assert pattern.search("Ann@Contoso.com")
+        assert not pattern.search("0f1e2d3c4b5a49688776655443322110joann@contoso.com")
+        assert not pattern.search("ann@contoso.com.au")
+
+
+@pytest.mark.parametrize("leaf_id", ["A6", "B8"])
+def test_review_hybrid_goes_to_support_before_a_soft_deleted_mailbox_is_recovered(leaf_id):
+    # The recovered cloud mailbox would need the on-premises ExchangeGuid before the AD user syncs.
+    leaf = playbook.leaves[leaf_id]
+    assert leaf.ask_first[0] == "hybrid_recover"
+    sub = playbook.subquestions["hybrid_recover"]
+    assert sub.option("yes").end == "support" and sub.option("no").continues
+    assert "ExchangeGuid" in sub.option("yes").note
+    assert not any(s.ask == "hybrid" for s in leaf.steps), "asked once, first, not after the sync"
+
+
+def test_review_a8_provisions_the_new_mailbox_from_on_premises_exchange_in_hybrid():
+    steps = route("A8", hybrid="yes", ad_restored="no")
+    order = [s.id for s in steps]
+    assert "hybrid" in playbook.leaves["A8"].ask_first
+    assert order.index("enable_remote_mailbox") < order.index("sync_remote_mailbox") < order.index("license")
+    assert order.index("license") < order.index("compare_exchange_guids")
+    cloud_only = [s.id for s in route("A8", hybrid="no", ad_restored="no")]
+    assert "enable_remote_mailbox" not in cloud_only and "license" in cloud_only
+
+
+def test_review_c2_says_what_the_license_does_for_each_owner():
+    warning = playbook.leaves["C2"].step("license").warning
+    assert "new, empty mailbox" in warning and "reconnects the old mailbox" in warning
 
 
 @pytest.mark.parametrize("leaf_id", ["A7", "A9"])
 def test_review_2_a_new_ad_user_is_hard_matched_by_the_deleted_users_immutable_id(leaf_id):
-    steps = route(leaf_id, ids_match="yes", soft_match="allowed", ad_restored="no")
+    steps = route(leaf_id, ids_match="yes", ad_restored="no")
     order = [s.id for s in steps]
     reads = [s for s in steps if "OnPremisesImmutableId" in s.commands["modern"] and "immutable_id" in s.collect]
     assert reads
+    # Created with its anchor in the same command: no sync cycle ever sees it without one (a cycle
+    # between a create and a later stamp made a second Entra user).
     anchor = next(i for i, s in enumerate(steps) if "mS-DS-ConsistencyGuid" in s.commands["modern"])
-    assert "[Convert]::FromBase64String({immutable_id})" in steps[anchor].commands["modern"]
-    assert order.index("create_ad_user") < anchor < order.index("wait_replication")
-    assert order.index(reads[0].id) < anchor
-    assert "objectGUID, escalate" in steps[anchor].look_for
+    create = steps[anchor].commands["modern"].splitlines()[0]
+    assert create.startswith("New-ADUser") and "[Convert]::FromBase64String({immutable_id})" in create
+    assert not any("New-ADUser" in s.commands["modern"] for s in steps if s is not steps[anchor])
+    assert order.index(reads[0].id) < order.index("try_restore_ad_user") < anchor < order.index("wait_replication")
+    assert "objectGUID" in steps[anchor].look_for and "escalate" in steps[anchor].look_for
     sync = [i for i, s in enumerate(steps) if "Start-ADSyncSyncCycle" in s.commands["modern"]]
     assert any(anchor < i < order.index("wait_replication") for i in sync), "a delta sync before the 3-hour wait"
-    restored = [s.id for s in route(leaf_id, ids_match="yes", soft_match="allowed", ad_restored="yes")]
-    assert "set_source_anchor" not in restored, "a restored AD user keeps its objectGUID: nothing to stamp"
+    # Hard matches only (the restored objectGUID, or the ImmutableId): no soft-match question.
+    assert not any(s.ask == "soft_match" for s in playbook.leaves[leaf_id].steps)
+    restored = route(leaf_id, ids_match="yes", ad_restored="yes")
+    assert not any("New-ADUser" in s.commands["modern"] for s in restored), "a restored AD user keeps its objectGUID"
 
 
 @pytest.mark.parametrize("leaf_id", ["A6", "B8"])
@@ -568,17 +647,6 @@ def test_review_4_a4_puts_the_mailbox_on_hold_before_removing_it():
     assert hold < order.index("remove_mailbox")
     assert "exchange_online" in steps[hold].runs_in and steps[hold].wait_minutes >= 60 and steps[hold].wait_check
     assert "30-day clock applies" in steps[hold].look_for
-
-
-@pytest.mark.parametrize("leaf_id", ["A6", "B8"])
-def test_review_5_hybrid_recoveries_compare_the_exchange_guids_after_the_sync(leaf_id):
-    # Asked when the delta sync is done (not before the plan: the question counts are pinned elsewhere).
-    answers = dict(sso="no", hybrid="yes", inactive="false", soft_match="allowed", ad_restored="yes")
-    steps = route(leaf_id, **answers)
-    order = [s.id for s in steps]
-    assert steps[order.index("delta_sync")].ask == "hybrid"
-    assert order.index("delta_sync") < order.index("compare_exchange_guids")
-    assert "compare_exchange_guids" not in [s.id for s in route(leaf_id, **{**answers, "hybrid": "no"})]
 
 
 def test_review_6_a1_pauses_sync_before_the_deletion_reaches_entra():

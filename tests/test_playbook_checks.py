@@ -42,7 +42,8 @@ def test_a_sub_question_answer_that_leads_nowhere_is_refused():
     def drop_federated_branch(data):
         steps = leaf(data, "A6")["steps"]
         federated = {name for name, step in data["steps"].items() if step.get("when", {}).get("sso") == "yes"}
-        steps[:] = [s for s in steps if s.get("use") not in federated]  # no step runs for sso=yes now
+        # no step runs for sso=yes now (shared ones, and the leaf's own)
+        steps[:] = [s for s in steps if s.get("use") not in federated and s.get("when", {}).get("sso") != "yes"]
 
     assert "leaf A6: sub-question 'sso' answer 'yes' leads nowhere" in broken(drop_federated_branch)
 
