@@ -136,6 +136,15 @@ class FakeMicrosoft:
     async def deleted(self, request: web.Request) -> web.Response:
         self.consistency_headers.append(request.headers.get("ConsistencyLevel", ""))
         assert "endswith(userPrincipalName,'jane.doe@contoso.com')" in request.query["$filter"]
+        if self.user_mode == "another_deleted":  # mary.jane.doe@ ends like jane.doe@: the filter returns her
+            mary = {
+                "id": "0000bbbb-0000-4000-8000-000000000002",
+                "userPrincipalName": f"0000bbbb000040008000000000000002mary.{UPN}",
+                "onPremisesSyncEnabled": True,
+                "deletedDateTime": "2026-11-20T08:00:00Z",
+                "assignedLicenses": [],
+            }
+            return web.json_response({"@odata.count": 1, "value": [mary]})
         if self.user_mode != "deleted":
             return web.json_response({"@odata.count": 0, "value": []})
         if "$skiptoken" not in request.query:
@@ -223,6 +232,11 @@ async def test_soft_deleted_user_found_across_pages_with_days_left(graph, micros
     assert finding.state == "soft_deleted" and finding.object_id == JANE_ID
     assert finding.days_left == 26
     assert microsoft.consistency_headers == ["eventual", "eventual"]  # two pages, both with the header
+
+
+async def test_another_deleted_user_whose_upn_ends_the_same_is_not_taken_for_this_one(graph, microsoft):
+    microsoft.user_mode = "another_deleted"
+    assert (await graph.entra_state(UPN)).state == "not_found"
 
 
 async def test_not_found_anywhere(graph, microsoft):

@@ -124,6 +124,7 @@ EXPECTED = {
             "deleted_user_id",
             "compare_ids",
             "try_restore_ad_user",
+            "check_source_anchor",
             "read_addresses",
             "create_ad_user_anchored",
             "delta_sync",
@@ -139,10 +140,9 @@ EXPECTED = {
             "connect",
             "try_restore_ad_user",
             "create_ad_user_new",
+            "enable_remote_mailbox",
             "delta_sync",
             "verify_entra_user",
-            "enable_remote_mailbox",
-            "sync_remote_mailbox",
             "check_license",
             "license",
             "compare_exchange_guids",
@@ -157,6 +157,7 @@ EXPECTED = {
             "connect",
             "read_immutable_id",
             "try_restore_ad_user",
+            "check_source_anchor",
             "read_addresses",
             "create_ad_user_anchored",
             "delta_sync",
@@ -318,6 +319,7 @@ EXPECTED = {
             "license",
             "license_federated",
             "verify_mailbox",
+            "verify_mailbox_federated",
         ],
     ),
     "C9": (
@@ -372,6 +374,11 @@ KEY_CMDLETS = {
     "create_ad_user_anchored": ("-OtherAttributes @{'mS-DS-ConsistencyGuid'", "-OtherAttributes @{'mS-DS-ConsistencyGuid'"),
     "read_immutable_id": ("OnPremisesImmutableId", "ImmutableId"),
     "verify_entra_user_federated": ("Get-MgUser -UserId {onmicrosoft_upn}", "Get-MsolUser -UserPrincipalName {onmicrosoft_upn}"),
+    "verify_mailbox_federated": (
+        "Get-MailboxStatistics -Identity {onmicrosoft_upn}",
+        "Get-MailboxStatistics -Identity {onmicrosoft_upn}",
+    ),
+    "check_source_anchor": ("", ""),  # read in the Entra Connect wizard: no command
     "license_federated": (
         "Set-MgUserLicense -UserId {onmicrosoft_upn}",
         "Set-MsolUserLicense -UserPrincipalName {onmicrosoft_upn}",
@@ -591,10 +598,12 @@ def test_review_hybrid_goes_to_support_before_a_soft_deleted_mailbox_is_recovere
 
 
 def test_review_a8_provisions_the_new_mailbox_from_on_premises_exchange_in_hybrid():
+    # Before the first sync: a restored AD user brings the soft-deleted Entra user back with its
+    # licenses at that sync, and Exchange Online would make a mailbox of its own first.
     steps = route("A8", hybrid="yes", ad_restored="no")
     order = [s.id for s in steps]
     assert "hybrid" in playbook.leaves["A8"].ask_first
-    assert order.index("enable_remote_mailbox") < order.index("sync_remote_mailbox") < order.index("license")
+    assert order.index("enable_remote_mailbox") < order.index("delta_sync") < order.index("license")
     assert order.index("license") < order.index("compare_exchange_guids")
     cloud_only = [s.id for s in route("A8", hybrid="no", ad_restored="no")]
     assert "enable_remote_mailbox" not in cloud_only and "license" in cloud_only
@@ -618,7 +627,12 @@ def test_review_2_a_new_ad_user_is_hard_matched_by_the_deleted_users_immutable_i
     assert create.startswith("New-ADUser") and "[Convert]::FromBase64String({immutable_id})" in create
     assert not any("New-ADUser" in s.commands["modern"] for s in steps if s is not steps[anchor])
     assert order.index(reads[0].id) < order.index("try_restore_ad_user") < anchor < order.index("wait_replication")
-    assert "objectGUID" in steps[anchor].look_for and "escalate" in steps[anchor].look_for
+    # Asked, not only advised: with objectGUID as sourceAnchor the anchor is ignored (support).
+    gate = next(i for i, s in enumerate(steps) if s.ask == "source_anchor")
+    assert order.index("try_restore_ad_user") < gate < anchor
+    assert playbook.subquestions["source_anchor"].option("object_guid").end == "support"
+    assert playbook.subquestions["source_anchor"].option("consistency_guid").continues
+    assert not any(s.ask == "source_anchor" for s in route(leaf_id, ids_match="yes", ad_restored="yes"))
     sync = [i for i, s in enumerate(steps) if "Start-ADSyncSyncCycle" in s.commands["modern"]]
     assert any(anchor < i < order.index("wait_replication") for i in sync), "a delta sync before the 3-hour wait"
     # Hard matches only (the restored objectGUID, or the ImmutableId): no soft-match question.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 import urllib.request
 from dataclasses import asdict, dataclass, field
@@ -232,7 +233,9 @@ class GraphClient:
             f"&$count=true&$top=100&$select={fields},deletedDateTime"
         )
         pages = await self._all_pages(url, "user", {"ConsistencyLevel": "eventual"})
-        deleted = [u for u in pages if str(u.get("userPrincipalName", "")).lower().endswith(upn.lower())]
+        # The filter matches the end (joann@ for ann@): keep only this UPN, with or without the prefix.
+        this_user = re.compile(r"(?:[0-9a-f]{32})?" + re.escape(upn.lower()))
+        deleted = [u for u in pages if this_user.fullmatch(str(u.get("userPrincipalName", "")).lower())]
         if not deleted:
             return EntraFinding("not_found", checked)
         newest = max(deleted, key=lambda u: u.get("deletedDateTime") or "")
