@@ -115,3 +115,43 @@ def azurite(tmp_path):
     process = AzuriteProcess(tmp_path / "azurite").start()
     yield process
     process.stop()
+
+
+# --- lanes ---------------------------------------------------------------------------------
+# Every test gets one lane marker, decided here in one place (a marker written on a test wins):
+#   e2e   the Agents Playground in headless Chromium;
+#   slow  needs Node tools, Azurite or a bot in a process of its own;
+#   http  the bot served over real HTTP on loopback, in this process;
+#   unit  plain Python.
+# The fast lane, `bash scripts/test.sh -m "not slow and not e2e"`, needs no Node, Azurite or Chromium.
+LANES = ("unit", "http", "slow", "e2e")
+HTTP_FIXTURES = {"bot", "admin", "make_admin", "connector"}
+SLOW_FIXTURES = {"azurite", "bot_process"}
+SLOW_SOURCE = ("node_modules", "tests.processes import", "AzuriteProcess", "BotProcess")
+
+
+def _lane(item: pytest.Item) -> str:
+    source = _module_source(item)
+    if item.module.__name__.rsplit(".", 1)[-1].startswith("test_e2e"):
+        return "e2e"
+    if SLOW_FIXTURES & set(item.fixturenames) or any(word in source for word in SLOW_SOURCE):
+        return "slow"
+    if HTTP_FIXTURES & set(item.fixturenames) or "RunningBot" in source or "Admin(" in source:
+        return "http"
+    return "unit"
+
+
+_SOURCES: dict[str, str] = {}
+
+
+def _module_source(item: pytest.Item) -> str:
+    path = str(item.path)
+    if path not in _SOURCES:
+        _SOURCES[path] = item.path.read_text(encoding="utf-8")
+    return _SOURCES[path]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not any(item.get_closest_marker(lane) for lane in LANES):
+            item.add_marker(getattr(pytest.mark, _lane(item)))

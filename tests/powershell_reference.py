@@ -1,8 +1,8 @@
 """A small PowerShell tokenizer and a checker of commands against Microsoft's cmdlet reference.
 
-The reference is `../shared/reference/cmdlets.json` (described in `cmdlets.md` beside it), plus the
-project's own supplement `bot/playbook/cmdlets-supplement.json` for cmdlets it lacks and for
-documented corrections. The tokenizer knows just enough PowerShell for the playbook's commands:
+The reference is the project's own `bot/playbook/reference/cmdlets.json` (described, with its
+provenance and how to refresh it, in the README beside it). The tokenizer knows just enough
+PowerShell for the playbook's commands:
 statements split by newlines, `;` and `|`; single- and double-quoted strings; groups `( )`,
 `$( )`, `@( )`, `@{ }`, `{ }`, `[ ]`; variables; `-Parameter` and `-Parameter:value`; commas
 joining an array argument; and `$var = <command>` assignments.
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference" / "cmdlets.json"
-SUPPLEMENT = ROOT / "bot" / "playbook" / "cmdlets-supplement.json"
+REFERENCE = ROOT / "bot" / "playbook" / "reference" / "cmdlets.json"
 
 EXCHANGE_ONLINE = "Exchange Online"
 EXCHANGE_SERVER = re.compile(r"^Exchange Server")
@@ -60,23 +59,8 @@ class Reference:
 
 
 def load_reference() -> Reference:
-    if not REFERENCE.is_file():
-        raise FileNotFoundError(
-            f"The cmdlet reference is missing: {REFERENCE}. CI keeps /work/shared beside the clone as ../shared; "
-            "copy shared/reference/cmdlets.json there (see its cmdlets.md)."
-        )
     data = json.loads(REFERENCE.read_text(encoding="utf-8"))
     cmdlets = dict(data["cmdlets"])
-    supplement = json.loads(SUPPLEMENT.read_text(encoding="utf-8"))
-    for name, entry in supplement.get("cmdlets", {}).items():
-        if name in cmdlets:
-            raise ValueError(f"{SUPPLEMENT.name}: {name} is already in cmdlets.json; drop it from the supplement")
-        cmdlets[name] = entry
-    for name, correction in supplement.get("corrections", {}).items():
-        entry = json.loads(json.dumps(cmdlets[name]))
-        for set_name, fields in correction["parameter_sets"].items():
-            entry["parameter_sets"][set_name].update(fields)
-        cmdlets[name] = entry
     aliases = {}
     for name, entry in cmdlets.items():
         for alias in entry.get("cmdlet_aliases", []):
@@ -290,7 +274,7 @@ def check_command(
         return []
     found = reference.find(command.name)
     if found is None:
-        return [f"{command.name}: not in the cmdlet reference (add it to {SUPPLEMENT.name} from Microsoft's reference)"]
+        return [f"{command.name}: not in the cmdlet reference (add it to {REFERENCE.name} from Microsoft's reference)"]
     cmdlet, entry = found
     problems: list[str] = []
     named: list[str] = []

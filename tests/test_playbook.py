@@ -11,7 +11,7 @@ from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.rules import collected_at
 from tests.test_playbook_defects import route  # the steps an admin is shown for a set of answers
 
-# The reference table (shared/reference/mailbox-recovery.md), written out independently of the
+# The reference table (docs/reference/mailbox-recovery.md), written out independently of the
 # data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
 EXPECTED = {
     "A1": (
