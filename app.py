@@ -21,23 +21,15 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
-from bot.edge.access import AccessGate
-from bot.edge.adapter import BufferingCloudAdapter, create_adapter
-from bot.edge.bot_storage import DocumentStorage
-from bot.edge.handlers import MailboxRecoveryBot, RecoveryBot
-from bot.edge.lifecycle import Lifecycle, Periodic
-from bot.edge.openid_keys import OpenIdKeys, channel_metadata_url, install
-from bot.edge.outgoing import CardIds
-from bot.edge.reminder_sender import TeamsReminderSender
-from bot.edge.server import create_app
-from bot.edge.services import Services
-from bot.edge.state import JsonConversationState
-from bot.edge.support_channel import TeamsSupportChannel
-from bot.edge.support_handler import SupportChannelBot
-from bot.edge.turn_pipeline import TurnPipeline
+from bot.hosting.adapter import BufferingCloudAdapter, create_adapter
+from bot.hosting.lifecycle import Lifecycle, Periodic
+from bot.hosting.openid_keys import OpenIdKeys, channel_metadata_url, install
+from bot.hosting.outgoing import CardIds
+from bot.hosting.server import create_app
 from bot.integrations import telemetry
 from bot.integrations.graph import GraphClient, RoleCheck
 from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
+from bot.reminders import ReminderDesk, ReminderScheduler, ReminderStore
 from bot.settings import Settings
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
 from bot.storage.housekeeping import run_forever
@@ -46,8 +38,16 @@ from bot.support.admins import SupportAdmins
 from bot.support.escalation import ChannelAddress, EscalationDesk
 from bot.support.tickets import TicketStore
 from bot.support.transcript import TranscriptStore
+from bot.teams.handlers import MailboxRecoveryBot, RecoveryBot
+from bot.teams.reminder_sender import TeamsReminderSender
+from bot.teams.support_channel import TeamsSupportChannel
+from bot.teams.support_handler import SupportChannelBot
+from bot.turn.access import AccessGate
+from bot.turn.bot_storage import DocumentStorage
+from bot.turn.services import Services
+from bot.turn.state import JsonConversationState
+from bot.turn.turn_pipeline import TurnPipeline
 from bot.walkthrough.case_store import CaseStore
-from bot.walkthrough.reminders import ReminderDesk, ReminderScheduler, ReminderStore
 from dialogs.main_dialog import MainDialog
 
 log = logging.getLogger("mailbox_recovery")

@@ -1,6 +1,6 @@
 """JSON built once and never changed afterwards (Adaptive Cards): the outbound path sends it as it is.
 
-Lives apart from the card builders so that the transport (bot.edge.connector) does not depend on them.
+Lives apart from the card builders so that the transport (bot.hosting.connector) does not depend on them.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
 from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent, transcript_cards
-from bot.edge.replies import replace, say, show
-from bot.edge.services import Identity, Services
 from bot.integrations.graph_findings import describe
 from bot.support.escalation import EscalationRequest
+from bot.turn.replies import replace, say, show
+from bot.turn.services import Identity, Services
 from bot.walkthrough.case import CLOSED, ESCALATED, OPEN, RecoveryCase, TooManyOpenCases
 from bot.walkthrough.deadlines import by_deadline
 from bot.walkthrough.rules import current_step

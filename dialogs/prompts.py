@@ -16,9 +16,9 @@ from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerRe
 
 from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
-from bot.edge.replies import refresh, say, show
-from bot.edge.services import Services
 from bot.playbook import InvalidValue, check_upn
+from bot.turn.replies import refresh, say, show
+from bot.turn.services import Services
 from bot.walkthrough.rules import alternative_of, current_step, pending_question, step_number
 
 log = logging.getLogger(__name__)

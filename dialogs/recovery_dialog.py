@@ -16,12 +16,12 @@ from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialo
 
 from bot.cards import progress as progress_cards
 from bot.cards import walkthrough as cards
-from bot.edge.replies import replace, say, show
-from bot.edge.services import Services
 from bot.integrations import graph
 from bot.integrations.graph_findings import describe
 from bot.playbook import InvalidValue, Leaf, Step
-from bot.support.transcript import redact
+from bot.support.redaction import redact
+from bot.turn.replies import replace, say, show
+from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase, now_iso
 from bot.walkthrough.rules import (
     alternative_of,

@@ -2,7 +2,7 @@
 2 hours`, the buttons of a reminder card (Continue, Remind me in 30 minutes, It is still
 running), and the date that starts a deadline's 30-day clock (asked once, after the plan).
 
-Called from MainDialog.interrupt; the rules live in bot.walkthrough.reminders and bot.walkthrough.deadlines."""
+Called from MainDialog.interrupt; the rules live in bot.reminders and bot.walkthrough.deadlines."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from botbuilder.dialogs import DialogContext, DialogTurnResult
 from bot.cards import actions
 from bot.cards import walkthrough as cards
 from bot.cards.reminders import deadline_question_card
-from bot.edge.replies import replace, say, show
-from bot.edge.services import Services
 from bot.playbook import InvalidValue, Leaf
+from bot.reminders import SNOOZE_MINUTES, parse_remind_me
+from bot.turn.replies import replace, say, show
+from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.deadlines import KINDS, finish_before, parse_when, to_ask
-from bot.walkthrough.reminders import SNOOZE_MINUTES, parse_remind_me
 from bot.walkthrough.rules import current_step
 
 COMMANDS = ("remind", "reminder", "deadline")

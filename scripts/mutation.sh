@@ -2,7 +2,7 @@
 # Mutation testing of the pure modules (setup.cfg [mutmut] says which, and which fast tests).
 # Not part of scripts/test.sh or CI (it takes minutes); run it before a stop that touches
 # bot/walkthrough/rules.py, bot/playbook/render.py, bot/playbook/values.py, bot/support/transcript.py,
-# bot/edge/access.py or bot/walkthrough/case.py. Prints the score per module and overall, and fails below
+# bot/turn/access.py or bot/walkthrough/case.py. Prints the score per module and overall, and fails below
 # MUTATION_MIN percent (85 unless set). Extra arguments go to `mutmut run` (mutant names).
 # Afterwards `.venv/bin/mutmut show NAME` shows one survivor, `.venv/bin/mutmut browse` all.
 set -euo pipefail

@@ -19,9 +19,9 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from cryptography.hazmat.primitives.asymmetric import rsa
 from msrest.authentication import BasicTokenAuthentication
 
-from bot.edge.access import AccessGate
 from bot.settings import Settings
 from bot.storage import SqliteDocumentStore
+from bot.turn.access import AccessGate
 from tests.conftest import ROOT, RunningBot
 from tests.harness import Admin, texts_of
 

@@ -1,5 +1,13 @@
 """The layout is the design: Bot Framework types stay at the edge, and imports point one way,
-from the edge down to plain Python (what a port to the Microsoft 365 Agents SDK would keep)."""
+from the edge down to plain Python (what a port to the Microsoft 365 Agents SDK would keep).
+
+    app.py         the composition root: may import anything
+    bot/teams/     Teams activities and delivery      -> dialogs, turn, hosting, plain
+    dialogs/       the Bot Framework dialogs          -> turn, hosting, plain
+    bot/turn/      one turn                           -> hosting, plain
+    bot/hosting/   HTTP in and out, the SDK adapter   -> plain
+    everything else in bot/ is plain Python           -> plain only, never a Bot Framework type
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK = ("botbuilder", "botframework", "msrest")
-EDGE = ("bot/edge/", "dialogs/")
+# Highest layer first; a module imports its own layer or one below it.
+LAYERS = (("bot/teams/", "bot.teams"), ("dialogs/", "dialogs"), ("bot/turn/", "bot.turn"), ("bot/hosting/", "bot.hosting"))
+EDGE = tuple(path for path, _ in LAYERS)
+PLAIN_PACKAGES = (
+    "bot/walkthrough/", "bot/reminders/", "bot/playbook/", "bot/cards/", "bot/support/", "bot/storage/",
+    "bot/integrations/", "bot/diagnostics/",
+)  # fmt: skip
 
 
 def imports_of(path: Path) -> set[str]:
@@ -22,19 +36,33 @@ def imports_of(path: Path) -> set[str]:
 
 
 def modules() -> dict[str, set[str]]:
-    return {str(p.relative_to(ROOT)): imports_of(p) for p in sorted((ROOT / "bot").rglob("*.py"))}
+    paths = [*sorted((ROOT / "bot").rglob("*.py")), *sorted((ROOT / "dialogs").rglob("*.py"))]
+    return {str(p.relative_to(ROOT)): imports_of(p) for p in paths}
+
+
+def layer_of(path_or_module: str) -> int:
+    """0 for the top edge layer ... len(LAYERS) for plain Python."""
+    for rank, (path, module) in enumerate(LAYERS):
+        if path_or_module.startswith(path) or path_or_module == module or path_or_module.startswith(module + "."):
+            return rank
+    return len(LAYERS)
 
 
 def test_bot_framework_types_stay_at_the_edge():
     outside = {path: sorted(n for n in names if n.split(".")[0] in SDK) for path, names in modules().items()}
     assert {path: names for path, names in outside.items() if names and not path.startswith(EDGE)} == {}
-    assert any(names for path, names in outside.items() if path.startswith("bot/edge/"))  # the check sees imports
+    assert any(names for path, names in outside.items() if path.startswith("bot/hosting/"))  # the check sees imports
 
 
-def test_plain_python_never_imports_the_edge():
+def test_imports_point_down_the_layers():
     upward = {
-        path: sorted(n for n in names if n.startswith(("bot.edge", "dialogs")))
+        path: sorted(n for n in names if (n.startswith(("bot.", "dialogs")) and layer_of(n) < layer_of(path)))
         for path, names in modules().items()
-        if not path.startswith(EDGE)
     }
     assert {path: names for path, names in upward.items() if names} == {}
+    assert layer_of("bot.turn.replies") < layer_of("bot/hosting/adapter.py") < layer_of("bot/walkthrough/case.py")
+
+
+def test_every_package_is_placed_in_the_layout():
+    packages = {str(p.parent.relative_to(ROOT)) + "/" for p in (ROOT / "bot").rglob("__init__.py")} - {"bot/"}
+    assert packages <= set(EDGE) | set(PLAIN_PACKAGES), packages - set(EDGE) - set(PLAIN_PACKAGES)

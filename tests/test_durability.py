@@ -201,8 +201,8 @@ async def test_two_instances_clicking_at_once_never_lose_an_update(settings, con
 
 
 async def test_a_turn_that_loses_the_e_tag_race_is_re_run_before_anything_is_sent(admin, monkeypatch, caplog):
-    from bot.edge.bot_storage import DocumentStorage
     from bot.storage import Conflict
+    from bot.turn.bot_storage import DocumentStorage
 
     await admin.say("start")
     await admin.press("Next", upn=UPN)
@@ -302,7 +302,7 @@ async def test_a_turn_that_died_after_saving_shows_its_card_when_teams_redeliver
     # The process dies after the case (holding its new card's provisional id) was saved and before
     # the card left; Teams re-delivers the message and the re-run updates that card in place: a
     # card that never reached the admin is sent, not dropped.
-    from bot.edge.adapter import BufferingCloudAdapter
+    from bot.hosting.adapter import BufferingCloudAdapter
     from bot.storage.ledger import ActivityLedger
 
     real_flush = BufferingCloudAdapter.flush
@@ -325,11 +325,11 @@ async def test_a_turn_that_died_after_saving_shows_its_card_when_teams_redeliver
 
 
 async def test_a_card_without_a_real_id_is_sent_late_unless_another_turn_is_still_sending_it(monkeypatch):
-    from bot.edge.outgoing import LOST, NEVER_SENT, SENDING, CardIds
+    from bot.hosting.outgoing import LOST, NEVER_SENT, SENDING, CardIds
     from bot.storage import MemoryDocumentStore
 
     clock = [1000.0]
-    monkeypatch.setattr("bot.edge.outgoing.time.time", lambda: clock[0])
+    monkeypatch.setattr("bot.hosting.outgoing.time.time", lambda: clock[0])
     ids = CardIds(MemoryDocumentStore())
     mine, theirs = "pending-aaaaaaaaaaaa-1", "pending-bbbbbbbbbbbb-1"
     assert await ids.resolve("c", mine) == (None, NEVER_SENT)  # its turn died before sending

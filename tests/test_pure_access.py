@@ -3,7 +3,7 @@ bucket (bursts, refill, off at 0) and its bounded memory."""
 
 from __future__ import annotations
 
-from bot.edge.access import MESSAGES, AccessGate, TokenBucket
+from bot.turn.access import MESSAGES, AccessGate, TokenBucket
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 

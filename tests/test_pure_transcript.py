@@ -10,7 +10,8 @@ import pytest
 
 import bot.support.transcript
 from bot.storage import MemoryDocumentStore
-from bot.support.transcript import MAX_ENTRY, Entry, TranscriptStore, TurnTranscript, card_text, entry, format_transcript, redact
+from bot.support.redaction import redact
+from bot.support.transcript import MAX_ENTRY, Entry, TranscriptStore, TurnTranscript, card_text, entry, format_transcript
 
 
 def masked(text: str) -> str:

@@ -12,12 +12,12 @@ import pytest
 import pytest_asyncio
 
 from bot.clock import ManualClock
+from bot.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, bucket
 from bot.settings import Settings
 from bot.storage import MemoryDocumentStore
 from bot.storage.housekeeping import purge_once
 from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.deadlines import finish_before, to_ask
-from bot.walkthrough.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, bucket
 from tests.cardcheck import library_problems, schema_problems
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, flatten, joined
@@ -157,7 +157,7 @@ async def test_a_removed_app_drops_the_reminder_with_a_log_line_and_a_case_note(
     await open_case(person, B7)
     await person.press("Done")
     connector.fail_next = [403]
-    with caplog.at_level(logging.WARNING, logger="bot.edge.reminder_sender"):
+    with caplog.at_level(logging.WARNING, logger="bot.teams.reminder_sender"):
         await round_at(running, clock, minutes=31)
     await round_at(running, clock, minutes=5)
     assert reminders_in(person, "is over") == []

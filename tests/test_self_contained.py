@@ -28,6 +28,8 @@ def tracked_files() -> list[Path]:
 def test_nothing_in_the_repository_names_a_path_outside_it():
     offenders = []
     for path in tracked_files():
+        if path == Path(__file__).resolve():  # this file spells the patterns out
+            continue
         if (path.suffix in (".png", ".json") and path.stat().st_size > 200_000) or path.name == "package-lock.json":
             continue
         try:

@@ -26,7 +26,7 @@ def wait_buttons(case_id: str) -> list[dict]:
 
 
 def reminder_card(reminder: Any, deadline_line: str = "") -> Card:
-    """The card for a due bot.walkthrough.reminders.Reminder."""
+    """The card for a due bot.reminders.Reminder."""
     if reminder.kind == "wait":
         body = [
             heading(f"The {reminder.minutes}-minute wait for {_who(reminder)} is over"),

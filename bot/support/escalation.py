@@ -2,7 +2,7 @@
 
 A case has at most one ticket (bot.support.tickets), claimed with an insert-if-absent before anything is
 posted; whether an escalation is the first or a later one is what that claim says, never a field
-on the case. Delivery to the support team goes through a `SupportChannel` (bot.edge.support_channel
+on the case. Delivery to the support team goes through a `SupportChannel` (bot.teams.support_channel
 posts to a Teams channel); without a connected channel the admin gets the summary and transcript
 to forward, and the ticket waits for a channel to be connected. Plain Python: the edge turns what
 `escalate` returns into activities.
@@ -29,8 +29,9 @@ from bot.cards.support import (
 )
 from bot.integrations import telemetry
 from bot.playbook import OUTCOMES, Playbook
+from bot.support.redaction import redact
 from bot.support.tickets import ASSIGNED, PENDING, RESOLVED, Ticket, TicketStore
-from bot.support.transcript import Entry, TranscriptStore, redact
+from bot.support.transcript import Entry, TranscriptStore
 from bot.walkthrough.case import ESCALATED, RecoveryCase, now_iso
 from bot.walkthrough.deadlines import nearest_deadline
 
@@ -49,7 +50,7 @@ class ChannelAddress:
 
 
 class SupportChannel(Protocol):
-    """Where tickets go. bot.edge.support_channel.TeamsSupportChannel posts to a Teams channel."""
+    """Where tickets go. bot.teams.support_channel.TeamsSupportChannel posts to a Teams channel."""
 
     async def address(self) -> ChannelAddress | None: ...
 

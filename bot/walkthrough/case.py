@@ -59,7 +59,7 @@ class RecoveryCase:
     graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
     live_card: str | None = None  # the one card of this case that still has buttons (updated in place)
     pending_failure: dict[str, str] | None = None  # {"step", "error"}: 'It failed' pressed, no choice made yet
-    # Deadlines and reminders (bot.walkthrough.deadlines, bot.walkthrough.reminders):
+    # Deadlines and reminders (bot.walkthrough.deadlines, bot.reminders):
     deadline_starts: dict[str, str] = field(default_factory=dict)  # kind -> when its 30-day clock started (ISO)
     deadline_asked: list[str] = field(default_factory=list)  # kinds asked about (answered or "I don't know")
     reminders: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {"key", "due", "guard"}

@@ -8,7 +8,7 @@ import string
 
 import pytest
 
-from bot.support.transcript import redact, redact_every_pattern
+from bot.support.redaction import redact, redact_every_pattern
 from tests.harness import joined
 
 UPN = "adele.vance@contoso.com"

@@ -4,7 +4,7 @@ provisional ids the bot keeps for cards not yet sent are its own, never taken fr
 
 from __future__ import annotations
 
-from bot.edge.outgoing import OutgoingBuffer, is_provisional
+from bot.hosting.outgoing import OutgoingBuffer, is_provisional
 from bot.storage import SqliteDocumentStore
 from tests.harness import find_action, joined
 from tests.walker import UPN

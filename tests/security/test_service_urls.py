@@ -54,7 +54,7 @@ async def test_with_auth_off_only_loopback_and_listed_hosts_get_replies(settings
 
 
 def test_emulator_and_mismatched_tokens_are_refused_after_the_sdk_accepts_them():
-    from bot.edge.connector import check_channel_claims
+    from bot.hosting.connector import check_channel_claims
 
     url = "https://smba.trafficmanager.net/amer/"
     emulator = ClaimsIdentity({"iss": "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/", "aud": "x"}, True)
@@ -105,9 +105,9 @@ async def test_outbound_calls_and_stored_addresses_are_checked_too():
     """Behind the inbound check: a stored reference or a configured address off the list."""
     from botbuilder.schema import Activity, ConversationAccount
 
-    from bot.edge.connector import ConnectorSender
-    from bot.edge.support_channel import ChannelAddress, TeamsSupportChannel
+    from bot.hosting.connector import ConnectorSender
     from bot.service_urls import ServiceUrlPolicy, UntrustedServiceUrl
+    from bot.teams.support_channel import ChannelAddress, TeamsSupportChannel
 
     elsewhere = Connector()
     await elsewhere.start()

@@ -44,7 +44,7 @@ async def test_healthz_answers_while_the_openid_endpoint_hangs(settings, openid,
 
 
 async def test_unknown_key_ids_refresh_in_the_background_at_most_every_five_minutes():
-    from bot.edge.openid_keys import OpenIdKeys, SigningKey
+    from bot.hosting.openid_keys import OpenIdKeys, SigningKey
 
     now = [1000.0]
     fetched: list[str] = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ResourceResponse
 
-from bot.edge.services import TRANSCRIPT_KEY
 from bot.support.transcript import TurnTranscript, card_text
+from bot.turn.services import TRANSCRIPT_KEY
 
 
 def card_activity(content: dict) -> Activity:

@@ -13,10 +13,10 @@ from typing import Any, Protocol
 from bot.clock import Clock, SystemClock
 from bot.integrations.graph import EntraFinding
 from bot.playbook import Playbook
+from bot.reminders import ReminderDesk
 from bot.support.escalation import EscalationDesk
 from bot.support.transcript import TranscriptStore, TurnTranscript
 from bot.walkthrough.case import CaseBook, RecoveryCase
-from bot.walkthrough.reminders import ReminderDesk
 
 CASEBOOK_KEY = "mailbox_recovery.casebook"
 IDENTITY_KEY = "mailbox_recovery.identity"
@@ -46,7 +46,7 @@ class Services:
     transcripts: TranscriptStore
     escalation: EscalationDesk
     graph: GraphLookup | None = None  # None: no app registration for Graph; the admin answers every question
-    reminders: ReminderDesk | None = None  # bot.walkthrough.reminders: None where reminders are not kept (unit tests)
+    reminders: ReminderDesk | None = None  # bot.reminders: None where reminders are not kept (unit tests)
     clock: Clock = field(default_factory=SystemClock)
 
     @staticmethod

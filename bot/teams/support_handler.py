@@ -14,10 +14,10 @@ from botbuilder.schema import ChannelAccount
 
 from bot.cards import actions
 from bot.cards.support import ticket_card
-from bot.edge.replies import card_activity, say
-from bot.edge.support_channel import TeamsSupportChannel
 from bot.support.admins import SupportAdmins
 from bot.support.escalation import ChannelAddress, EscalationDesk
+from bot.teams.support_channel import TeamsSupportChannel
+from bot.turn.replies import card_activity, say
 from bot.walkthrough.case import is_case_id
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.auth import AuthenticationConstants
 
-from bot.edge.connector import ConnectorSender, PooledBotFrameworkAuthentication
-from bot.edge.logfields import log_field
-from bot.edge.outgoing import SENDING, CardIds, OutgoingBuffer, is_provisional
+from bot.hosting.connector import ConnectorSender, PooledBotFrameworkAuthentication
+from bot.hosting.logfields import log_field
+from bot.hosting.outgoing import SENDING, CardIds, OutgoingBuffer, is_provisional
 from bot.retry import with_retries
 from bot.settings import Settings
 from bot.storage import Conflict, StoreUnavailable

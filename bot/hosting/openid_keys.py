@@ -8,7 +8,7 @@ a worker thread, is warmed at start-up and refreshed every few hours in the back
 with an unknown key id starts a background refresh (at most every few minutes) and is refused.
 
 The emulator's metadata URLs get keys that are never fetched: an emulator token carries no
-serviceurl claim, and the bot refuses it after the SDK anyway (bot.edge.connector).
+serviceurl claim, and the bot refuses it after the SDK anyway (bot.hosting.connector).
 """
 
 from __future__ import annotations

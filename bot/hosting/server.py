@@ -23,8 +23,8 @@ from botbuilder.core import Bot
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot import metrics
-from bot.edge.lifecycle import Lifecycle
-from bot.edge.logfields import log_field
+from bot.hosting.lifecycle import Lifecycle
+from bot.hosting.logfields import log_field
 from bot.integrations import telemetry
 
 log = logging.getLogger(__name__)

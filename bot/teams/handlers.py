@@ -1,4 +1,4 @@
-"""The activity handlers. Thin: the turn pipeline (bot.edge.turn_pipeline) does access, de-duplication,
+"""The activity handlers. Thin: the turn pipeline (bot.turn.turn_pipeline) does access, de-duplication,
 state and transcripts; these route an activity to the walkthrough or to the support side.
 
 As FAQ Plus splits its user bot from its expert bot, the admins' personal chats and the support
@@ -16,11 +16,11 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot.cards import actions
 from bot.cards.walkthrough import welcome_card
-from bot.edge.replies import say, show
-from bot.edge.services import Services
-from bot.edge.support_handler import SupportChannelBot
-from bot.edge.turn_pipeline import TurnPipeline
 from bot.playbook import Playbook
+from bot.teams.support_handler import SupportChannelBot
+from bot.turn.replies import say, show
+from bot.turn.services import Services
+from bot.turn.turn_pipeline import TurnPipeline
 
 log = logging.getLogger(__name__)
 DIALOG_STACK_VERSION = 1  # bump when dialog ids or waterfall steps change: old stacks restart from the case

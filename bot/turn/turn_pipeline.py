@@ -21,20 +21,20 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import metrics
-from bot.edge.access import MESSAGES, AccessGate
-from bot.edge.adapter import OUTGOING_KEY
-from bot.edge.logfields import log_field
-from bot.edge.outgoing import OutgoingBuffer, is_provisional
-from bot.edge.services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
+from bot.hosting.adapter import OUTGOING_KEY
+from bot.hosting.logfields import log_field
+from bot.hosting.outgoing import OutgoingBuffer, is_provisional
 from bot.integrations.graph import RoleCheck
 from bot.integrations.telemetry import note_case
+from bot.reminders import ReminderDesk
 from bot.storage import Conflict
 from bot.storage.housekeeping import retention_cutoff_iso
 from bot.storage.ledger import DONE, PROCESS, ActivityLedger
 from bot.support.transcript import TranscriptStore, TurnTranscript
+from bot.turn.access import MESSAGES, AccessGate
+from bot.turn.services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
 from bot.walkthrough.case import CaseBook, now_iso
 from bot.walkthrough.case_store import CaseStore
-from bot.walkthrough.reminders import ReminderDesk
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3

@@ -13,7 +13,7 @@ import json
 
 from botbuilder.core import ConversationState, TurnContext
 
-from bot.edge.bot_storage import encode
+from bot.turn.bot_storage import encode
 
 
 def fingerprint(state: object) -> str:

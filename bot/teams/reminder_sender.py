@@ -1,4 +1,4 @@
-"""Sending a due reminder (bot.walkthrough.reminders) into the admin's personal chat, proactively, with the
+"""Sending a due reminder (bot.reminders) into the admin's personal chat, proactively, with the
 conversation reference the turn that scheduled it kept; and the SLA nudge into a ticket's
 thread. Every call retries 429 and 5xx with backoff (bot.retry); 403/404 (the app was removed,
 the chat is gone) drops the reminder with a log line and a note in the case transcript."""
@@ -13,14 +13,14 @@ from botbuilder.schema import ConversationReference
 
 from bot.cards.reminders import reminder_card
 from bot.clock import Clock
-from bot.edge.replies import card_activity
+from bot.reminders import DROPPED, RETRY, SENT, Reminder, ReminderDesk
 from bot.retry import status_of, with_retries
 from bot.support.tickets import ASSIGNED, RESOLVED, TicketStore
 from bot.support.transcript import TranscriptStore, card_text, entry
+from bot.turn.replies import card_activity
 from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.case_store import CaseStore
 from bot.walkthrough.deadlines import finish_before
-from bot.walkthrough.reminders import DROPPED, RETRY, SENT, Reminder, ReminderDesk
 
 log = logging.getLogger(__name__)
 GONE = {403, 404}  # the app was removed or the conversation no longer exists: retrying cannot help
