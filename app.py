@@ -17,6 +17,7 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -65,7 +66,7 @@ def create_documents(settings: Settings) -> DocumentStore:
     if settings.state_store == "blob":
         from bot.storage.blob_store import BlobDocumentStore, managed_identity_credential
 
-        tls = {"connection_verify": settings.blob_ca_bundle} if settings.blob_ca_bundle else {}
+        tls: dict[str, Any] = {"connection_verify": settings.blob_ca_bundle} if settings.blob_ca_bundle else {}
         if settings.blob_account_url:
             credential = managed_identity_credential(settings.azure_client_id)
             return BlobDocumentStore(

@@ -9,6 +9,7 @@ on the right case, which picks up where that case stands.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
@@ -27,67 +28,13 @@ from bot.walkthrough.deadlines import by_deadline
 from bot.walkthrough.rules import current_step
 
 from . import reminder_commands
-from .prompts import describe_position, normalise
+from .commands import REGISTRY, Said
+from .prompts import describe_position
 from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph, failure_description
 
 log = logging.getLogger(__name__)
 MAIN_DIALOG = "main"
-
-COMMANDS = {
-    "help": "help",
-    "?": "help",
-    "what can you do": "help",
-    "start": "start",
-    "new": "start",
-    "new case": "start",
-    "begin": "start",
-    "start a recovery": "start",
-    "start new": "start new",
-    "start a new case": "start new",
-    "continue": "continue",
-    "reopen": "reopen",
-    "start over": "start over",
-    "restart": "start over",
-    "reset": "start over",
-    "status": "status",
-    "where am i": "status",
-    "resume": "resume",
-    "cases": "cases",
-    "my cases": "cases",
-    "list cases": "cases",
-    "escalate": "escalate",
-    "contact support": "escalate",
-    "support": "escalate",
-    "transcript": "transcript",
-    "recheck": "recheck",
-    "check again": "recheck",
-    "commands original": "commands original",
-    "commands modern": "commands modern",
-    "original commands": "commands original",
-    "modern commands": "commands modern",
-}
-FORM_ACTIONS = ("escalation", "escalation_cancel")
-
-
-def parse_command(activity) -> tuple[str, str | None] | None:
-    """(command, case id or None) for a typed command or a command button; None otherwise."""
-    click = actions.decode(activity.value)
-    if click is not None:
-        if isinstance(click, actions.EscalationSubmit | actions.EscalationCancel):
-            return click.action, click.case
-        if isinstance(click, actions.Command) and click.command in set(COMMANDS.values()):
-            return click.command, click.case
-        if isinstance(click, actions.ReminderAction | actions.DeadlineAnswer):
-            return click.action, click.case
-        return None
-    said = normalise(activity.text).rstrip(".!")
-    if said.startswith("remind me"):
-        return "remind", None
-    for command in ("resume", "status", "transcript", "escalate", "reopen", "continue"):
-        if said.startswith(command + " mr-"):
-            return command, said.split(" ", 1)[1].upper()
-    return (COMMANDS[said], None) if said in COMMANDS else None
-
+Handler = Callable[[DialogContext, Said], Awaitable[DialogTurnResult | None]]
 
 class MainDialog(ComponentDialog):
     def __init__(self, services: Services) -> None:
@@ -95,6 +42,30 @@ class MainDialog(ComponentDialog):
         self.services = services
         self.add_dialog(RecoveryDialog(services))
         self.initial_dialog_id = RECOVERY_DIALOG
+        self.handlers: dict[str, Handler] = {
+            "help": self.help,
+            "start": self.start,
+            "start new": self.start,
+            "start over": self.start,
+            "continue": self.resume,
+            "resume": self.resume,
+            "reopen": self.reopen,
+            "status": self.status,
+            "cases": self.cases,
+            "transcript": self.transcript,
+            "recheck": self.recheck,
+            "commands modern": self.dialect,
+            "commands original": self.dialect,
+            "escalate": self.escalate,
+            actions.EscalationSubmit.action: self.escalate,
+            actions.EscalationCancel.action: self.escalate,
+            "remind": self.reminders,
+            actions.ReminderAction.action: self.reminders,
+            actions.DeadlineAnswer.action: self.reminders,
+        }
+        unhandled = REGISTRY.names ^ set(self.handlers)
+        if unhandled:  # at start-up, never in a turn
+            raise RuntimeError(f"commands without a handler or registry entry: {sorted(unhandled)}")
 
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
         interrupted = await self.interrupt(inner_dc)
@@ -114,38 +85,23 @@ class MainDialog(ComponentDialog):
         return await super().on_continue_dialog(inner_dc)
 
     async def interrupt(self, dc: DialogContext) -> DialogTurnResult | None:
-        parsed = parse_command(dc.context.activity)
-        if parsed is None:
+        said = REGISTRY.parse(dc.context.activity)
+        if said is None:
             return None
-        command, case_id = parsed
-        log.info("command %s", command)
-        # Commands that leave the walkthrough where it is answer "waiting" while a prompt is active.
-        stay = DialogTurnResult(DialogTurnStatus.Waiting if dc.stack else DialogTurnStatus.Complete)
-        if command in ("start", "start new", "start over"):
-            return await self.start(dc, command) or stay
-        if command in ("resume", "continue"):
-            return await self.resume(dc, case_id, command) or stay
-        if command == "reopen":
-            return await self.reopen(dc, case_id) or stay
-        if command in ("escalate", *FORM_ACTIONS):
-            return await self.escalate(dc, command, case_id) or stay
-        if command == "recheck":
-            await self.recheck(dc)
-            return stay
-        if command in reminder_commands.COMMANDS:
-            return await reminder_commands.handle(self, dc, command, case_id) or stay
-        if command in ("status", "transcript"):
-            await getattr(self, command)(dc, command, case_id)
-        else:
-            await {"help": self.help, "cases": self.cases}.get(command, self.dialect)(dc, command)
-        return stay
+        log.info("command %s", said.name)
+        result = await self.handlers[said.name](dc, said)
+        # A command that leaves the walkthrough where it is answers "waiting" while a prompt is active.
+        return result or DialogTurnResult(DialogTurnStatus.Waiting if dc.stack else DialogTurnStatus.Complete)
 
-    async def help(self, dc: DialogContext, _command: str) -> None:
-        await show(dc.context, cards.help_card())
+    async def reminders(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        return await reminder_commands.handle(self, dc, said.name, said.case_id)
+
+    async def help(self, dc: DialogContext, said: Said) -> None:
+        await show(dc.context, cards.help_card(REGISTRY.help_rows()))
         if dc.stack:
             await say(dc.context, describe_position(self.services, dc.context))
 
-    async def recheck(self, dc: DialogContext) -> None:
+    async def recheck(self, dc: DialogContext, said: Said) -> None:
         """Ask Graph again (after a restore or a sync); the current question comes back with it."""
         case = self.services.case(dc.context)
         if self.services.graph is None:
@@ -163,12 +119,13 @@ class MainDialog(ComponentDialog):
         if dc.stack:
             await dc.reprompt_dialog()
 
-    async def cases(self, dc: DialogContext, _command: str) -> None:
+    async def cases(self, dc: DialogContext, said: Said) -> None:
         book = self.services.casebook(dc.context)
         self.services.transcript(dc.context).incoming_case = None  # about every case, part of none
         await show(dc.context, cards.cases_card(by_deadline(book.recent()), book.current_id))
 
-    async def status(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
+    async def status(self, dc: DialogContext, said: Said) -> None:
+        case_id = said.case_id
         book = self.services.casebook(dc.context)
         case = book.cases.get(case_id) if case_id else book.current
         if case_id and case is None:
@@ -181,7 +138,8 @@ class MainDialog(ComponentDialog):
         self.services.transcript(dc.context).incoming_case = case.id
         await show(dc.context, cards.status_card(case, self.services.playbook, now=self.services.clock.now()), case.id)
 
-    async def transcript(self, dc: DialogContext, _command: str, case_id: str | None = None) -> None:
+    async def transcript(self, dc: DialogContext, said: Said) -> None:
+        case_id = said.case_id
         book = self.services.casebook(dc.context)
         case = book.cases.get(case_id) if case_id else book.current
         if case is None:
@@ -194,8 +152,8 @@ class MainDialog(ComponentDialog):
         for content in transcript_cards(entries, case.id):
             await show(dc.context, content)
 
-    async def dialect(self, dc: DialogContext, command: str) -> None:
-        dialect = command.split(" ", 1)[1]
+    async def dialect(self, dc: DialogContext, said: Said) -> None:
+        dialect = said.name.split(" ", 1)[1]
         case = self.services.case(dc.context)
         if case is not None:
             case.dialect = dialect
@@ -209,7 +167,8 @@ class MainDialog(ComponentDialog):
         if dc.stack:
             await dc.reprompt_dialog()  # the card being asked comes again in the new dialect
 
-    async def start(self, dc: DialogContext, command: str) -> DialogTurnResult | None:
+    async def start(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        command = said.name
         book = self.services.casebook(dc.context)
         identity = self.services.identity(dc.context)
         case = book.current
@@ -249,9 +208,7 @@ class MainDialog(ComponentDialog):
 
     async def put_aside(self, context: TurnContext, case: RecoveryCase, why: str) -> None:
         """The case is no longer current: its live card loses its buttons (one live card, in one case)."""
-        if case.live_card:
-            await replace(context, case.live_card, progress.paused_card(case, why))
-            case.live_card = None
+        await self.services.live.put_aside(context, case, why)
 
     async def settle_choice_card(self, context: TurnContext, made: str) -> None:
         """A click on the 'continue or start a new one' card: that card now says what was chosen."""
@@ -271,7 +228,8 @@ class MainDialog(ComponentDialog):
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
 
-    async def resume(self, dc: DialogContext, case_id: str | None, command: str = "resume") -> DialogTurnResult | None:
+    async def resume(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        case_id, command = said.case_id, said.name
         book = self.services.casebook(dc.context)
         context = dc.context
         case = book.current
@@ -299,8 +257,9 @@ class MainDialog(ComponentDialog):
             await show(context, cards.cases_card(book.recent(), target.id))
         return await self.switch_to(dc, target)
 
-    async def reopen(self, dc: DialogContext, case_id: str | None) -> DialogTurnResult | None:
+    async def reopen(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
         """Reopen a case closed by 'start over': it carries on where it stopped."""
+        case_id = said.case_id
         book = self.services.casebook(dc.context)
         target = book.cases.get(case_id) if case_id else None
         if target is None or target.status != CLOSED:
@@ -326,7 +285,8 @@ class MainDialog(ComponentDialog):
         leaf = self.services.playbook.leaves.get(case.leaf_id or "")
         return leaf is None or current_step(case, leaf) is not None
 
-    async def escalate(self, dc: DialogContext, command: str, case_id: str | None) -> DialogTurnResult | None:
+    async def escalate(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        command, case_id = said.name, said.case_id
         services = self.services
         context = dc.context
         book = services.casebook(context)

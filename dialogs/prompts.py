@@ -3,12 +3,15 @@
 Teams sends a card click as a message with `text` None and the button's data in `value`; typed
 answers arrive as `text`. Both are recognised here. A click on a card that is not the one being
 asked (an old question, a step already done, another case) is refused with where the admin is,
-and changes nothing. Options are stored as a plain dict so the dialog stack stays plain JSON.
+and changes nothing. A prompt is asked with a `PromptRequest` and ends with a `PromptResult`:
+small dataclasses; the request is kept on the dialog stack as plain JSON.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
@@ -16,8 +19,9 @@ from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerRe
 
 from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
-from bot.playbook import InvalidValue, check_upn
-from bot.turn.replies import refresh, say, show
+from bot.cards.base import Card
+from bot.playbook import InvalidValue, Question, check_upn
+from bot.turn.replies import say
 from bot.turn.services import Services
 from bot.walkthrough.rules import alternative_of, current_step, pending_question, step_number
 
@@ -32,179 +36,231 @@ def normalise(text: str | None) -> str:
     return " ".join((text or "").strip().lower().split())
 
 
-class CasePrompt(Prompt):
-    """Asks one thing about the current case. kind: upn | question | step | confirm | failure.
+@dataclass(frozen=True)
+class PromptRequest:
+    """What to ask: kind is upn | question | step | confirm | failure."""
 
-    The case's one card with buttons is `case.live_card`: asking again (resume, the dialect switch,
-    a validation note) updates that card in place; a new card is sent only when the last one was
-    answered (and so made read-only)."""
+    kind: str
+    question: str = ""
+    step: str = ""
+    note: str = ""  # a line above the card's content (why it is asked again)
+    silent: bool = False  # the step waits behind an escalation form: ask without a card, once
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PromptRequest:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def shows(self) -> dict[str, str]:
+        """What its card shows, as the live card remembers it."""
+        return {"kind": self.kind, "question": self.question, "step": self.step}
+
+
+@dataclass(frozen=True)
+class UpnAnswer:
+    upn: str
+
+
+@dataclass(frozen=True)
+class OptionAnswer:
+    option: str
+    by: str = "admin"  # "graph": the admin confirmed what Microsoft Graph found
+
+
+@dataclass(frozen=True)
+class StepAnswer:
+    result: str  # done | failed | save | confirm
+    option: str | None = None  # the step's own question's answer, with done
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FailureAnswer:
+    choice: str  # retry | alternative | escalate | error (the pasted error text)
+    error: str = ""
+
+
+Answer = UpnAnswer | OptionAnswer | StepAnswer | FailureAnswer
+
+
+@dataclass(frozen=True)
+class PromptResult:
+    answer: Answer
+    clicked: str | None = None  # the card clicked (replyToId), where it was a click
+
+
+class CasePrompt(Prompt):
+    """Asks one thing about the current case (a PromptRequest) and ends with a PromptResult.
+
+    Every card goes out through the case's live card (bot.turn.live_card): asking again posts it
+    anew at the bottom of the chat and retires the previous one."""
 
     def __init__(self, dialog_id: str, services: Services) -> None:
         super().__init__(dialog_id)
         self.services = services
 
     async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
-        if not isinstance(options, dict) or "kind" not in options:
-            raise TypeError("CasePrompt needs a dict with 'kind'")
+        if not isinstance(options, PromptRequest):
+            raise TypeError("CasePrompt is asked with a PromptRequest")
         state = dialog_context.active_dialog.state
-        state[self.persisted_options] = dict(options)
+        state[self.persisted_options] = options.to_json()
         state[self.persisted_state] = {}
-        if options.get("card_id"):  # the card was updated in place: ask on it again, without a copy
-            state[self.persisted_state]["card_id"] = options["card_id"]
-            return Dialog.end_of_turn
         await self.on_prompt(dialog_context.context, state[self.persisted_state], state[self.persisted_options], False)
         return Dialog.end_of_turn
 
     # --- sending ---------------------------------------------------------------------------
 
-    def build_card(self, context: TurnContext, options: dict) -> dict:
+    def build_card(self, context: TurnContext, request: PromptRequest) -> Card:
         services = self.services
-        case = services.case(context)
-        kind = options["kind"]
-        if kind == "upn":
+        case = services.current(context)
+        if request.kind == "upn":
             return cards.upn_card(case.id)
-        if kind == "question":
-            question = services.playbook.question(options["question"])
-            return cards.question_card(question, case, services.playbook)
-        leaf = services.playbook.leaves[case.leaf_id]
-        step = leaf.step(options["step"])
-        if kind == "confirm":
-            return cards.confirm_card(leaf, step, case, services.playbook, note=options.get("note", ""))
-        if kind == "failure":
+        if request.kind == "question":
+            return cards.question_card(self.question(request.question), case, services.playbook)
+        leaf = services.playbook.leaves[case.leaf_id or ""]
+        step = leaf.step(request.step)
+        if step is None:
+            raise LookupError(f"leaf {leaf.id} has no step {request.step}")
+        if request.kind == "confirm":
+            return cards.confirm_card(leaf, step, case, services.playbook, note=request.note)
+        if request.kind == "failure":
             error = (case.pending_failure or {}).get("error", "")
             return progress.failure_card(leaf, step, case, alternative_of(leaf, step), error)
-        return cards.step_card(leaf, step, case, services.playbook, note=options.get("note", ""), now=services.clock.now())
+        return cards.step_card(leaf, step, case, services.playbook, note=request.note, now=services.clock.now())
 
-    async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool):
-        case = self.services.case(turn_context)
+    async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool) -> None:
+        case = self.services.current(turn_context)
         if is_retry and state.get("retry"):
             await say(turn_context, state.pop("retry"), case.id)
             return
-        if options.pop("silent", False):
-            return  # once: the step waits behind an escalation form; asking again shows its card
-        content = self.build_card(turn_context, options)
-        if case.live_card:
-            await refresh(turn_context, case.live_card, content, case.id)
-            state["card_id"] = case.live_card
+        request = PromptRequest.from_json(options if isinstance(options, dict) else {})
+        if request.silent:
+            if isinstance(options, dict):
+                options["silent"] = False  # once: asking again shows its card
             return
-        response = await show(turn_context, content, case.id)
-        if response is not None and response.id:
-            state["card_id"] = response.id
-            case.live_card = response.id
+        await self.services.live.post(turn_context, case, self.build_card(turn_context, request), request.shows())
+
+    def question(self, question_id: str) -> Question:
+        question = self.services.playbook.question(question_id)
+        if question is None:
+            raise LookupError(f"the playbook has no question {question_id}")
+        return question
 
     # --- recognising -----------------------------------------------------------------------
 
     async def on_recognize(self, turn_context: TurnContext, state: dict, options: dict) -> PromptRecognizerResult:
         result = PromptRecognizerResult()
         activity = turn_context.activity
+        request = PromptRequest.from_json(options)
         click = actions.decode(activity.value)
         try:
             if click is not None:
-                value = self._from_click(turn_context, click, options)
+                answer = self._from_click(turn_context, click, request)
             else:
                 text = activity.text or ""
-                if len(text) > (MAX_ERROR_TEXT if options["kind"] == "failure" else MAX_TEXT):
+                if len(text) > (MAX_ERROR_TEXT if request.kind == "failure" else MAX_TEXT):
                     raise InvalidValue(f"That message is {len(text):,} characters long; I expected a short answer.")
-                value = self._from_text(turn_context, text, options)
+                answer = self._from_text(turn_context, text, request)
         except InvalidValue as exc:
-            state["retry"] = f"{exc} {self._reask(turn_context, options)}".strip()
+            state["retry"] = f"{exc} {self._reask(turn_context, request)}".strip()
             return result
-        value["card_id"] = state.get("card_id")
-        value["reply_to_id"] = activity.reply_to_id
         result.succeeded = True
-        result.value = value
+        result.value = PromptResult(answer, activity.reply_to_id if click is not None else None)
         return result
 
     def _where(self, context: TurnContext) -> str:
         return describe_position(self.services, context)
 
-    def _from_click(self, context: TurnContext, click: actions.Click, options: dict) -> dict:
-        case = self.services.case(context)
+    def _from_click(self, context: TurnContext, click: actions.Click, request: PromptRequest) -> Answer:
+        case = self.services.current(context)
         if isinstance(click, actions.Unrecognised):
             raise InvalidValue(f"I did not recognise that card. {self._where(context)}")
-        if click.case not in (None, case.id):
+        if getattr(click, "case", None) not in (None, case.id):
             raise InvalidValue(f"That card belongs to another case (type 'resume' to switch to it). {self._where(context)}")
-        kind = options["kind"]
+        kind = request.kind
         if kind == "upn" and isinstance(click, actions.UpnSubmit):
-            return {"upn": check_upn(click.upn)}
+            return UpnAnswer(check_upn(click.upn))
         if kind == "question" and isinstance(click, actions.Answer):
-            if click.question != options["question"]:
+            if click.question != request.question:
                 raise InvalidValue(f"That question was already answered. {self._where(context)}")
-            question = self.services.playbook.question(options["question"])
-            if question.option(click.option) is None:
+            if self.question(request.question).option(click.option) is None:
                 raise InvalidValue("That is not an answer to this question.")
-            return {"option": click.option, "by": click.by}
-        if kind == "step" and isinstance(click, actions.SaveValues) and click.step == options["step"]:
-            return {"result": "save", "values": click.values}
+            return OptionAnswer(click.option, click.by)
+        if kind == "step" and isinstance(click, actions.SaveValues) and click.step == request.step:
+            return StepAnswer("save", values=click.values)
         if kind in ("step", "confirm") and isinstance(click, actions.StepResult | actions.Confirm):
-            if click.step != options["step"] or isinstance(click, actions.Confirm) != (kind == "confirm"):
+            if click.step != request.step or isinstance(click, actions.Confirm) != (kind == "confirm"):
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")
             if isinstance(click, actions.Confirm):
-                return {"result": "confirm", "values": click.values}
-            return {"result": click.result, "option": click.option, "values": click.values}
+                return StepAnswer("confirm", values=click.values)
+            return StepAnswer(click.result, click.option, click.values)
         if kind == "failure" and isinstance(click, actions.FailureChoice):
-            if click.step != options["step"]:
+            if click.step != request.step:
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")
-            return {"result": "failure", "choice": click.choice, "error": click.error}
+            return FailureAnswer(click.choice, click.error)
         raise InvalidValue(f"That card is not the one I am waiting for. {self._where(context)}")
 
-    def _from_text(self, context: TurnContext, text: str, options: dict) -> dict:
-        kind = options["kind"]
+    def _from_text(self, context: TurnContext, text: str, request: PromptRequest) -> Answer:
+        kind = request.kind
         said = normalise(text)
         if not said:
             raise InvalidValue("I got an empty message.")
         if kind == "upn":
-            return {"upn": check_upn(text)}
+            return UpnAnswer(check_upn(text))
         if kind == "question":
-            question = self.services.playbook.question(options["question"])
-            return {"option": match_option(question, said)}
+            return OptionAnswer(match_option(self.question(request.question), said))
         if kind == "confirm":
             if said in ("yes", "confirm", "confirmed", "recorded", "i have recorded them", "done"):
-                return {"result": "confirm", "values": {}}
+                return StepAnswer("confirm")
             raise InvalidValue("Say 'recorded' once you have recorded the values, or 'escalate'.")
-        step = self.services.playbook.leaves[self.services.case(context).leaf_id].step(options["step"])
+        case = self.services.current(context)
+        step = self.services.playbook.leaves[case.leaf_id or ""].step(request.step)
+        if step is None:
+            raise LookupError(f"no step {request.step}")
         if kind == "failure":
             if said in RETRY_WORDS:
-                return {"result": "failure", "choice": "retry", "error": ""}
+                return FailureAnswer("retry")
             if said in ALTERNATIVE_WORDS:
-                return {"result": "failure", "choice": "alternative", "error": ""}
+                return FailureAnswer("alternative")
             if said in ("done", "ok", "next", "finished", "completed", "it failed", "failed"):
                 raise InvalidValue("This step is waiting for your choice: say 'try again', or 'escalate', or paste the error.")
-            return {"result": "failure", "choice": "error", "error": text.strip()}  # the pasted error text
+            return FailureAnswer("error", text.strip())  # the pasted error text
         if said in ("failed", "it failed", "fail", "error"):
-            return {"result": "failed", "values": {}}
+            return StepAnswer("failed")
         if step.ask:
             question = self.services.playbook.subquestions[step.ask]
             answer_text = said.removeprefix("done").strip(" :-")
             if not answer_text:
                 raise InvalidValue("Done, with which answer?")
-            return {"result": "done", "option": match_option(question, answer_text), "values": {}}
+            return StepAnswer("done", match_option(question, answer_text))
         if said in ("done", "ok", "next", "finished", "completed"):
-            return {"result": "done", "values": {}}
+            return StepAnswer("done")
         raise InvalidValue("Say 'done' when the step worked, 'it failed' if it did not, or 'escalate'.")
 
-    def _reask(self, context: TurnContext, options: dict) -> str:
-        kind = options["kind"]
+    def _reask(self, context: TurnContext, request: PromptRequest) -> str:
+        kind = request.kind
         if kind == "upn":
             return "Type the user's UPN, for example jane.doe@contoso.com."
         playbook = self.services.playbook
         if kind == "question":
-            return choices(playbook.question(options["question"])) + " (or type help)."
+            return choices(self.question(request.question)) + " (or type help)."
         if kind == "step":
-            step = playbook.leaves[self.services.case(context).leaf_id].step(options["step"])
-            if step.ask:  # the options once, here, whatever went wrong
+            step = playbook.leaves[self.services.current(context).leaf_id or ""].step(request.step)
+            if step is not None and step.ask:  # the options once, here, whatever went wrong
                 question = playbook.subquestions[step.ask]
                 return f"{question.prompt} {choices(question)} (for example 'done 1'), or say 'it failed'."
         return ""
 
 
-def choices(question) -> str:
+def choices(question: Question) -> str:
     """'Choose 1. Deleted, 2. Present (synced) or 3. No on-premises AD': the options, said once."""
     numbered = [f"{i}. {o.label}" for i, o in enumerate(question.options, start=1)]
     return "Choose " + (", ".join(numbered[:-1]) + " or " + numbered[-1] if len(numbered) > 1 else numbered[0])
 
 
-def match_option(question, said: str) -> str:
+def match_option(question: Question, said: str) -> str:
     """Option id for a typed answer: its number, label, id or one of its synonyms, in any case."""
     option = question.recognise(said)
     if option is None:
@@ -220,11 +276,12 @@ def describe_position(services: Services, context: TurnContext) -> str:
     pending = pending_question(case, services.playbook)
     if pending == "upn":
         return "You are at: which user's mailbox to recover."
-    if pending:
-        return f"You are at the question: {services.playbook.question(pending).prompt}"
+    question = services.playbook.question(pending) if pending else None
+    if question is not None:
+        return f"You are at the question: {question.prompt}"
     leaf = services.playbook.leaves.get(case.leaf_id or "")
     step = current_step(case, leaf) if leaf and case.is_open else None
-    if step:
+    if leaf and step:
         number, total = step_number(leaf, step, case)
         return f"You are at step {number} of {total}: {step.title}."
     return f"Case {case.id} is {case.status.replace('_', ' ')}."

@@ -20,7 +20,7 @@ from bot.integrations import graph
 from bot.integrations.graph_findings import describe
 from bot.playbook import InvalidValue, Leaf, Step
 from bot.support.redaction import redact
-from bot.turn.replies import replace, say, show
+from bot.turn.replies import say, show
 from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase, now_iso
 from bot.walkthrough.rules import (
@@ -36,7 +36,7 @@ from bot.walkthrough.rules import (
     set_upn,
 )
 
-from .prompts import CasePrompt
+from .prompts import CasePrompt, FailureAnswer, OptionAnswer, PromptRequest, PromptResult, StepAnswer, UpnAnswer
 from .reminder_commands import show_plan
 
 log = logging.getLogger(__name__)
@@ -53,15 +53,9 @@ ESCALATING = "escalating"  # the steps ended in an escalation form, not an endin
 MAX_ERROR = 2000
 
 
-async def replace_card(context: TurnContext, answer: dict, content: dict, case: RecoveryCase | None = None) -> None:
-    """Update an answered card in place (no buttons left). Best effort: a client that cannot
-    update keeps the old card, and the stale-click check still protects the case."""
-    # The prompt's own card first: a click on an older copy of the same card must not leave the
-    # live one with buttons. A typed answer has no replyToId.
-    card_id = answer.get("card_id") or answer.get("reply_to_id")
-    await replace(context, card_id, content)
-    if case is not None:
-        case.live_card = None  # the next question or step gets a card of its own
+def again(note: str = "", silent: bool = False) -> dict[str, object]:
+    """Options for the next round of the steps loop (kept on the dialog stack as plain JSON)."""
+    return {"note": note, "silent": silent}
 
 
 def failure_description(case: RecoveryCase, playbook) -> str:
@@ -77,7 +71,7 @@ def failure_description(case: RecoveryCase, playbook) -> str:
 
 async def check_graph(services: Services, case: RecoveryCase) -> None:
     """Ask Microsoft Graph about the target user; keep the finding (or why there is none) on the case."""
-    if services.graph is None:
+    if services.graph is None or not case.upn:
         return
     try:
         finding = await services.graph.entra_state(case.upn)
@@ -113,41 +107,26 @@ class RecoveryDialog(ComponentDialog):
         self.initial_dialog_id = f"{RECOVERY_DIALOG}.waterfall"
 
     def case(self, step: WaterfallStepContext) -> RecoveryCase:
-        return self.services.case(step.context)
+        return self.services.current(step.context)
 
     async def _record(self, step: WaterfallStepContext) -> None:
         """Apply what the previous prompt returned to the case and mark its card answered."""
         result = step.result
-        if not isinstance(result, dict):
+        if not isinstance(result, PromptResult):
             return
         case = self.case(step)
-        playbook = self.services.playbook
-        if "upn" in result:
-            set_upn(case, result["upn"])
-            await replace_card(
-                step.context,
-                result,
-                cards.card(
-                    [
-                        cards.heading("Which user's mailbox are we recovering?"),
-                        cards.text(f"User: {case.upn}", weight="Bolder", color="Good"),
-                    ]
-                ),
-                case,
+        if isinstance(result.answer, UpnAnswer):
+            set_upn(case, result.answer.upn)
+            summary = cards.card(
+                [
+                    cards.heading("Which user's mailbox are we recovering?"),
+                    cards.text(f"User: {case.upn}", weight="Bolder", color="Good"),
+                ]
             )
-        elif "option" in result and step.values.get("asking"):
+            await self.services.live.answered(step.context, case, summary, result.clicked)
+        elif isinstance(result.answer, OptionAnswer) and step.values.get("asking"):
             asking = step.values.pop("asking")
-            question = playbook.question(asking["question"])
-            answer(case, playbook, question, result["option"], by=result.get("by", "admin"))
-            option = question.option(result["option"])
-            await replace_card(
-                step.context,
-                result,
-                cards.question_card(question, case, playbook, answered=option.label),
-                case,
-            )
-            if option.note:
-                await say(step.context, option.note, case.id)
+            await record_option(self.services, step.context, case, asking["question"], result)
 
     async def ask_upn(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
@@ -158,7 +137,7 @@ class RecoveryDialog(ComponentDialog):
                 case.id,
             )
             return await step.next(None)
-        return await step.begin_dialog(PROMPT, {"kind": "upn"})
+        return await step.begin_dialog(PROMPT, PromptRequest("upn"))
 
     def _question_step(self, question_id: str):
         async def ask(step: WaterfallStepContext) -> DialogTurnResult:
@@ -170,7 +149,7 @@ class RecoveryDialog(ComponentDialog):
                 await check_graph(self.services, case)
                 await say(step.context, describe(case.graph), case.id)
             step.values["asking"] = {"question": question_id}
-            return await step.begin_dialog(PROMPT, {"kind": "question", "question": question_id})
+            return await step.begin_dialog(PROMPT, PromptRequest("question", question=question_id))
 
         ask.__name__ = f"ask_{question_id}"
         return ask
@@ -182,7 +161,7 @@ class RecoveryDialog(ComponentDialog):
     async def show_plan(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
-        if not case.steps and not case.live_card:  # the plan is shown once, before the first step
+        if leaf is not None and not case.steps and not case.live_card:  # the plan is shown once, before the first step
             await show_plan(step.context, self.services, case, leaf)
         return await step.next(None)
 
@@ -192,7 +171,7 @@ class RecoveryDialog(ComponentDialog):
     async def finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
-        if not case.is_open and step.result != ESCALATING:  # escalating: the form is the last card
+        if leaf is not None and not case.is_open and step.result != ESCALATING:  # escalating: the form is the last card
             await show(step.context, cards.ending_card(leaf, case, self.services.playbook), case.id)
         return await step.end_dialog(case.status)
 
@@ -209,26 +188,17 @@ class SubQuestionsDialog(ComponentDialog):
         self.initial_dialog_id = SUBQUESTIONS_LOOP
 
     async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
-        case = self.services.case(step.context)
+        case = self.services.current(step.context)
         pending = pending_question(case, self.services.playbook)
         if pending is None:
             return await step.end_dialog(None)
         step.values["question"] = pending
-        return await step.begin_dialog(PROMPT, {"kind": "question", "question": pending})
+        return await step.begin_dialog(PROMPT, PromptRequest("question", question=pending))
 
     async def record(self, step: WaterfallStepContext) -> DialogTurnResult:
-        result = dict(step.result or {})
-        result["question"] = step.values["question"]
-        playbook = self.services.playbook
-        case = self.services.case(step.context)
-        question = playbook.question(result["question"])
-        answer(case, playbook, question, result["option"])
-        await replace_card(
-            step.context,
-            result,
-            cards.question_card(question, case, playbook, answered=question.option(result["option"]).label),
-            case,
-        )
+        if isinstance(step.result, PromptResult):
+            case = self.services.current(step.context)
+            await record_option(self.services, step.context, case, step.values["question"], step.result)
         return await step.replace_dialog(SUBQUESTIONS_LOOP)
 
 
@@ -245,9 +215,9 @@ class StepsDialog(ComponentDialog):
         self.initial_dialog_id = STEPS_LOOP
 
     async def show(self, step: WaterfallStepContext) -> DialogTurnResult:
-        case = self.services.case(step.context)
+        case = self.services.current(step.context)
         leaf = leaf_of(case, self.services.playbook)
-        current = current_step(case, leaf) if case.is_open else None
+        current = current_step(case, leaf) if leaf is not None and case.is_open else None
         if current is None:
             return await step.end_dialog(None)
         step.values["step"] = current.id
@@ -260,55 +230,63 @@ class StepsDialog(ComponentDialog):
         else:
             kind = "step"
         step.values["kind"] = kind
-        options = {"kind": kind, "step": current.id}
-        if isinstance(step.options, dict):
-            options.update({k: step.options[k] for k in ("note", "silent", "card_id") if step.options.get(k)})
-        return await step.begin_dialog(PROMPT, options)
+        loop = step.options if isinstance(step.options, dict) else {}
+        request = PromptRequest(kind, step=current.id, note=str(loop.get("note") or ""), silent=bool(loop.get("silent")))
+        return await step.begin_dialog(PROMPT, request)
 
     async def apply(self, step: WaterfallStepContext) -> DialogTurnResult:
         services = self.services
         playbook = services.playbook
         context = step.context
-        case = services.case(context)
+        case = services.current(context)
         leaf = leaf_of(case, playbook)
-        current = leaf.step(step.values["step"])
-        result = step.result or {}
-        if result.get("result") == "failure":
-            return await self.after_failure(step, case, leaf, current, result)
-        accepted = current.record if result.get("result") == "confirm" else current.collect
-        problems = record_values(case, playbook, result.get("values") or {}, accepted)
+        current = leaf.step(step.values["step"]) if leaf is not None else None
+        result = step.result
+        if leaf is None or current is None or not isinstance(result, PromptResult):
+            return await step.replace_dialog(STEPS_LOOP)
+        answer = result.answer
+        if isinstance(answer, FailureAnswer):
+            return await self.after_failure(step, case, leaf, current, answer, result.clicked)
+        if not isinstance(answer, StepAnswer):
+            return await step.replace_dialog(STEPS_LOOP)
+        accepted = current.record if answer.result == "confirm" else current.collect
+        problems = record_values(case, playbook, answer.values, accepted)
         if problems:
-            return await step.replace_dialog(STEPS_LOOP, {"note": "Not saved: " + " ".join(problems)})
+            return await step.replace_dialog(STEPS_LOOP, again("Not saved: " + " ".join(problems)))
 
-        if result.get("result") == "save":  # the same card again, its commands filled with the values
-            await replace_card(context, result, cards.step_card(leaf, current, case, playbook))
-            return await step.replace_dialog(STEPS_LOOP, {"card_id": result.get("reply_to_id") or result.get("card_id")})
+        if answer.result == "save":  # the same card again, at the bottom, its commands filled with the values
+            return await step.replace_dialog(STEPS_LOOP, again("Saved: the commands below have your values filled in."))
 
-        if result.get("result") == "confirm":
+        if answer.result == "confirm":
             missing = missing_values(case, playbook, current.record)
             if missing:
-                note = f"Still missing: {', '.join(missing)}. Paste them above before this step, or escalate instead."
-                return await step.replace_dialog(STEPS_LOOP, {"note": note})
+                note = f"Still missing: {', '.join(missing)}. Fill them in on this card before this step, or escalate instead."
+                return await step.replace_dialog(STEPS_LOOP, again(note))
             case.confirmed.append(current.id)
             case.touch()
-            await replace_card(context, result, progress_cards.confirm_summary_card(leaf, current, case, playbook), case)
+            summary = progress_cards.confirm_summary_card(leaf, current, case, playbook)
+            await services.live.answered(context, case, summary, result.clicked)
             return await step.replace_dialog(STEPS_LOOP)
 
-        if result.get("result") == "failed":
+        if answer.result == "failed":
             case.pending_failure = {"step": current.id, "error": ""}  # nothing is marked failed yet
             case.touch()
             return await step.replace_dialog(STEPS_LOOP)
 
         missing = missing_values(case, playbook, current.collect)
         if missing:
-            note = f"Not done yet: paste the {' and the '.join(missing)} above (later steps use it), then press Done."
-            return await step.replace_dialog(STEPS_LOOP, {"note": note})
+            note = f"Not done yet: fill in the {' and the '.join(missing)} on this card (later steps use it), then press Done."
+            return await step.replace_dialog(STEPS_LOOP, again(note))
         try:
-            progress = complete_step(case, playbook, leaf, current, result.get("option"))
+            progress = complete_step(case, playbook, leaf, current, answer.option)
         except InvalidValue as exc:
-            return await step.replace_dialog(STEPS_LOOP, {"note": str(exc)})
-        outcome = playbook.subquestions[current.ask].option(result["option"]).label if current.ask else ""
-        await replace_card(context, result, progress_cards.step_summary_card(leaf, current, case, playbook, outcome), case)
+            return await step.replace_dialog(STEPS_LOOP, again(str(exc)))
+        outcome = ""
+        if current.ask and answer.option:
+            chosen = playbook.subquestions[current.ask].option(answer.option)
+            outcome = chosen.label if chosen else ""
+        summary = progress_cards.step_summary_card(leaf, current, case, playbook, outcome)
+        await services.live.answered(context, case, summary, result.clicked)
         if progress.kind in ("complete", "support"):
             return await step.end_dialog(progress.kind)
         if progress.note:
@@ -316,36 +294,44 @@ class StepsDialog(ComponentDialog):
         return await step.replace_dialog(STEPS_LOOP)
 
     async def after_failure(
-        self, step: WaterfallStepContext, case: RecoveryCase, leaf: Leaf, current: Step, result: dict
+        self,
+        step: WaterfallStepContext,
+        case: RecoveryCase,
+        leaf: Leaf,
+        current: Step,
+        answer: FailureAnswer,
+        clicked: str | None,
     ) -> DialogTurnResult:
         """The admin's choice on the failure card (or the error text they pasted there)."""
         context = step.context
         playbook = self.services.playbook
         pending = case.pending_failure or {"step": current.id, "error": ""}
-        if result.get("error"):
-            pending["error"] = redact(result["error"].strip()[: MAX_ERROR + 256])[:MAX_ERROR]  # cut, then redact
+        if answer.error:
+            pending["error"] = redact(answer.error.strip()[: MAX_ERROR + 256])[:MAX_ERROR]  # cut, then redact
         case.pending_failure = pending
         case.touch()
-        choice = result.get("choice")
+        choice = answer.choice
         if choice == "error":
-            await say(context, "Error text noted. Choose on the card above what to do next.", case.id)
-            return await step.replace_dialog(STEPS_LOOP)
+            return await step.replace_dialog(STEPS_LOOP, again("Error text noted. Choose below what to do next."))
         if choice == "retry":
             case.pending_failure = None
-            return await step.replace_dialog(STEPS_LOOP, {"note": "Trying again: run the step, then press Done."})
+            return await step.replace_dialog(STEPS_LOOP, again("Trying again: run the step, then press Done."))
         alternative = alternative_of(leaf, current)
         if choice == "alternative" and alternative is None:
-            return await step.replace_dialog(STEPS_LOOP, {"note": "This step has no alternative in the playbook."})
+            return await step.replace_dialog(
+                STEPS_LOOP, again("There is no other way past this step: try it again, or escalate.")
+            )
         description = failure_description(case, playbook)
         progress = fail_step(case, leaf, current, choice, pending["error"])
-        if choice == "alternative":
-            outcome = f"went on at '{alternative.title}', the playbook's alternative"
-            await replace_card(context, result, progress_cards.step_summary_card(leaf, current, case, playbook, outcome), case)
+        if choice == "alternative" and alternative is not None:
+            outcome = f"went on at '{alternative.title}', the other way past this step"
+            summary = progress_cards.step_summary_card(leaf, current, case, playbook, outcome)
+            await self.services.live.answered(context, case, summary, clicked)
             if progress.note:
                 await say(context, progress.note, case.id)
             return await step.replace_dialog(STEPS_LOOP)
         summary = progress_cards.step_summary_card(leaf, current, case, playbook, "escalated to support with the error")
-        await replace_card(context, result, summary, case)
+        await self.services.live.answered(context, case, summary, clicked)
         from .main_dialog import admin_upn  # here, not at the top: main_dialog imports this module
 
         identity = self.services.identity(context)
@@ -355,4 +341,24 @@ class StepsDialog(ComponentDialog):
         if progress.kind == "support":
             return await step.end_dialog(ESCALATING)
         # Stuck: the step stays current, waiting quietly behind the form ('done' still works).
-        return await step.replace_dialog(STEPS_LOOP, {"silent": True})
+        return await step.replace_dialog(STEPS_LOOP, again(silent=True))
+
+
+async def record_option(
+    services: Services, context: TurnContext, case: RecoveryCase, question_id: str, result: PromptResult
+) -> None:
+    """Apply a question's answer to the case; its card becomes the answer, with the option's note."""
+    playbook = services.playbook
+    question = playbook.question(question_id)
+    chosen = result.answer
+    if question is None or not isinstance(chosen, OptionAnswer):
+        return
+    option = question.option(chosen.option)
+    if option is None:
+        return
+    answer(case, playbook, question, option.id, by=chosen.by)
+    await services.live.answered(
+        context, case, cards.question_card(question, case, playbook, answered=option.label), result.clicked
+    )
+    if option.note:
+        await say(context, option.note, case.id)

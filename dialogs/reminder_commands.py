@@ -23,6 +23,8 @@ from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.deadlines import KINDS, finish_before, parse_when, to_ask
 from bot.walkthrough.rules import current_step
 
+from .commands import Said
+
 COMMANDS = ("remind", "reminder", "deadline")
 
 
@@ -42,22 +44,6 @@ async def show_plan(context: TurnContext, services: Services, case: RecoveryCase
         await show(context, deadline_question_card(case.id, kind, case.upn or ""), case.id)
     sent = await show(context, cards.plan_card(leaf, case, services.playbook, now=services.clock.now()), case.id)
     case.plan_card_id = sent.id if sent is not None and sent.id else ""
-
-
-def live_card(stack: list) -> tuple[str | None, dict]:
-    """(id, options) of the card the innermost active prompt is waiting on."""
-    for instance in stack:
-        state = getattr(instance, "state", None) or {}
-        inner = state.get("dialogs")
-        inner_stack = getattr(inner, "dialog_stack", None)
-        if inner_stack:
-            found = live_card(inner_stack)
-            if found[0]:
-                return found
-        prompt = state.get("state")
-        if isinstance(prompt, dict) and prompt.get("card_id"):
-            return prompt["card_id"], state.get("options") or {}
-    return None, {}
 
 
 async def handle(main, dc: DialogContext, command: str, case_id: str | None) -> DialogTurnResult | None:
@@ -106,11 +92,12 @@ async def handle(main, dc: DialogContext, command: str, case_id: str | None) -> 
             "check for errors with the step's command, or escalate.",
         )
         return None
-    await _retire_live_card(services, dc, case)
-    return await main.resume(dc, case.id)
+    return await main.resume(dc, Said("resume", case.id))  # the live card comes again at the bottom
 
 
 async def _remind(services: Services, context: TurnContext, case: RecoveryCase, delay: timedelta, why: str) -> None:
+    if services.reminders is None:
+        return
     leaf = services.playbook.leaves.get(case.leaf_id or "")
     step = current_step(case, leaf) if leaf else None
     due = await services.reminders.remind_in(
@@ -122,7 +109,8 @@ async def _remind(services: Services, context: TurnContext, case: RecoveryCase, 
 
 def _last_wait_minutes(services: Services, case: RecoveryCase) -> int:
     leaf = services.playbook.leaves.get(case.leaf_id or "")
-    waits = [leaf.step(s).wait_minutes for s in case.reminded_steps if leaf and leaf.step(s)]
+    steps = [leaf.step(s) for s in case.reminded_steps] if leaf else []
+    waits = [step.wait_minutes for step in steps if step is not None]
     return waits[-1] if waits else 0
 
 
@@ -152,20 +140,3 @@ async def _deadline(services: Services, context: TurnContext, case: RecoveryCase
         leaf = services.playbook.leaves.get(case.leaf_id or "")
         if leaf is not None and case.plan_card_id:
             await replace(context, case.plan_card_id, cards.plan_card(leaf, case, services.playbook, now=now))
-
-
-async def _retire_live_card(services: Services, dc: DialogContext, case: RecoveryCase) -> None:
-    """Continue shows the current step card anew; the one already in the chat loses its buttons,
-    so only one card of the case can be answered."""
-    card_id, options = live_card(dc.stack)
-    leaf = services.playbook.leaves.get(case.leaf_id or "")
-    step = leaf.step(options.get("step", "")) if leaf else None
-    if not card_id or step is None:
-        return
-    moved = "Continued below."
-    content = (
-        cards.confirm_card(leaf, step, case, services.playbook, answered=moved)
-        if options.get("kind") == "confirm"
-        else cards.step_card(leaf, step, case, services.playbook, answered=moved)
-    )
-    await replace(dc.context, card_id, content)

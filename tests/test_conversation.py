@@ -159,13 +159,16 @@ async def test_destructive_step_asks_to_record_values_first(admin):
     assert f"Get-Mailbox -SoftDeletedMailbox -Identity '{guid}'" in text
 
 
-async def test_collected_value_is_validated_on_the_same_card(admin):
+async def test_a_refused_value_brings_the_step_back_at_the_bottom_with_the_note(admin):
     await begin(admin)
     step_two = next(r for r in await admin.press("Done") if r.kind == "send")
     records = await admin.press("Done", **{"value.exchange_guid": "not-a-guid"})
     assert "Not saved: The ExchangeGuid of the soft-deleted mailbox must be a GUID" in joined(records)
-    assert [r.kind for r in records] == ["update"] and records[0].activity_id == step_two.activity_id
-    assert cards_of(records)[0]["body"][0]["text"].startswith("Step 2 of up to 13")
+    # The card answered above loses its buttons; the same step comes again as the last card.
+    assert [r.kind for r in records] == ["update", "send"] and records[0].activity_id == step_two.activity_id
+    retired, again = cards_of(records)
+    assert not retired.get("actions") and "Shown again below" in str(retired)
+    assert again["body"][0]["text"].startswith("Step 2 of up to 13") and again.get("actions")
 
 
 async def test_sub_question_answer_that_ends_in_support(admin):

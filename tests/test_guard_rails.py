@@ -143,10 +143,15 @@ def is_confirm(step: Step) -> Callable[[dict], bool]:
     return lambda content: title(content).startswith("Before step") and title(content).endswith(step.title)
 
 
-def only_updates_of(records: list[Recorded], card_id: str) -> bool:
-    """Nothing new was posted: the card the admin acted on was updated in place."""
+def moved_below(records: list[Recorded], card_id: str) -> str:
+    """The card the admin acted on lost its buttons and the card to act on now was posted as the
+    last one in the chat: its id ('' when that is not what happened)."""
     carded = [r for r in records if cards_of([r])]
-    return bool(carded) and all(r.kind == "update" and r.activity_id == card_id for r in carded)
+    retired = [r for r in carded if r.kind == "update" and r.activity_id == card_id]
+    if not carded or not retired or any(c.get("actions") for c in cards_of(retired)):
+        return ""
+    last = carded[-1]
+    return last.activity_id if last.kind == "send" and cards_of([last])[0].get("actions") else ""
 
 
 def code_of(content: dict) -> str:
@@ -172,14 +177,16 @@ async def test_a_destructive_step_is_unreachable_with_empty_or_invalid_values(ad
     assert f"value.{destructive.record[0]}" in [e.get("id") for e in confirm["body"]]
 
     records = await admin.press("I have recorded them")  # the field left empty
-    assert only_updates_of(records, confirm_id)
-    assert f"Still missing: {label}" in joined(records) and "I have recorded them" in joined(records)
+    confirm_id = moved_below(records, confirm_id)
+    assert confirm_id and f"Still missing: {label}" in joined(records) and "I have recorded them" in joined(records)
 
     records = await admin.say("recorded")  # typed: no way round it either
-    assert "Still missing" in joined(records) and destructive.warning not in joined([r for r in records if r.kind == "send"])
+    assert "Still missing" in joined(records) and not any(is_step(destructive)(c) for c in cards_of(records))
+    _, confirm_id = latest_card(admin)
 
     records = await admin.press("I have recorded them", **{f"value.{destructive.record[0]}": BAD_GUID})
-    assert only_updates_of(records, confirm_id) and "Not saved:" in joined(records)
+    confirm_id = moved_below(records, confirm_id)
+    assert confirm_id and "Not saved:" in joined(records)
 
     forged = {"action": "step", "case": find_action(admin.history(), "I have recorded them")[0]["case"]}
     records = await admin.click({**forged, "step": destructive.id, "result": "done"}, confirm_id)
@@ -203,19 +210,22 @@ async def test_done_on_a_collecting_step_needs_every_value_valid(admin, playbook
     names = [playbook.placeholders[n].label for n in collecting.collect]
 
     records = await admin.press("Done")
-    assert only_updates_of(records, card_id)
-    assert f"Not done yet: paste the {' and the '.join(names)}" in joined(records)
+    card_id = moved_below(records, card_id)
+    assert card_id and f"Not done yet: fill in the {' and the '.join(names)}" in joined(records)
     records = await admin.say("done")
     assert "Not done yet" in joined(records) and destructive.title not in joined(records)
+    _, card_id = latest_card(admin)
 
     first, *rest = collecting.collect
     records = await admin.press("Done", **{f"value.{first}": BAD_GUID})
-    assert only_updates_of(records, card_id) and "Not saved:" in joined(records)
+    card_id = moved_below(records, card_id)
+    assert card_id and "Not saved:" in joined(records)
 
     if rest:  # one valid, the others missing: still not done, and the card says which
         records = await admin.press("Done", **{f"value.{first}": value_for(playbook, first)})
         missing = [playbook.placeholders[n].label for n in rest]
-        assert f"Not done yet: paste the {' and the '.join(missing)}" in joined(records)
+        assert f"Not done yet: fill in the {' and the '.join(missing)}" in joined(records)
+        _, card_id = latest_card(admin)
 
     records = await admin.press("Done", **{f"value.{n}": value_for(playbook, n) for n in collecting.collect})
     summary = next(r for r in records if r.kind == "update" and r.activity_id == card_id)
@@ -232,24 +242,29 @@ async def test_it_failed_offers_a_retry_and_an_escalation_with_the_redacted_erro
     _, card_id = latest_card(admin)
 
     records = await admin.press("It failed")
-    assert only_updates_of(records, card_id)  # the step card becomes the choice, in place
-    failure = cards_of(records)[0]
-    assert button_titles(failure) == ["Try the step again", "Escalate with this error"]
-    assert "no alternative" in flatten(failure) and "walkthrough says" not in flatten(failure).lower()
+    card_id = moved_below(records, card_id)  # the choice comes at the bottom; the step card above loses its buttons
+    failure = cards_of(records)[-1]
+    assert card_id and button_titles(failure) == ["Try the step again", "Escalate with this error"]
+    assert "no other way" in flatten(failure) and "walkthrough says" not in flatten(failure).lower()
     assert "to do" in joined(await admin.say("status"))  # nothing is marked failed yet
+    _, card_id = latest_card(admin)
 
     records = await admin.say("Connect-ExchangeOnline: access denied. Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345")
-    pasted = next(r for r in records if r.kind == "update" and r.activity_id == card_id)
+    card_id = moved_below(records, card_id)
+    pasted = next(r for r in records if r.activity_id == card_id)
     assert "access denied" in joined([pasted]) and "abcdefghijklmnop" not in joined([pasted])
 
     records = await admin.say("done")  # not an error text, and not a way past the choice
     assert "waiting for your choice" in joined(records) and "failed" not in joined(await admin.say("status")).lower()
+    _, card_id = latest_card(admin)
 
     records = await admin.press("Try the step again")
-    assert only_updates_of(records, card_id) and "Done" in button_titles(cards_of(records)[0])
+    card_id = moved_below(records, card_id)
+    assert card_id and "Done" in button_titles(cards_of(records)[-1])
     assert "failed" not in joined(await admin.say("status")).split(step.title, 1)[1].split("\n", 1)[0]
 
     await admin.press("It failed")
+    _, card_id = latest_card(admin)
     records = await admin.press("Escalate with this error", error="Connect-ExchangeOnline: access denied")
     assert "Failed at" in joined([r for r in records if r.activity_id == card_id])
     form = next(c for c in cards_of(records) if title(c).startswith("Escalate case"))
@@ -285,7 +300,7 @@ async def test_a_failure_that_needs_support_is_escalated_with_the_error_and_neve
     leaf, step = step_failing_into_support(playbook)
     await walk_to(admin, playbook, leaf, is_step(step))
     records = await admin.press("It failed")
-    failure = cards_of(records)[0]
+    failure = cards_of(records)[-1]
     assert button_titles(failure) == ["Try the step again", "Escalate with this error"]
     assert "needs Microsoft Support" in flatten(failure)
     assert "walkthrough says" not in flatten(failure).lower() and step.failure_note not in flatten(failure)
@@ -321,10 +336,10 @@ async def test_it_failed_offers_the_documented_alternative_when_the_playbook_has
         admin = Admin(bot.url, connector)
         try:
             await walk_to(admin, changed, leaf, is_step(step))
-            _, card_id = latest_card(admin)
             records = await admin.press("It failed")
-            go_on = next(t for t in button_titles(cards_of(records)[0]) if t.startswith("Go on at step"))
-            assert f"alternative: go on at step {go_on.rsplit(' ', 1)[1]}, {alternative.title}" in joined(records)
+            _, card_id = latest_card(admin)
+            go_on = next(t for t in button_titles(cards_of(records)[-1]) if t.startswith("Go on at step"))
+            assert f"Another way: go on at step {go_on.rsplit(' ', 1)[1]}, {alternative.title}" in joined(records)
             records = await admin.press(go_on, error="It said no")
             summary = next(r for r in records if r.kind == "update" and r.activity_id == card_id)
             assert "Failed at" in joined([summary]) and alternative.title in joined([summary])
@@ -355,14 +370,15 @@ async def test_by_the_end_of_a_walk_no_step_card_has_buttons(leaf_id, admin, pla
         )
 
 
-async def test_resume_the_dialect_switch_and_a_note_update_the_live_card(admin, playbook):
+async def test_resume_and_the_dialect_switch_bring_the_live_card_to_the_bottom(admin, playbook):
     leaf, step = step_without_alternative(playbook)
     await walk_to(admin, playbook, leaf, is_step(step))
     _, card_id = latest_card(admin)
     records = await admin.say("resume")
-    assert only_updates_of(records, card_id) and "Done" in button_titles(cards_of(records)[0])
+    card_id = moved_below(records, card_id)
+    assert card_id and "Done" in button_titles(cards_of(records)[-1])
     records = await admin.say("commands original")
-    assert only_updates_of(records, card_id) and "Retired commands" in joined(records)
+    assert moved_below(records, card_id) and "Retired commands" in joined(records)
     records = await admin.say("purple")  # a typed answer that is no answer: a line, not a copy of the card
     assert not cards_of(records)
 

@@ -62,7 +62,10 @@ def failure_card(leaf: Leaf, step: Step, case: RecoveryCase, alternative: Step |
     body: list[dict] = [
         heading(f"{_step_title(leaf, step, case)} did not work"),
         text(f"User: {case.upn}", isSubtle=True),
-        text("Nothing is marked failed yet. Paste the error text if you have it (secrets are removed), then choose."),
+        text(
+            "The step stays open until you choose. Paste the error PowerShell printed if you have it "
+            "(passwords and tokens are removed), then choose."
+        ),
         {
             "type": "Input.Text",
             "id": "error",
@@ -76,12 +79,12 @@ def failure_card(leaf: Leaf, step: Step, case: RecoveryCase, alternative: Step |
     actions = [submit("Try the step again", data(FailureChoice(case.id, step.id, "retry")))]
     if alternative is not None:
         number, _ = step_number(leaf, alternative, case)
-        body.append(text(f"The playbook's alternative: go on at step {number}, {alternative.title}."))
+        body.append(text(f"Another way: go on at step {number}, {alternative.title}."))
         actions.append(submit(f"Go on at step {number}", data(FailureChoice(case.id, step.id, "alternative"))))
     elif step.on_failure == "support":
-        body.append(text("The playbook has no other way past this step: it needs Microsoft Support."))
+        body.append(text("There is no other way past this step: it needs Microsoft Support."))
     else:
-        body.append(text("The playbook has no alternative for this step: try it again, or escalate."))
+        body.append(text("There is no other way past this step: try it again, or escalate."))
     actions.append(submit("Escalate with this error", data(FailureChoice(case.id, step.id, "escalate")), "positive"))
     return card(body, actions)
 

@@ -116,25 +116,12 @@ def welcome_card(playbook: Playbook, open_cases: list[CaseSummary]) -> Card:
     return card(body, actions)
 
 
-HELP_COMMANDS = [
-    ("start", "start a new recovery case"),
-    ("resume", "continue your current case (or 'resume MR-XXXXXX' for another)"),
-    ("cases", "list your cases, open, finished and escalated"),
-    ("status MR-XXXXXX / transcript MR-XXXXXX", "read any of your cases, finished or escalated too"),
-    ("status", "show the current case: user, answers, steps"),
-    ("commands modern / commands original", "show Graph + EXO V3 commands (default) or the walkthrough's retired ones"),
-    ("escalate", "hand the case to support with its transcript"),
-    ("transcript", "show this case's transcript"),
-    ("remind me in 2 hours", "come back to this case later (minutes, hours or days)"),
-    ("start over", "close this case and start again"),
-]
-
-
-def help_card() -> Card:
+def help_card(commands: Iterable[tuple[str, str]]) -> Card:
+    """What the admin can say: the command registry's help lines (dialogs.commands)."""
     return card(
         [
             heading("What you can say"),
-            facts(HELP_COMMANDS),
+            facts(commands),
             text("Answer a question with its button, its number or its label. Everything works typed or clicked.", isSubtle=True),
         ]
     )
@@ -169,15 +156,18 @@ def check_procedure_card(question: Question, playbook: Playbook, values: Mapping
     return card(body)
 
 
-def question_card(question: Question, case: RecoveryCase, playbook: Playbook, answered: str | None = None) -> Card:
-    """A scoping or sub-question; `answered` is the chosen option's label once answered (no buttons)."""
+def question_card(
+    question: Question, case: RecoveryCase, playbook: Playbook, answered: str | None = None, tone: str = "Good"
+) -> Card:
+    """A scoping or sub-question; `answered` is the chosen option's label once answered (no buttons),
+    in `tone` (an Adaptive Card text colour: Good for an answer, Default for a card moved below)."""
     number, total = question_number(case, playbook, question.id)
     title = f"Question {number} of {total}: {question.prompt}" if number else question.prompt
     body: list[dict] = [heading(title), text(f"User: {case.upn}", isSubtle=True)]
     if question.help:
         body.append(text(question.help, isSubtle=True, size="Small"))
     if answered is not None:
-        body.append(text(f"Answer: {answered}", weight="Bolder", color="Good"))
+        body.append(text(answered if tone != "Good" else f"Answer: {answered}", weight="Bolder", color=tone))
         return card(body)
     suggested, why = suggestion(question.id, case.graph)
     if why:
@@ -309,6 +299,7 @@ def step_card(
     answered: str | None = None,
     note: str = "",
     now: datetime | None = None,
+    tone: str = "Good",
 ) -> Card:
     number, total = step_number(leaf, step, case)
     blocks = step_commands(leaf, step, case, playbook)
@@ -329,7 +320,7 @@ def step_card(
     if step.wait_minutes:
         body.append(text(f"Wait: up to {step.wait_minutes} minutes. {step.wait_check}", color="Accent"))
     if answered is not None:
-        body.append(text(answered, weight="Bolder", color="Good"))
+        body.append(text(answered, weight="Bolder", color=tone))
         return card(body)
     body.extend(_record_inputs(step, step.collect, playbook, case))
     actions = []
@@ -350,7 +341,13 @@ def step_card(
 
 
 def confirm_card(
-    leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, answered: str | None = None, note: str = ""
+    leaf: Leaf,
+    step: Step,
+    case: RecoveryCase,
+    playbook: Playbook,
+    answered: str | None = None,
+    note: str = "",
+    tone: str = "Good",
 ) -> Card:
     """Before a destructive step: record what is needed to undo it, and say so (`note`: what is missing)."""
     number, total = step_number(leaf, step, case)
@@ -366,7 +363,7 @@ def confirm_card(
     if known:
         body.append(facts(known))
     if answered is not None:
-        body.append(text(answered, weight="Bolder", color="Good"))
+        body.append(text(answered, weight="Bolder", color=tone))
         return card(body)
     body.extend(_record_inputs(step, step.record, playbook, case))
     return card(

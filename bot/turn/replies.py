@@ -11,7 +11,7 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ResourceResponse
 
 from bot.support.transcript import TurnTranscript, card_text
-from bot.turn.services import TRANSCRIPT_KEY
+from bot.turn.turn_state import TRANSCRIPT_KEY
 
 
 def card_activity(content: dict) -> Activity:

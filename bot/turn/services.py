@@ -16,22 +16,15 @@ from bot.playbook import Playbook
 from bot.reminders import ReminderDesk
 from bot.support.escalation import EscalationDesk
 from bot.support.transcript import TranscriptStore, TurnTranscript
+from bot.turn.live_card import LiveCard
+from bot.turn.turn_state import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
 from bot.walkthrough.case import CaseBook, RecoveryCase
 
-CASEBOOK_KEY = "mailbox_recovery.casebook"
-IDENTITY_KEY = "mailbox_recovery.identity"
-TRANSCRIPT_KEY = "mailbox_recovery.transcript"
+__all__ = ["CASEBOOK_KEY", "IDENTITY_KEY", "TRANSCRIPT_KEY", "GraphLookup", "Identity", "NoCurrentCase", "Services"]
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who is talking: the admin's Entra object id where Teams gives it, else the channel's user id."""
-
-    user_id: str
-    name: str
-    tenant_id: str
-    aad_object_id: str = ""
-    conversation_id: str = ""
+class NoCurrentCase(LookupError):
+    """A dialog step that works on the current case ran without one (a bug, not an admin's mistake)."""
 
 
 class GraphLookup(Protocol):
@@ -48,6 +41,10 @@ class Services:
     graph: GraphLookup | None = None  # None: no app registration for Graph; the admin answers every question
     reminders: ReminderDesk | None = None  # bot.reminders: None where reminders are not kept (unit tests)
     clock: Clock = field(default_factory=SystemClock)
+    live: LiveCard = field(init=False)  # the one owner of each case's live card
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "live", LiveCard(self.playbook))
 
     @staticmethod
     def casebook(context: Any) -> CaseBook:
@@ -62,4 +59,12 @@ class Services:
         return context.turn_state[TRANSCRIPT_KEY]
 
     def case(self, context: Any) -> RecoveryCase | None:
+        """The admin's current case, or None before their first 'start'."""
         return self.casebook(context).current
+
+    def current(self, context: Any) -> RecoveryCase:
+        """The current case, where a step cannot run without one."""
+        case = self.casebook(context).current
+        if case is None:
+            raise NoCurrentCase("no current case in this turn")
+        return case

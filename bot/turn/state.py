@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import BotState, ConversationState, TurnContext
 
 from bot.turn.bot_storage import encode
 
@@ -33,7 +33,9 @@ class _CachedState:
         return fingerprint(obj)
 
 
-class _JsonStateMixin:
+class _JsonStateMixin(BotState):
+    """BotState's load and save, on the JSON documents above (mixed in before the SDK's class)."""
+
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)
         if force or not cached or not cached.state:

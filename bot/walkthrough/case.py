@@ -57,7 +57,8 @@ class RecoveryCase:
     updated_at: str = field(default_factory=now_iso)
     ticket_id: str | None = None  # the case's support ticket (bot.support.tickets holds it)
     graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
-    live_card: str | None = None  # the one card of this case that still has buttons (updated in place)
+    live_card: str | None = None  # the one card of this case that still has buttons, the last one posted
+    live_card_shows: dict[str, str] = field(default_factory=dict)  # what it shows: {"kind", "question" | "step"}
     pending_failure: dict[str, str] | None = None  # {"step", "error"}: 'It failed' pressed, no choice made yet
     # Deadlines and reminders (bot.walkthrough.deadlines, bot.reminders):
     deadline_starts: dict[str, str] = field(default_factory=dict)  # kind -> when its 30-day clock started (ISO)
