@@ -120,6 +120,11 @@ REGISTRY = Registry(
         CommandSpec(
             "remind", help=("remind me in 2 hours", "come back to this case later (minutes, hours or days)"), prefix="remind me"
         ),
+        CommandSpec(
+            "not yet",
+            ("not yet remind me", "still waiting", "still running", "it is still running"),
+            ("not yet", "while a step waits for replication: I remind you when it is time to look again"),
+        ),
         # Buttons only: the escalation form, reminder cards, deadline cards.
         CommandSpec(actions.EscalationSubmit.action),
         CommandSpec(actions.EscalationCancel.action),

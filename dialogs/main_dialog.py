@@ -23,9 +23,10 @@ from bot.integrations.graph_findings import describe
 from bot.support.escalation import EscalationRequest
 from bot.turn.replies import replace, say, show
 from bot.turn.services import Identity, Services
-from bot.walkthrough.case import CLOSED, ESCALATED, OPEN, RecoveryCase, TooManyOpenCases
+from bot.walkthrough.case import CLOSED, ESCALATED, NEEDS_SUPPORT, OPEN, RecoveryCase, TooManyOpenCases
 from bot.walkthrough.deadlines import by_deadline
 from bot.walkthrough.rules import current_step
+from bot.walkthrough.rules import reopen as reopen_case
 
 from . import reminder_commands
 from .commands import REGISTRY, Said
@@ -60,6 +61,7 @@ class MainDialog(ComponentDialog):
             actions.EscalationSubmit.action: self.escalate,
             actions.EscalationCancel.action: self.escalate,
             "remind": self.reminders,
+            "not yet": self.reminders,
             actions.ReminderAction.action: self.reminders,
             actions.DeadlineAnswer.action: self.reminders,
         }
@@ -237,11 +239,13 @@ class MainDialog(ComponentDialog):
             target = book.cases.get(case_id)
         else:
             newest = next(iter(book.open_cases()), None)
-            target = case if case is not None and case.is_open else book.cases.get(newest.id) if newest else None
+            # The current case, open or ended needing support (it can be reopened), else the newest open one.
+            current_counts = case is not None and (case.is_open or case.status == NEEDS_SUPPORT)
+            target = case if current_counts else book.cases.get(newest.id) if newest else None
         if target is not None and target.status == ESCALATED and self.has_steps_left(target):
             target.status = OPEN  # escalated mid-way and told to carry on: the ticket stays
             target.touch()
-        if target is not None and target.status == CLOSED:
+        if target is not None and target.status in (CLOSED, NEEDS_SUPPORT):
             self.services.transcript(context).incoming_case = target.id
             await show(context, progress.reopen_card(target), target.id)
             return None
@@ -262,13 +266,11 @@ class MainDialog(ComponentDialog):
         case_id = said.case_id
         book = self.services.casebook(dc.context)
         target = book.cases.get(case_id) if case_id else None
-        if target is None or target.status != CLOSED:
+        if target is None or target.status not in (CLOSED, NEEDS_SUPPORT):
             self.services.transcript(dc.context).incoming_case = None
             await say(dc.context, f"There is no closed case {case_id} to reopen." if case_id else "Say 'reopen MR-XXXXXX'.")
             return None
-        target.status = OPEN
-        target.end_reason = ""
-        target.touch()
+        reopen_case(target, self.services.playbook)
         self.services.transcript(dc.context).incoming_case = target.id
         click = actions.decode(dc.context.activity.value)
         if isinstance(click, actions.Command) and click.command == "reopen":

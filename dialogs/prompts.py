@@ -23,7 +23,7 @@ from bot.cards.base import Card
 from bot.playbook import InvalidValue, Question, check_upn
 from bot.turn.replies import say
 from bot.turn.services import Services
-from bot.walkthrough.rules import alternative_of, current_step, pending_question, step_number
+from bot.walkthrough.rules import alternative_of, check_every, current_step, gives_up, pending_question, step_number, wait_left
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
@@ -128,7 +128,9 @@ class CasePrompt(Prompt):
         if request.kind == "failure":
             error = (case.pending_failure or {}).get("error", "")
             return progress.failure_card(leaf, step, case, alternative_of(leaf, step), error)
-        return cards.step_card(leaf, step, case, services.playbook, note=request.note, now=services.clock.now())
+        now = services.clock.now()
+        waiting = wait_left(case, step, now, services.wait_scale)
+        return cards.step_card(leaf, step, case, services.playbook, note=request.note, now=now, waiting=waiting)
 
     async def on_prompt(self, turn_context: TurnContext, state: dict, options: PromptOptions | dict, is_retry: bool) -> None:
         case = self.services.current(turn_context)
@@ -195,6 +197,7 @@ class CasePrompt(Prompt):
                 raise InvalidValue(f"That card is not the current step. {self._where(context)}")
             if isinstance(click, actions.Confirm):
                 return StepAnswer("confirm", values=click.values)
+            self._not_while_waiting(context, request, click.option)
             return StepAnswer(click.result, click.option, click.values)
         if kind == "failure" and isinstance(click, actions.FailureChoice):
             if click.step != request.step:
@@ -234,10 +237,28 @@ class CasePrompt(Prompt):
             answer_text = said.removeprefix("done").strip(" :-")
             if not answer_text:
                 raise InvalidValue("Done, with which answer?")
-            return StepAnswer("done", match_option(question, answer_text))
+            option = match_option(question, answer_text)
+            self._not_while_waiting(context, request, option)
+            return StepAnswer("done", option)
         if said in ("done", "ok", "next", "finished", "completed"):
             return StepAnswer("done")
         raise InvalidValue("Say 'done' when the step worked, 'it failed' if it did not, or 'escalate'.")
+
+    def _not_while_waiting(self, context: TurnContext, request: PromptRequest, option: str | None) -> None:
+        """Before a step's wait is over, 'No, still not' is 'not yet': it never ends the case."""
+        case = self.services.current(context)
+        leaf = self.services.playbook.leaves.get(case.leaf_id or "")
+        step = leaf.step(request.step) if leaf else None
+        if step is None or not gives_up(self.services.playbook, step, option):
+            return
+        left = wait_left(case, step, self.services.clock.now(), self.services.wait_scale)
+        if left is not None:
+            minutes = max(1, round(left.total_seconds() / 60))
+            raise InvalidValue(
+                f"The wait is not over yet (about {cards.minutes_words(minutes)} left): replication often takes that "
+                f"long. Say 'not yet' and I will remind you in {cards.minutes_words(check_every(step))}, "
+                "or 'escalate' if it cannot wait."
+            )
 
     def _reask(self, context: TurnContext, request: PromptRequest) -> str:
         kind = request.kind

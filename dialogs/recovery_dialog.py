@@ -29,6 +29,7 @@ from bot.walkthrough.rules import (
     complete_step,
     current_step,
     fail_step,
+    gives_up,
     leaf_of,
     missing_values,
     pending_question,
@@ -229,6 +230,7 @@ class StepsDialog(ComponentDialog):
             kind = "confirm"  # the gate: a destructive step is not offered until its values are recorded
         else:
             kind = "step"
+            case.step_shown.setdefault(current.id, self.services.clock.now().isoformat(timespec="milliseconds"))
         step.values["kind"] = kind
         loop = step.options if isinstance(step.options, dict) else {}
         request = PromptRequest(kind, step=current.id, note=str(loop.get("note") or ""), silent=bool(loop.get("silent")))
@@ -285,7 +287,8 @@ class StepsDialog(ComponentDialog):
         if current.ask and answer.option:
             chosen = playbook.subquestions[current.ask].option(answer.option)
             outcome = chosen.label if chosen else ""
-        summary = progress_cards.step_summary_card(leaf, current, case, playbook, outcome)
+        good = not gives_up(playbook, current, answer.option)
+        summary = progress_cards.step_summary_card(leaf, current, case, playbook, outcome, good)
         await services.live.answered(context, case, summary, result.clicked)
         if progress.kind in ("complete", "support"):
             return await step.end_dialog(progress.kind)
@@ -357,8 +360,9 @@ async def record_option(
     if option is None:
         return
     answer(case, playbook, question, option.id, by=chosen.by)
+    tone = "Attention" if option.end else "Good"  # an answer that ends in support is not a success
     await services.live.answered(
-        context, case, cards.question_card(question, case, playbook, answered=option.label), result.clicked
+        context, case, cards.question_card(question, case, playbook, answered=option.label, tone=tone), result.clicked
     )
     if option.note:
         await say(context, option.note, case.id)

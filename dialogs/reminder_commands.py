@@ -15,17 +15,18 @@ from botbuilder.dialogs import DialogContext, DialogTurnResult
 from bot.cards import actions
 from bot.cards import walkthrough as cards
 from bot.cards.reminders import deadline_question_card
+from bot.cards.walkthrough import minutes_words
 from bot.playbook import InvalidValue, Leaf
 from bot.reminders import SNOOZE_MINUTES, parse_remind_me
 from bot.turn.replies import replace, say, show
 from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.deadlines import KINDS, finish_before, parse_when, to_ask
-from bot.walkthrough.rules import current_step
+from bot.walkthrough.rules import check_every, current_step
 
 from .commands import Said
 
-COMMANDS = ("remind", "reminder", "deadline")
+NOT_YET = "not yet"
 
 
 def owner_of(context: TurnContext) -> str:
@@ -72,6 +73,9 @@ async def handle(main, dc: DialogContext, command: str, case_id: str | None) -> 
             return None
         await _remind(services, context, case, delay, "")
         return None
+    if command == NOT_YET:
+        await _not_yet(services, context, case)
+        return None
     click = actions.decode(context.activity.value)
     if isinstance(click, actions.DeadlineAnswer):
         await _deadline(services, context, case, click)
@@ -105,6 +109,17 @@ async def _remind(services: Services, context: TurnContext, case: RecoveryCase, 
     )
     when = due.strftime("%H:%M UTC") if due - services.clock.now() < timedelta(hours=20) else due.strftime("%d %B %H:%M UTC")
     await say(context, f"{why} I will remind you about {case.id} ({case.upn}) at {when}.".strip(), case.id)
+
+
+async def _not_yet(services: Services, context: TurnContext, case: RecoveryCase) -> None:
+    """'Not yet' on a step that waits: come back after the step's own interval; the step stays live."""
+    leaf = services.playbook.leaves.get(case.leaf_id or "")
+    step = current_step(case, leaf) if leaf else None
+    if step is None or not step.wait_minutes:
+        await say(context, "Nothing is waiting right now. Say 'remind me in 30 minutes' to come back to it later.", case.id)
+        return
+    every = check_every(step)
+    await _remind(services, context, case, timedelta(minutes=every), f"Not yet: look again in {minutes_words(every)}.")
 
 
 def _last_wait_minutes(services: Services, case: RecoveryCase) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app import Assembly, assemble, serve  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.harness import Admin, Connector  # noqa: E402
 
@@ -101,6 +103,31 @@ def make_admin(bot, connector):
     for person in created:
         if person.session:
             asyncio.get_event_loop().run_until_complete(person.close()) if not asyncio.get_event_loop().is_running() else None
+
+
+# --- a bot on a clock the test moves ---------------------------------------------------------
+CLOCK_START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(CLOCK_START)
+
+
+@pytest_asyncio.fixture
+async def running(settings, clock, connector):
+    """The bot on `clock`; reminder rounds are run by the tests (scheduler.run_due), on that clock."""
+    quiet = replace(settings, reminder_poll_seconds=3600)
+    async with RunningBot(quiet, clock=clock) as bot:
+        yield bot
+
+
+@pytest_asyncio.fixture
+async def person(running, connector):
+    """An admin talking to the bot on the test's clock."""
+    admin = Admin(running.url, connector)
+    yield admin
+    await admin.close()
 
 
 def with_settings(settings: Settings, **changes) -> Settings:

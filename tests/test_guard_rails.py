@@ -8,150 +8,33 @@ Leaves and steps are found by their properties, not by today's ids, so the playb
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 
-from bot.playbook import DEFAULT_PATH, Leaf, Playbook, Step, load_playbook
+from bot.playbook import DEFAULT_PATH, Leaf, Step, load_playbook
 from bot.storage import SqliteDocumentStore
 from tests.conftest import RunningBot, with_settings
 from tests.harness import Admin, Recorded, cards_of, find_action, flatten, joined
 from tests.test_playbook import EXPECTED
-from tests.walker import SAMPLE_VALUES, UPN, button_titles, choose, inputs_for, walk_leaf
+from tests.walker import (
+    UPN,
+    button_titles,
+    collecting_step_before_destructive,
+    destructive_with_nothing_collected,
+    is_confirm,
+    is_step,
+    latest_card,
+    moved_below,
+    step_failing_into_support,
+    step_without_alternative,
+    straight,
+    title,
+    value_for,
+    walk_leaf,
+    walk_to,
+)
 
 BAD_GUID = "not-a-guid"
-
-
-# --- finding what to test, by property --------------------------------------------------------
-
-
-def first_choices(playbook: Playbook, leaf: Leaf) -> dict[str, str] | None:
-    """The answers a walk that always takes the first option gives (as walk_to does), or None when
-    that path ends at a sub-question (an option that ends the walkthrough)."""
-    answers = dict(leaf.answers)
-    for sub in leaf.ask_first:
-        option = playbook.subquestions[sub].options[0]
-        if option.end:
-            return None
-        answers[sub] = option.id
-    for step in leaf.steps:
-        if step.ask and step.applies(answers):
-            option = playbook.subquestions[step.ask].options[0]
-            if option.end:
-                return None
-            answers[step.ask] = option.id
-    return answers
-
-
-def path(playbook: Playbook, leaf: Leaf) -> list[Step]:
-    """The steps a first-option walk of the leaf goes through, in order; [] when it cannot finish."""
-    answers = first_choices(playbook, leaf)
-    return [s for s in leaf.steps if s.applies(answers)] if answers is not None else []
-
-
-def straight(leaf: Leaf) -> bool:
-    """A leaf walked without any sub-question: every step applies, in order."""
-    return not leaf.ask_first and not any(s.when or s.ask for s in leaf.steps)
-
-
-def destructive_with_nothing_collected(playbook: Playbook) -> tuple[Leaf, Step]:
-    """A destructive step whose record list no earlier step collects: its values come only from its own card."""
-    for leaf in playbook.leaves.values():
-        collected: set[str] = set()
-        for step in path(playbook, leaf):
-            if step.destructive and step.record and not set(step.record) & collected:
-                return leaf, step
-            collected |= set(step.collect)
-    raise AssertionError("no destructive step whose values are recorded only on its own card")
-
-
-def collecting_step_before_destructive(playbook: Playbook) -> tuple[Leaf, Step, Step]:
-    """A step that collects values, and a later destructive step that records them."""
-    for leaf in playbook.leaves.values():
-        steps = path(playbook, leaf)
-        for n, step in enumerate(steps):
-            later = next((s for s in steps[n + 1 :] if s.destructive and set(s.record) <= set(step.collect)), None)
-            if step.collect and later:
-                return leaf, step, later
-    raise AssertionError("no collecting step before a destructive one")
-
-
-def step_without_alternative(playbook: Playbook) -> tuple[Leaf, Step]:
-    for leaf in playbook.leaves.values():
-        first = leaf.steps[0]
-        # A first step whose original dialect is retired (A1 now starts on the Entra Connect server).
-        if straight(leaf) and not first.on_failure and not first.collect and "Connect-MsolService" in first.commands["original"]:
-            return leaf, first
-    raise AssertionError("no leaf starting with a plain step")
-
-
-def step_failing_into_support(playbook: Playbook) -> tuple[Leaf, Step]:
-    for leaf in playbook.leaves.values():
-        for step in path(playbook, leaf):
-            if step.on_failure == "support":
-                return leaf, step
-    raise AssertionError("no step whose failure path is support")
-
-
-def labels(playbook: Playbook, leaf: Leaf) -> list[str]:
-    return [q.option(leaf.answers[q.id]).label for q in playbook.questions]
-
-
-def value_for(playbook: Playbook, name: str) -> str:
-    return SAMPLE_VALUES[playbook.placeholders[name].kind]
-
-
-# --- driving the walkthrough --------------------------------------------------------------------
-
-
-def latest_card(admin: Admin) -> tuple[dict, str]:
-    """The card the admin would act on now: the newest send or update that still has buttons."""
-    for record in reversed(admin.history()):
-        for content in cards_of([record]):
-            if content.get("actions"):
-                return content, record.activity_id
-    raise AssertionError("no card with buttons")
-
-
-def title(content: dict) -> str:
-    return content["body"][0]["text"]
-
-
-async def walk_to(admin: Admin, playbook: Playbook, leaf: Leaf, stop: Callable[[dict], bool], max_turns: int = 30) -> dict:
-    """Start a case for the leaf and press on (Done, with sample values) until `stop(card)`."""
-    await admin.say("start")
-    await admin.press("Next", upn=UPN)
-    for label in labels(playbook, leaf):
-        await admin.press(label)
-    for sub in leaf.ask_first:  # the sub-questions before the plan: the first option, as path() assumes
-        await admin.press(playbook.subquestions[sub].options[0].label)
-    for _ in range(max_turns):
-        content, _ = latest_card(admin)
-        if stop(content):
-            return content
-        titles = button_titles(content)
-        button = "I have recorded them" if "I have recorded them" in titles else choose(titles)
-        await admin.press(button, **inputs_for(content, playbook))
-    raise AssertionError("never reached the card")
-
-
-def is_step(step: Step) -> Callable[[dict], bool]:
-    return lambda content: title(content).endswith(f": {step.title}") and title(content).startswith("Step ")
-
-
-def is_confirm(step: Step) -> Callable[[dict], bool]:
-    return lambda content: title(content).startswith("Before step") and title(content).endswith(step.title)
-
-
-def moved_below(records: list[Recorded], card_id: str) -> str:
-    """The card the admin acted on lost its buttons and the card to act on now was posted as the
-    last one in the chat: its id ('' when that is not what happened)."""
-    carded = [r for r in records if cards_of([r])]
-    retired = [r for r in carded if r.kind == "update" and r.activity_id == card_id]
-    if not carded or not retired or any(c.get("actions") for c in cards_of(retired)):
-        return ""
-    last = carded[-1]
-    return last.activity_id if last.kind == "send" and cards_of([last])[0].get("actions") else ""
 
 
 def code_of(content: dict) -> str:

@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 
 from bot.clock import ManualClock
 from bot.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, bucket
@@ -27,25 +26,6 @@ START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
 B7 = ("Present (synced)", "Hard-deleted", "Present")  # step 1 is a 30-minute delta sync
 B5 = ("Present (synced)", "Soft-deleted", "Soft-deleted")  # both 30-day clocks run
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest_asyncio.fixture
-async def running(settings, clock, connector):
-    quiet = replace(settings, reminder_poll_seconds=3600)  # rounds are run by the tests, on their clock
-    async with RunningBot(quiet, clock=clock) as bot:
-        yield bot
-
-
-@pytest_asyncio.fixture
-async def person(running, connector):
-    admin = Admin(running.url, connector)
-    yield admin
-    await admin.close()
 
 
 async def open_case(admin: Admin, answers: tuple[str, ...]) -> list:

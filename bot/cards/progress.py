@@ -26,7 +26,9 @@ def _step_title(leaf: Leaf, step: Step, case: RecoveryCase) -> str:
     return f"Step {number} of {total}: {step.title}"
 
 
-def step_summary_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, outcome: str = "") -> Card:
+def step_summary_card(
+    leaf: Leaf, step: Step, case: RecoveryCase, playbook: Playbook, outcome: str = "", good: bool = True
+) -> Card:
     """A step the walkthrough moved past: title, Done/Failed at what time, the values recorded at it."""
     record = case.steps.get(step.id)
     status = OUTCOME_WORDS.get(record.status, record.status) if record else "Recorded"
@@ -34,7 +36,8 @@ def step_summary_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: Play
     if outcome:
         line += f": {outcome}"
     body: list[dict] = [heading(_step_title(leaf, step, case)), text(f"User: {case.upn}", isSubtle=True)]
-    body.append(text(line, weight="Bolder", color="Good" if status == "Done" else "Attention"))
+    # Green only for what worked: an answer that gives up ("No, still not") is Done but not good.
+    body.append(text(line, weight="Bolder", color="Good" if status == "Done" and good else "Attention"))
     recorded = [(playbook.placeholders[n].label, case.values[n]) for n in (*step.collect, *step.record) if case.values.get(n)]
     if recorded:
         body.append(facts(dict(recorded).items()))

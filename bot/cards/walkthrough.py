@@ -8,10 +8,10 @@ case, question or step it belongs to), so a click on an old card can be recognis
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.cards.actions import Answer, Command, Confirm, SaveValues, StepResult, UpnSubmit, data
+from bot.cards.actions import Answer, Command, Confirm, ReminderAction, SaveValues, StepResult, UpnSubmit, data
 from bot.cards.base import (
     Card,
     card,
@@ -30,6 +30,7 @@ from bot.playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step
 from bot.walkthrough.case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
 from bot.walkthrough.deadlines import day_month, finish_before
 from bot.walkthrough.rules import (
+    check_every,
     collected_at,
     current_step,
     expected_step_count,
@@ -37,7 +38,6 @@ from bot.walkthrough.rules import (
     pending_question,
     question_number,
     step_number,
-    total_wait_minutes,
 )
 
 OUTCOME_HEADLINES = {
@@ -167,7 +167,7 @@ def question_card(
     if question.help:
         body.append(text(question.help, isSubtle=True, size="Small"))
     if answered is not None:
-        body.append(text(answered if tone != "Good" else f"Answer: {answered}", weight="Bolder", color=tone))
+        body.append(text(answered if tone == "Default" else f"Answer: {answered}", weight="Bolder", color=tone))
         return card(body)
     suggested, why = suggestion(question.id, case.graph)
     if why:
@@ -194,6 +194,31 @@ def question_card(
 # --- plan, steps ----------------------------------------------------------------------------
 
 
+def minutes_words(minutes: int) -> str:
+    """'45 minutes', '3 hours', '1 hour 30 minutes': one way of saying a time everywhere."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} minute{'s' * (rest != 1)}"
+    said = f"{hours} hour{'s' * (hours != 1)}"
+    return f"{said} {rest} minute{'s' * (rest != 1)}" if rest else said
+
+
+def plan_time(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> tuple[str, str]:
+    """The plan's one statement of time: the waits of the steps that may apply, added up (the
+    playbook's own estimate only where nothing waits)."""
+    waiting = sum(s.wait_minutes for s in leaf.steps if may_apply(s, case))
+    if not waiting:
+        return ("Time", leaf.duration or playbook.estimated_time)
+    return ("Waiting", f"up to {minutes_words(waiting)} in all (replication, restores), besides running the commands")
+
+
+def wait_line(step: Step) -> str:
+    """The step's wait, said once: how long at most, how often to look, how to know it is done."""
+    every = check_every(step) if step.ask else 0
+    often = f", checking every {minutes_words(every)}" if every and every < step.wait_minutes else ""
+    return f"Wait: up to {minutes_words(step.wait_minutes)}{often}. {step.wait_check}".strip()
+
+
 def deadline_lines(case: RecoveryCase, now: datetime | None) -> list[dict]:
     """'Finish before 12 December (17 days left): ...' where a deadline is known (bot.walkthrough.deadlines)."""
     line = finish_before(case, now or datetime.now(UTC))
@@ -214,14 +239,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook, now: datetime 
     body += [
         text(leaf.summary),
         *deadline_lines(case, now),
-        facts(
-            [("User", case.upn or ""), ("Steps", str(total)), ("Time", leaf.duration or playbook.estimated_time)]
-            + (
-                [("Waiting", f"about {total_wait_minutes(leaf)} minutes of it is replication")]
-                if total_wait_minutes(leaf)
-                else []
-            )
-        ),
+        facts([("User", case.upn or ""), ("Steps", str(total)), plan_time(leaf, case, playbook)]),
     ]
     body.extend(data_loss_warning(f"Warning ({step.title}): {step.warning}") for step in warnings)
     route = route_rows(leaf, case, playbook)
@@ -253,7 +271,7 @@ def route_rows(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> list[tuple
     for number, step in enumerate((s for s in leaf.steps if may_apply(s, case)), start=1):
         parts = [step.title]
         if step.wait_minutes:
-            parts.append(f"wait up to {step.wait_minutes} minutes")
+            parts.append(f"wait up to {minutes_words(step.wait_minutes)}")
         for sub, value in step.when.items():
             if sub not in case.answers:
                 question = playbook.subquestions[sub]
@@ -300,7 +318,10 @@ def step_card(
     note: str = "",
     now: datetime | None = None,
     tone: str = "Good",
+    waiting: timedelta | None = None,
 ) -> Card:
+    """A step to do. `waiting`: what is left of the step's own wait; until it is over the answers
+    that give up are not offered, 'Not yet — remind me' is."""
     number, total = step_number(leaf, step, case)
     blocks = step_commands(leaf, step, case, playbook)
     body: list[dict] = [
@@ -318,22 +339,38 @@ def step_card(
     if step.look_for:
         body.append(text(f"What to look for: {render_text(step.look_for, playbook, case.values)}"))
     if step.wait_minutes:
-        body.append(text(f"Wait: up to {step.wait_minutes} minutes. {step.wait_check}", color="Accent"))
+        body.append(text(wait_line(step), color="Accent"))
+    if waiting is not None and answered is None:
+        left = max(1, round(waiting.total_seconds() / 60))
+        body.append(
+            text(f"The wait is not over: about {minutes_words(left)} left. Not there yet? Say 'not yet'.", weight="Bolder")
+        )
     if answered is not None:
         body.append(text(answered, weight="Bolder", color=tone))
         return card(body)
     body.extend(_record_inputs(step, step.collect, playbook, case))
+    # The primary button is what the admin should press next: save while a value the commands
+    # need is still missing, Done once every value is in.
+    unfilled = fills_itself(step, case) and any(not case.values.get(n) for n in step.collect)
+    done_style, save_style = (None, "positive") if unfilled else ("positive", None)
     actions = []
     if step.ask:
         question = playbook.subquestions[step.ask]
         body.append(text(f"When done: {question.prompt}", weight="Bolder"))
+        options = [o for o in question.options if waiting is None or not o.end]
         actions += [
-            submit(f"Done: {o.label}", data(StepResult(case.id, step.id, "done", o.id)), "positive") for o in question.options
+            submit(f"Done: {o.label}", data(StepResult(case.id, step.id, "done", o.id)), None if o.end else done_style)
+            for o in options
         ]
+        if waiting is not None:
+            every = check_every(step)
+            actions.append(
+                submit(f"Not yet — remind me in {minutes_words(every)}", data(ReminderAction(case.id, "snooze", every)))
+            )
     else:
-        actions.append(submit("Done", data(StepResult(case.id, step.id, "done")), "positive"))
+        actions.append(submit("Done", data(StepResult(case.id, step.id, "done")), done_style))
     if fills_itself(step, case):
-        actions.append(submit("Save and fill in the commands", data(SaveValues(case.id, step.id))))
+        actions.append(submit("Save and fill in the commands", data(SaveValues(case.id, step.id)), save_style))
     # Not louder than Done: a failure is a path to choose with care, not the main action.
     actions.append(submit("It failed", data(StepResult(case.id, step.id, "failed"))))
     actions.append(escalate_button(case.id))

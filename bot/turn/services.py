@@ -58,6 +58,11 @@ class Services:
     def transcript(context: Any) -> TurnTranscript:
         return context.turn_state[TRANSCRIPT_KEY]
 
+    @property
+    def wait_scale(self) -> float:
+        """WAIT_SCALE: how long a replication wait lasts here (1 in production)."""
+        return self.reminders.wait_scale if self.reminders is not None else 1.0
+
     def case(self, context: Any) -> RecoveryCase | None:
         """The admin's current case, or None before their first 'start'."""
         return self.casebook(context).current

@@ -66,6 +66,7 @@ class RecoveryCase:
     reminders: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {"key", "due", "guard"}
     reminded_steps: list[str] = field(default_factory=list)  # wait steps whose reminder was scheduled
     plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
+    step_shown: dict[str, str] = field(default_factory=dict)  # step id -> when its card was first shown (ISO)
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.playbook import Leaf, Playbook, Question, Step, validate
 from bot.playbook.values import InvalidValue
-from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, RecoveryCase, StepRecord, now_iso
+from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, OPEN, RecoveryCase, StepRecord, now_iso
 
 UPN = "upn"  # the first thing asked: not a playbook question, the target of every command
 PASSED = ("done", "skipped", "failed")
@@ -127,6 +128,34 @@ def total_wait_minutes(leaf: Leaf) -> int:
     return sum(s.wait_minutes for s in leaf.steps)
 
 
+DEFAULT_CHECK_EVERY = 30  # minutes, for a wait step that does not say how often to look
+
+
+def check_every(step: Step) -> int:
+    """How often to look while a step's wait runs (its own interval, never longer than the wait)."""
+    own = getattr(step, "check_every_minutes", 0) or DEFAULT_CHECK_EVERY
+    return min(own, step.wait_minutes) if step.wait_minutes else own
+
+
+def wait_left(case: RecoveryCase, step: Step, now: datetime, scale: float = 1.0) -> timedelta | None:
+    """What is left of the wait of a step that asks whether what it waits for has happened (the
+    mailbox reconnected, the user is back), counted from when its card was first shown; None
+    when the step has no such wait or it is over. Until then a 'no' is 'not yet', not a failure."""
+    shown = case.step_shown.get(step.id)
+    if not step.wait_minutes or not step.ask or not shown:
+        return None
+    left = datetime.fromisoformat(shown) + timedelta(minutes=step.wait_minutes * scale) - now
+    return left if left > timedelta(0) else None
+
+
+def gives_up(playbook: Playbook, step: Step, option_id: str | None) -> bool:
+    """True for the answer to a step's question that ends the walkthrough in support ('No, still not')."""
+    if not step.ask or not option_id:
+        return False
+    option = playbook.subquestions[step.ask].option(option_id)
+    return bool(option and option.end)
+
+
 @dataclass(frozen=True)
 class Progress:
     """What a Done or a failure led to. kind: next | complete | support | stuck."""
@@ -213,6 +242,29 @@ def fail_step(case: RecoveryCase, leaf: Leaf, step: Step, choice: str = "alterna
     case.steps[step.id] = StepRecord("stuck", at, failures, error)
     case.touch()
     return Progress("stuck", step.failure_note)
+
+
+def reopen(case: RecoveryCase, playbook: Playbook) -> None:
+    """Open a closed case, or one that ended needing support, where it stopped: an answer that ended
+    it in support is taken back (asked again), a step that failed into support is current again."""
+    if case.status == NEEDS_SUPPORT:
+        leaf = leaf_of(case, playbook)
+        for sub in leaf.ask_first if leaf else ():
+            option = playbook.subquestions[sub].option(case.answers.get(sub, ""))
+            if option is not None and option.end:
+                case.answers.pop(sub, None)
+        for step in leaf.steps if leaf else ():
+            record = case.steps.get(step.id)
+            if record is None:
+                continue
+            ended = step.ask and gives_up(playbook, step, case.answers.get(step.ask))
+            if ended or (record.status == "failed" and step.on_failure == "support"):
+                del case.steps[step.id]
+                if step.ask:
+                    case.answers.pop(step.ask, None)
+    case.status = OPEN
+    case.end_reason = ""
+    case.touch()
 
 
 def _end(case: RecoveryCase, status: str, reason: str) -> Progress:
