@@ -90,7 +90,24 @@ REGISTRY = Registry(
             with_case_id=True,
         ),
         CommandSpec("reopen", ("reopen it",), with_case_id=True),
-        CommandSpec("start over", ("restart", "reset"), ("start over", "close this case and start again")),
+        CommandSpec("start over", ("restart", "reset"), ("start over", "close this case and start again (asks first)")),
+        CommandSpec("start over confirmed"),
+        CommandSpec(
+            "back",
+            ("go back", "undo", "previous", "previous question", "previous step"),
+            ("back / undo", "the previous question again, or reopen the previous step"),
+        ),
+        CommandSpec(
+            "change answer",
+            ("change an answer", "change my answer", "i picked the wrong answer", "wrong answer", "i chose the wrong answer"),
+            ("change an answer", "pick an answer to change; the plan is worked out again"),
+        ),
+        CommandSpec(
+            "cancel",
+            ("stop", "quit", "exit", "put aside", "put it aside", "pause"),
+            ("cancel / stop", "put this case aside ('resume' brings it back)"),
+        ),
+        CommandSpec("put aside confirmed"),
         CommandSpec(
             "status",
             ("where am i",),
@@ -130,5 +147,6 @@ REGISTRY = Registry(
         CommandSpec(actions.EscalationCancel.action),
         CommandSpec(actions.ReminderAction.action),
         CommandSpec(actions.DeadlineAnswer.action),
+        CommandSpec(actions.ChangeAnswer.action),
     )
 )

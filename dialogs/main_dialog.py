@@ -25,7 +25,7 @@ from bot.turn.replies import replace, say, show
 from bot.turn.services import Identity, Services
 from bot.walkthrough.case import CLOSED, ESCALATED, NEEDS_SUPPORT, OPEN, RecoveryCase, TooManyOpenCases
 from bot.walkthrough.deadlines import by_deadline
-from bot.walkthrough.rules import current_step
+from bot.walkthrough.rules import answered_before_plan, current_step, step_back, take_back
 from bot.walkthrough.rules import reopen as reopen_case
 
 from . import reminder_commands
@@ -36,6 +36,7 @@ from .recovery_dialog import RECOVERY_DIALOG, RecoveryDialog, check_graph, failu
 log = logging.getLogger(__name__)
 MAIN_DIALOG = "main"
 Handler = Callable[[DialogContext, Said], Awaitable[DialogTurnResult | None]]
+
 
 class MainDialog(ComponentDialog):
     def __init__(self, services: Services) -> None:
@@ -48,6 +49,12 @@ class MainDialog(ComponentDialog):
             "start": self.start,
             "start new": self.start,
             "start over": self.start,
+            "start over confirmed": self.start,
+            "back": self.back,
+            "change answer": self.change_answer,
+            actions.ChangeAnswer.action: self.change_answer,
+            "cancel": self.cancel,
+            "put aside confirmed": self.cancel,
             "continue": self.resume,
             "resume": self.resume,
             "reopen": self.reopen,
@@ -174,6 +181,22 @@ class MainDialog(ComponentDialog):
         book = self.services.casebook(dc.context)
         identity = self.services.identity(dc.context)
         case = book.current
+        if command == "start over" and case is not None and case.is_open and (set(case.values) - {"upn"} or case.steps):
+            heading_text = f"Close case {case.id} and start again?"
+            why = "A closed case can still be reopened with 'reopen'."
+            await show(
+                dc.context,
+                progress.confirm_leaving_card(case, heading_text, why, "Close it and start over", "start over confirmed"),
+                case.id,
+            )
+            return None
+        if command == "start over confirmed":
+            await replace(
+                dc.context,
+                dc.context.activity.reply_to_id,
+                progress.choice_made_card(f"Case {case.id if case else ''}", "Closed."),
+            )
+            command = "start over"
         if command == "start" and case is not None and case.is_open and case.upn:
             # Never open a second case silently: ask whether to carry on with this one.
             where = describe_position(self.services, dc.context)
@@ -207,6 +230,88 @@ class MainDialog(ComponentDialog):
         book.current_id = new_case.id
         await dc.cancel_all_dialogs()
         return await dc.begin_dialog(RECOVERY_DIALOG)
+
+    # --- steering: back, change an answer, cancel ----------------------------------------------
+
+    def steerable(self, dc: DialogContext) -> RecoveryCase | None:
+        case = self.services.case(dc.context)
+        return case if case is not None and case.is_open and case.upn else None
+
+    async def restart_walkthrough(self, dc: DialogContext, case: RecoveryCase, said: str) -> DialogTurnResult:
+        """The case was moved back: the card in the chat retires and the walkthrough picks up from the case."""
+        await self.services.live.retire(dc.context, case, said)
+        await say(dc.context, said, case.id)
+        await dc.cancel_all_dialogs()
+        return await dc.begin_dialog(RECOVERY_DIALOG)
+
+    async def back(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        case = self.steerable(dc)
+        if case is None:
+            await say(dc.context, "There is nothing to go back to: " + describe_position(self.services, dc.context))
+            return None
+        playbook = self.services.playbook
+        reopened = step_back(case, playbook)
+        if reopened is not None:
+            return await self.restart_walkthrough(
+                dc, case, f"Back to the step '{reopened.title}': the values it recorded are kept."
+            )
+        answered = answered_before_plan(case, playbook)
+        if answered:
+            question = playbook.question(answered[-1])
+            take_back(case, playbook, answered[-1])
+            return await self.restart_walkthrough(dc, case, f"Back to the question: {question.prompt if question else ''}")
+        case.upn = None
+        case.values.pop("upn", None)
+        case.touch()
+        return await self.restart_walkthrough(dc, case, "Back to the first question: which user's mailbox.")
+
+    async def change_answer(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        case = self.steerable(dc)
+        playbook = self.services.playbook
+        answered = answered_before_plan(case, playbook) if case else []
+        if case is None or not answered:
+            await say(dc.context, "No answer to change yet. " + describe_position(self.services, dc.context))
+            return None
+        click = actions.decode(dc.context.activity.value)
+        if not isinstance(click, actions.ChangeAnswer):
+            await show(dc.context, progress.change_answer_card(case, playbook, answered), case.id)
+            return None
+        if click.question not in answered or click.case != case.id:
+            await say(dc.context, "That answer cannot be changed now. " + describe_position(self.services, dc.context), case.id)
+            return None
+        question = playbook.question(click.question)
+        await replace(
+            dc.context,
+            dc.context.activity.reply_to_id,
+            progress.choice_made_card("Change which answer?", f"Changing: {question.prompt if question else ''}"),
+        )
+        take_back(case, playbook, click.question)
+        return await self.restart_walkthrough(dc, case, f"Answer it again: {question.prompt if question else ''}")
+
+    async def cancel(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        book = self.services.casebook(dc.context)
+        case = book.current
+        if case is None or not case.is_open:
+            await say(dc.context, "Nothing to cancel: you have no recovery in progress. Say 'start' to begin one.")
+            return None
+        if said.name == "cancel" and (set(case.values) - {"upn"} or case.steps):
+            heading_text = f"Put case {case.id} aside?"
+            why = "Nothing is lost: 'resume' brings it back where it stopped."
+            await show(
+                dc.context, progress.confirm_leaving_card(case, heading_text, why, "Put it aside", "put aside confirmed"), case.id
+            )
+            return None
+        if said.name == "put aside confirmed":
+            await replace(dc.context, dc.context.activity.reply_to_id, progress.choice_made_card(f"Case {case.id}", "Put aside."))
+        await self.put_aside(dc.context, case, f"Put aside. Say 'resume {case.id}' to continue it.")
+        book.current_id = None
+        await say(
+            dc.context,
+            f"Case {case.id} is put aside, nothing lost. Say 'resume {case.id}' to continue it, or 'start' for a new case.",
+            case.id,
+        )
+        await dc.cancel_all_dialogs()
+        return DialogTurnResult(DialogTurnStatus.Complete)
 
     async def put_aside(self, context: TurnContext, case: RecoveryCase, why: str) -> None:
         """The case is no longer current: its live card loses its buttons (one live card, in one case)."""

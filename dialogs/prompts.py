@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
 MAX_ERROR_TEXT = 2000  # except pasted error text, after 'It failed'
 RETRY_WORDS = ("try again", "retry", "again", "try the step again")
+STEER_WORDS = "You can also say 'back', 'change an answer', 'cancel' or 'help'."
 ALTERNATIVE_WORDS = ("alternative", "skip", "go on", "take the alternative")
 
 
@@ -242,7 +243,10 @@ class CasePrompt(Prompt):
             return StepAnswer("done", option)
         if said in ("done", "ok", "next", "finished", "completed"):
             return StepAnswer("done")
-        raise InvalidValue("Say 'done' when the step worked, 'it failed' if it did not, or 'escalate'.")
+        raise InvalidValue(
+            "I did not understand that. Say 'done' when the step worked, 'it failed' (or paste the error) if it did not, "
+            "'not yet' while you wait, 'back' to reopen the previous step, or 'escalate'."
+        )
 
     def _not_while_waiting(self, context: TurnContext, request: PromptRequest, option: str | None) -> None:
         """Before a step's wait is over, 'No, still not' is 'not yet': it never ends the case."""
@@ -266,7 +270,7 @@ class CasePrompt(Prompt):
             return "Type the user's UPN, for example jane.doe@contoso.com."
         playbook = self.services.playbook
         if kind == "question":
-            return choices(self.question(request.question)) + " (or type help)."
+            return choices(self.question(request.question)) + ". " + STEER_WORDS
         if kind == "step":
             step = playbook.leaves[self.services.current(context).leaf_id or ""].step(request.step)
             if step is not None and step.ask:  # the options once, here, whatever went wrong

@@ -26,6 +26,7 @@ from bot.walkthrough.case import RecoveryCase, now_iso
 from bot.walkthrough.rules import (
     alternative_of,
     answer,
+    changed_plan,
     complete_step,
     current_step,
     fail_step,
@@ -33,6 +34,7 @@ from bot.walkthrough.rules import (
     leaf_of,
     missing_values,
     pending_question,
+    plan_titles,
     record_values,
     set_upn,
 )
@@ -162,7 +164,13 @@ class RecoveryDialog(ComponentDialog):
     async def show_plan(self, step: WaterfallStepContext) -> DialogTurnResult:
         case = self.case(step)
         leaf = leaf_of(case, self.services.playbook)
-        if leaf is not None and not case.steps and not case.live_card:  # the plan is shown once, before the first step
+        if leaf is None:
+            return await step.next(None)
+        if case.replan is not None:  # an answer was changed: the new plan, and what changed
+            before, case.replan = case.replan, None
+            await show_plan(step.context, self.services, case, leaf)
+            await say(step.context, changed_plan(before, plan_titles(case, self.services.playbook)), case.id)
+        elif not case.steps and not case.live_card:  # the plan is shown once, before the first step
             await show_plan(step.context, self.services, case, leaf)
         return await step.next(None)
 

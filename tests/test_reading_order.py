@@ -335,7 +335,8 @@ async def test_an_unrecognised_answer_lists_the_options_once(admin):
     records = await admin.say("purple")
     [reply] = [r.activity["text"] for r in records]
     assert reply == (
-        "I did not understand 'purple'. Choose 1. Deleted, 2. Present (synced) or 3. No on-premises AD (or type help)."
+        "I did not understand 'purple'. Choose 1. Deleted, 2. Present (synced) or 3. No on-premises AD. "
+        "You can also say 'back', 'change an answer', 'cancel' or 'help'."
     )
 
 
@@ -377,7 +378,10 @@ async def test_an_ambiguous_word_lists_the_options_instead_of_guessing(admin):
     await admin.press("Next", upn=UPN)
     await admin.press("Deleted")
     [reply] = [r.activity["text"] for r in await admin.say("deleted")]  # soft or hard? Entra keeps both
-    assert reply == "I did not understand 'deleted'. Choose 1. Present, 2. Soft-deleted or 3. Hard-deleted (or type help)."
+    assert reply == (
+        "I did not understand 'deleted'. Choose 1. Present, 2. Soft-deleted or 3. Hard-deleted. "
+        "You can also say 'back', 'change an answer', 'cancel' or 'help'."
+    )
 
 
 def test_a_word_that_would_name_two_options_is_refused():

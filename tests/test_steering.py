@@ -80,3 +80,89 @@ async def test_a_case_that_ended_needing_support_can_be_reopened(person, clock, 
     assert "Reopened case" in joined(records)
     card, _ = latest_card(person)
     assert is_step(step)(card)  # back at the step that ended it, to answer again
+
+
+# --- 2. back, change an answer, cancel ---------------------------------------------------------
+
+C_SOFT = ("No on-premises AD", "Soft-deleted", "Soft-deleted")  # a cloud-only user, both soft-deleted
+C_PRESENT = ("No on-premises AD", "Present", "Soft-deleted")
+
+
+async def answer_scoping(admin: Admin, labels: tuple[str, ...]) -> list:
+    await admin.say("start")
+    await admin.press("Next", upn="jane.doe@contoso.com")
+    records = []
+    for label in labels:
+        records += await admin.press(label)
+    return records
+
+
+async def test_back_at_a_question_asks_the_previous_one_again(admin):
+    await admin.say("start")
+    await admin.press("Next", upn="jane.doe@contoso.com")
+    await admin.press("No on-premises AD")
+    records = await admin.say("go back")
+    assert "Back to the question" in joined(records)
+    card, _ = latest_card(admin)
+    assert "on-premises" in title(card).lower() and "No on-premises AD" in button_titles(card)
+    records = await admin.say("undo")  # back again: which user
+    assert "Which user's mailbox" in joined(records)
+
+
+async def test_undo_in_the_steps_reopens_the_previous_step_with_its_values(admin, playbook):
+    await answer_scoping(admin, C_SOFT)
+    first, first_id = latest_card(admin)
+    await admin.press("Done")
+    records = await admin.say("undo")
+    assert "Back to the step" in joined(records)
+    card, _ = latest_card(admin)
+    assert title(card) == title(first) and "Done" in button_titles(card)
+    line = joined(await admin.say("status")).split(title(first).split(": ", 1)[1], 1)[1].split("\n", 1)[0]
+    assert "you are here" in line and "done" not in line
+
+
+async def test_change_an_answer_on_the_plan_recomputes_it_and_says_what_changed(admin, playbook):
+    records = await answer_scoping(admin, C_SOFT)
+    plan = next(c for c in cards_of(records) if title(c) == "Your recovery plan")
+    assert "Change an answer" in button_titles(plan)
+    records = await admin.press("Change an answer")
+    picker = cards_of(records)[-1]
+    entra = next(t for t in button_titles(picker) if "Entra" in t)
+    records = await admin.press(entra)
+    assert "Answer it again" in joined(records)
+    records = await admin.press("Present")
+    assert "Your recovery plan" in joined(records) and "The plan changed" in joined(records)
+    status = joined(await admin.say("status"))
+    assert "Present" in status
+
+
+async def test_cancel_asks_first_when_values_are_recorded_and_resume_brings_it_back(admin, playbook):
+    await answer_scoping(admin, C_SOFT)
+    card, _ = latest_card(admin)
+    records = await admin.say("cancel")  # nothing recorded yet: put aside at once
+    assert "put aside, nothing lost" in joined(records)
+    records = await admin.say("resume")
+    assert title(cards_of(records)[-1]) == title(card)
+    # With a step done it asks first; 'Keep going' keeps the case, 'Put it aside' puts it aside.
+    await admin.press("Done")
+    records = await admin.say("stop")
+    assert "Put case" in joined(records) and "put aside, nothing lost" not in joined(records)
+    await admin.press("Keep going")
+    assert "in progress" in joined(await admin.say("status"))
+    await admin.say("quit")
+    records = await admin.press("Put it aside")
+    assert "put aside, nothing lost" in joined(records)
+    records = await admin.say("resume")  # nothing was lost: it carries on at the step it was at
+    assert "Switched to case" in joined(records) and button_titles(cards_of(records)[-1])
+
+
+async def test_start_over_asks_before_closing_a_case_with_progress(admin):
+    await answer_scoping(admin, C_SOFT)
+    await admin.press("Done")
+    records = await admin.say("start over")
+    assert "Close case" in joined(records) and "Close it and start over" in str(cards_of(records))
+    records = await admin.press("Keep going")
+    assert "in progress" in joined(await admin.say("status"))
+    await admin.say("start over")
+    records = await admin.press("Close it and start over")
+    assert "Which user's mailbox" in joined(records)

@@ -135,6 +135,15 @@ class DeadlineAnswer:
 
 
 @dataclass(frozen=True)
+class ChangeAnswer:
+    """Take back the answer to a question asked before the plan, to answer it again."""
+
+    case: str
+    question: str
+    action = "change"
+
+
+@dataclass(frozen=True)
 class Unrecognised:
     """A click whose data this version of the bot does not know (an old or forged card)."""
 
@@ -155,6 +164,7 @@ Click = (
     | TicketAction
     | ReminderAction
     | DeadlineAnswer
+    | ChangeAnswer
     | Unrecognised
 )
 # The inputs a card merges into its click.
@@ -215,6 +225,8 @@ def decode(value: Any) -> Click | None:
     if action == "reminder" and value.get("op") in ("continue", "snooze", "running"):
         minutes = value.get("minutes")
         return ReminderAction(case, value["op"], minutes if isinstance(minutes, int) and 0 < minutes <= 1440 else 0)
+    if action == "change" and _text(value.get("question")):
+        return ChangeAnswer(case, value["question"])
     if action == "deadline" and _text(value.get("which")):
         return DeadlineAnswer(case, value["which"], value.get("unknown") is True, _text(value.get("deadline_date")))
     return Unrecognised(action, case)
@@ -253,4 +265,6 @@ def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
             return f"[reminder] {click.op}" + (f" {click.minutes} minutes" if click.minutes else "")
         case DeadlineAnswer():
             return f"[deadline {click.which}] " + ("I don't know" if click.unknown else click.date)
+        case ChangeAnswer():
+            return f"[change the answer to] {labels.get('question', click.question)}"
     return f"[card click] {click.action}"

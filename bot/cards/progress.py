@@ -8,7 +8,7 @@ updated in place into one of the read-only cards here.
 
 from __future__ import annotations
 
-from bot.cards.actions import Command, FailureChoice, data
+from bot.cards.actions import ChangeAnswer, Command, FailureChoice, data
 from bot.cards.base import Card, as_written, card, facts, heading, short_time, submit, text
 from bot.playbook import Leaf, Playbook, Step
 from bot.walkthrough.case import CLOSED, RecoveryCase
@@ -124,4 +124,32 @@ def reopen_card(case: RecoveryCase) -> Card:
             text("Reopen it to carry on where it stopped."),
         ],
         [submit(f"Reopen {case.id}", data(Command("reopen", case.id)), "positive")],
+    )
+
+
+def change_answer_card(case: RecoveryCase, playbook: Playbook, answered: list[str]) -> Card:
+    """Which answer to change: each question answered before the plan, with its answer now."""
+    body: list[dict] = [heading("Change which answer?"), text(f"Case {case.id} · {case.upn or 'no user yet'}", isSubtle=True)]
+    actions = []
+    for question_id in answered:
+        question = playbook.question(question_id)
+        option = question.option(case.answers.get(question_id, "")) if question else None
+        if question is None or option is None:
+            continue
+        body.append(text(f"{question.prompt} — now: {option.label}"))
+        actions.append(submit(f"Change: {question.prompt}"[:80], data(ChangeAnswer(case.id, question_id))))
+    body.append(text("The plan is worked out again from the new answer, and I say which steps changed.", isSubtle=True))
+    return card(body, actions)
+
+
+def confirm_leaving_card(case: RecoveryCase, heading_text: str, why: str, go: str, go_command: str) -> Card:
+    """Asked before closing or putting aside a case that holds recorded values."""
+    recorded = [name for name in case.values if name != "upn"]
+    held = f" It holds {len(recorded)} recorded value{'s' * (len(recorded) != 1)}." if recorded else ""
+    return card(
+        [heading(heading_text), text(f"Case {case.id} for {case.upn or 'no user yet'}.{held} {why}")],
+        [
+            submit(go, data(Command(go_command, case.id)), "destructive" if go_command == "start over confirmed" else None),
+            submit("Keep going", data(Command("resume", case.id)), "positive"),
+        ],
     )

@@ -30,6 +30,7 @@ from bot.playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step
 from bot.walkthrough.case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
 from bot.walkthrough.deadlines import day_month, finish_before
 from bot.walkthrough.rules import (
+    answered_before_plan,
     check_every,
     collected_at,
     current_step,
@@ -180,6 +181,8 @@ def question_card(
         if o.id == suggested
     ]
     actions += [submit(o.label, data(Answer(case.id, question.id, o.id))) for o in question.options if o.id != suggested]
+    if any(q != question.id for q in answered_before_plan(case, playbook)):
+        actions.append(command_button("Change an answer", "change answer", case.id))
     if question.check:
         actions.append(
             {
@@ -258,7 +261,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook, now: datetime 
         body.append(text("What support will need:", weight="Bolder"))
         body.extend(text(f"- {need}") for need in (*leaf.support_needs, *playbook.support_always))
     body.append(for_support(leaf))
-    actions = []
+    actions = [command_button("Change an answer", "change answer", case.id)]
     if leaf.outcome == "support":
         actions.append(escalate_button(case.id, "Escalate to support now"))
     return card(body, actions)

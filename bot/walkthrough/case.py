@@ -67,6 +67,7 @@ class RecoveryCase:
     reminded_steps: list[str] = field(default_factory=list)  # wait steps whose reminder was scheduled
     plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
     step_shown: dict[str, str] = field(default_factory=dict)  # step id -> when its card was first shown (ISO)
+    replan: list[str] | None = None  # an answer was changed: the plan's step titles before, to say what changed
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:

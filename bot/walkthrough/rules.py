@@ -267,6 +267,71 @@ def reopen(case: RecoveryCase, playbook: Playbook) -> None:
     case.touch()
 
 
+def answered_before_plan(case: RecoveryCase, playbook: Playbook) -> list[str]:
+    """The questions answered before the plan, in the order they were asked."""
+    leaf = leaf_of(case, playbook)
+    order = [q.id for q in playbook.questions] + list(leaf.ask_first if leaf else ())
+    return [q for q in order if q in case.answers]
+
+
+def plan_titles(case: RecoveryCase, playbook: Playbook) -> list[str]:
+    """The titles of the steps the plan lists now (empty before the scenario is known)."""
+    leaf = leaf_of(case, playbook)
+    return [s.title for s in leaf.steps if may_apply(s, case)] if leaf else []
+
+
+def take_back(case: RecoveryCase, playbook: Playbook, question_id: str) -> None:
+    """Un-answer a question asked before the plan so it is asked again. A scoping answer decides the
+    scenario, so the sub-questions answered for the old one go too. Steps already done keep their
+    record where the new plan has the same step; the plan before is kept to say what changed."""
+    if question_id not in case.answers:
+        return
+    before = plan_titles(case, playbook)
+    scoping = {q.id for q in playbook.questions}
+    gone = [question_id] + ([q for q in case.answers if q not in scoping] if question_id in scoping else [])
+    for question in gone:
+        case.answers.pop(question, None)
+        case.answered_by.pop(question, None)
+    leaf = leaf_of(case, playbook)
+    case.leaf_id = leaf.id if leaf else None
+    if before and case.replan is None:
+        case.replan = before
+    case.touch()
+
+
+def step_back(case: RecoveryCase, playbook: Playbook) -> Step | None:
+    """Reopen the step passed last (and any it skipped to get here): it is current again, with the
+    values it recorded. None when no step has been passed yet."""
+    leaf = leaf_of(case, playbook)
+    passed = [s for s in leaf.steps if s.id in case.steps] if leaf else []
+    while passed:
+        step = passed.pop()
+        record = case.steps.pop(step.id)
+        if step.id in case.confirmed:
+            case.confirmed.remove(step.id)
+        if step.ask:
+            case.answers.pop(step.ask, None)
+        if record.status != "skipped":
+            case.pending_failure = None
+            case.touch()
+            return step
+    return None
+
+
+def changed_plan(before: list[str], after: list[str]) -> str:
+    """What a changed answer did to the plan, in one sentence."""
+    added = [t for t in after if t not in before]
+    dropped = [t for t in before if t not in after]
+    if not added and not dropped:
+        return "The plan is the same as before."
+    parts = [f"The plan changed: now {len(after)} steps."]
+    if added:
+        parts.append("New: " + "; ".join(added) + ".")
+    if dropped:
+        parts.append("No longer needed: " + "; ".join(dropped) + ".")
+    return " ".join(parts)
+
+
 def _end(case: RecoveryCase, status: str, reason: str) -> Progress:
     case.status = status
     case.end_reason = reason
