@@ -111,7 +111,7 @@ async def test_back_at_a_question_asks_the_previous_one_again(admin):
 
 async def test_undo_in_the_steps_reopens_the_previous_step_with_its_values(admin, playbook):
     await answer_scoping(admin, C_SOFT)
-    first, first_id = latest_card(admin)
+    first, _ = latest_card(admin)
     await admin.press("Done")
     records = await admin.say("undo")
     assert "Back to the step" in joined(records)
@@ -153,7 +153,7 @@ async def test_cancel_asks_first_when_values_are_recorded_and_resume_brings_it_b
     records = await admin.press("Put it aside")
     assert "put aside, nothing lost" in joined(records)
     records = await admin.say("resume")  # nothing was lost: it carries on at the step it was at
-    assert "Switched to case" in joined(records) and button_titles(cards_of(records)[-1])
+    assert "recovering the mailbox of jane.doe@contoso.com" in joined(records) and button_titles(cards_of(records)[-1])
 
 
 async def test_start_over_asks_before_closing_a_case_with_progress(admin):
