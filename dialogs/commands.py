@@ -114,7 +114,8 @@ REGISTRY = Registry(
             ("status", "the current case: user, answers, steps ('status MR-XXXXXX' for another)"),
             with_case_id=True,
         ),
-        CommandSpec("cases", ("my cases", "list cases"), ("cases", "list your cases, open, finished and escalated")),
+        CommandSpec("cases", ("my cases", "list cases"), ("cases", "your latest cases, open, finished and escalated")),
+        CommandSpec("cases all", ("all cases", "all my cases", "list all cases"), ("cases all", "every case you have")),
         CommandSpec(
             "escalate",
             ("contact support", "support"),

@@ -60,6 +60,7 @@ class MainDialog(ComponentDialog):
             "reopen": self.reopen,
             "status": self.status,
             "cases": self.cases,
+            "cases all": self.cases,
             "transcript": self.transcript,
             "recheck": self.recheck,
             "commands modern": self.dialect,
@@ -84,7 +85,7 @@ class MainDialog(ComponentDialog):
         if case is not None and case.is_open:
             return await inner_dc.begin_dialog(RECOVERY_DIALOG)
         book = self.services.casebook(inner_dc.context)
-        await show(inner_dc.context, cards.welcome_card(self.services.playbook, book.open_cases()))
+        await show(inner_dc.context, cards.welcome_card(self.services.playbook, [c for c in book.listed() if c.is_open]))
         return DialogTurnResult(DialogTurnStatus.Complete)
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
@@ -131,7 +132,7 @@ class MainDialog(ComponentDialog):
     async def cases(self, dc: DialogContext, said: Said) -> None:
         book = self.services.casebook(dc.context)
         self.services.transcript(dc.context).incoming_case = None  # about every case, part of none
-        await show(dc.context, cards.cases_card(by_deadline(book.recent()), book.current_id))
+        await show(dc.context, cards.cases_card(by_deadline(book.listed()), book.current_id, said.name == "cases all"))
 
     async def status(self, dc: DialogContext, said: Said) -> None:
         case_id = said.case_id

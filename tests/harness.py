@@ -159,7 +159,9 @@ def flatten(node: Any) -> str:
 
 
 def actions_of(card: dict) -> list[dict]:
-    return card.get("actions", [])
+    """The card's buttons: its actions, then those of ActionSets in its body (a row's own button)."""
+    in_body = [a for e in card.get("body", []) if e.get("type") == "ActionSet" for a in e.get("actions", [])]
+    return [*card.get("actions", []), *in_body]
 
 
 def find_action(records: list[Recorded], title: str) -> tuple[dict, str]:

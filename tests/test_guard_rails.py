@@ -303,7 +303,7 @@ async def test_start_from_the_welcome_card_while_a_case_is_open_asks_first(admin
     assert "Which user's mailbox" not in joined(records)  # no second case opened silently
     records = await admin.press(f"Continue {case_id}")
     assert "Continued case" in joined(records)
-    assert joined(await admin.say("cases")).count("MR-") == 1
+    assert joined(await admin.say("cases")).count(f"{case_id} (current)") == 1 and "(1)" in joined(await admin.say("cases"))
 
 
 async def test_a_case_closed_by_start_over_can_be_reopened(admin, playbook):

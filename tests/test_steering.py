@@ -166,3 +166,25 @@ async def test_start_over_asks_before_closing_a_case_with_progress(admin):
     await admin.say("start over")
     records = await admin.press("Close it and start over")
     assert "Which user's mailbox" in joined(records)
+
+
+# --- 9. lists that hide nothing ----------------------------------------------------------------
+
+
+async def test_cases_says_how_many_there_are_and_each_row_has_its_button(admin):
+    for n in range(7):
+        await admin.say("start new")
+        await admin.press("Next", upn=f"user{n}@contoso.com")
+    records = await admin.say("cases")
+    text = joined(records)
+    assert "(5 of 7: say 'cases all' for every one)" in text
+    rows = [e for e in cards_of(records)[-1]["body"] if e.get("type") == "ActionSet"]
+    assert len(rows) == 5 and all(len(r["actions"]) == 1 for r in rows)
+    records = await admin.say("cases all")
+    assert "Your recovery cases (7)" in joined(records)
+    records = await admin.press(button_titles_of_rows(cards_of(records)[-1])[1])
+    assert "Switched to case" in joined(records)
+
+
+def button_titles_of_rows(card: dict) -> list[str]:
+    return [a["title"] for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]]

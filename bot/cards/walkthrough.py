@@ -501,16 +501,25 @@ def status_card(case: RecoveryCase, playbook: Playbook, now: datetime | None = N
     return card(body)
 
 
-def cases_card(cases: list[CaseSummary], current_id: str | None) -> Card:
+CASES_SHOWN = 5  # rows in `cases`; `cases all` lists every one
+
+
+def cases_card(cases: list[CaseSummary], current_id: str | None, everything: bool = False) -> Card:
+    """The admin's cases, each row with its own button (resume an open one, the status of any)."""
     if not cases:
         return card([text("You have no recovery cases yet.")], [command_button("Start a recovery", "start")])
-    body = [heading("Your recovery cases")]
-    actions = []
-    for case in cases[:5]:
+    shown = cases if everything else cases[:CASES_SHOWN]
+    counted = f"{len(shown)} of {len(cases)}: say 'cases all' for every one" if len(shown) < len(cases) else f"{len(cases)}"
+    body: list[dict] = [heading(f"Your recovery cases ({counted})")]
+    for case in shown:
         marker = " (current)" if case.id == current_id else ""
         upn = case.upn or "user not chosen"
         due = f" · finish before {day_month(datetime.fromisoformat(case.deadline))}" if case.deadline and case.is_open else ""
         body.append(text(f"{case.id}{marker}: {upn} · {case_state(case)}{due} · updated {short_time(case.updated_at)}"))
-        if case.is_open and case.id != current_id:
-            actions.append(command_button(f"Resume {case.id}", "resume", case.id))
-    return card(body, actions)
+        button = (
+            command_button(f"Resume {case.id}", "resume", case.id)
+            if case.is_open and case.id != current_id
+            else command_button(f"Status of {case.id}", "status", case.id)
+        )
+        body.append({"type": "ActionSet", "actions": [button]})
+    return card(body)

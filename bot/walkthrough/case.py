@@ -163,6 +163,11 @@ class CaseBook:
     def open_cases(self) -> list[CaseSummary]:
         return [c for c in self.summaries() if c.is_open]
 
+    def listed(self) -> list[CaseSummary]:
+        """The cases an admin is shown: a case left empty by 'start' after 'start over' is not one
+        (it still counts towards the open-case limit)."""
+        return [c for c in self.summaries() if c.upn or not c.is_open]
+
     def recent(self) -> list[CaseSummary]:
         return self.summaries()
 
