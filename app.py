@@ -162,6 +162,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
         role_check=role_check,
         reminders=reminder_desk,
+        telemetry=telemetry.DEFAULT,
     )
     bot = MailboxRecoveryBot(
         pipeline,
@@ -180,7 +181,9 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
 def serve(assembly: Assembly) -> web.Application:
     """The aiohttp application for an assembly, with its background jobs."""
     settings, documents, services, lifecycle = assembly.settings, assembly.documents, assembly.services, assembly.lifecycle
-    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds, lifecycle)
+    app = create_app(
+        assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds, lifecycle, telemetry.DEFAULT
+    )
     app[LIFECYCLE] = lifecycle
 
     async def housekeeping(_app: web.Application):

@@ -16,6 +16,7 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot.cards import actions
 from bot.cards.walkthrough import welcome_card
+from bot.metrics import TurnOutcome
 from bot.playbook import Playbook
 from bot.teams.support_handler import SupportChannelBot
 from bot.turn.replies import say, show
@@ -68,8 +69,8 @@ class MailboxRecoveryBot(Bot):
         self.admins = admins
         self.support = support
 
-    async def on_turn(self, context: TurnContext) -> None:
-        await self.pipeline.run(context, self._route)
+    async def on_turn(self, context: TurnContext) -> TurnOutcome:
+        return await self.pipeline.run(context, self._route)
 
     async def _route(self, context: TurnContext) -> None:
         handler = self.support if is_channel(context.activity) else self.admins
