@@ -153,18 +153,22 @@ class TurnPipeline:
             if context.activity.type == ActivityTypes.message:
                 await context.send_activity(MessageFactory.text(MESSAGES[refused]))
             return refused
-        # Messages and events alike (a handoff.status event changes a ticket): the same people only.
-        if self.role_check is not None and context.activity.type in (ActivityTypes.message, ActivityTypes.event):
+        # Every activity type, not only messages: an event changes a ticket, a conversationUpdate
+        # answers with the welcome card, an invoke acts on a card. The same people only.
+        if self.role_check is not None:
             allowed, why = await self.role_check.allowed(identity.aad_object_id)
             if not allowed:
                 self.telemetry.count("not-admin-role")
-                await context.send_activity(MessageFactory.text(why))
+                if context.activity.type in (ActivityTypes.message, ActivityTypes.event):
+                    await context.send_activity(MessageFactory.text(why))
                 return "not-admin-role"
         return None
 
     @staticmethod
     def _ledger_key(activity: Activity) -> tuple[str, str] | None:
-        if not activity.id or activity.type != ActivityTypes.message:
+        """Every activity with an id is processed once, whatever its type (a handoff.status event
+        delivered three times changes the ticket once)."""
+        if not activity.id:
             return None
         return (activity.conversation.id if activity.conversation else ""), activity.id
 
