@@ -34,6 +34,7 @@ from bot.support.tickets import ASSIGNED, OPEN, PENDING, RESOLVED, Ticket, Ticke
 from bot.support.transcript import Entry, TranscriptStore
 from bot.walkthrough.case import ESCALATED, RecoveryCase, now_iso
 from bot.walkthrough.deadlines import nearest_deadline
+from bot.walkthrough.rules import ticket_values
 
 log = logging.getLogger(__name__)
 TICKETS_PER_DAY = 20  # new tickets one admin may create a day (each posts a card and a transcript)
@@ -101,7 +102,7 @@ def ticket_summary(
         "case_state": case.status,
         "end_reason": case.end_reason,
         "steps": steps,
-        "recorded_values": dict(case.values),
+        "recorded_values": ticket_values(case, playbook),  # each its expected shape, none a secret
         "description": redact(description[:MAX_DESCRIPTION]),
         "contact": redact(contact[:MAX_CONTACT]),
         "support_needs": list(leaf.support_needs) if leaf else [],
