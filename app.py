@@ -128,11 +128,11 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
             "GRAPH_REQUIRE_ADMIN_ROLE and ALLOWED_ADMIN_GROUP need Microsoft Graph: "
             "set GRAPH_USE_MANAGED_IDENTITY=true or GRAPH_CLIENT_ID too"
         )
-    if settings.support_admin_group and settings.graph is None:
-        raise StartupRefused(
-            "SUPPORT_ADMIN_GROUP needs Microsoft Graph: set GRAPH_USE_MANAGED_IDENTITY=true or GRAPH_CLIENT_ID, "
-            "or name SUPPORT_ADMINS instead"
-        )
+    for group, names in (("SUPPORT_ADMIN_GROUP", "SUPPORT_ADMINS"), ("SUPPORT_AGENT_GROUP", "SUPPORT_AGENTS")):
+        if getattr(settings, group.lower()) and settings.graph is None:
+            raise StartupRefused(
+                f"{group} needs Microsoft Graph: set GRAPH_USE_MANAGED_IDENTITY=true or GRAPH_CLIENT_ID, or name {names} instead"
+            )
     graph = None
     if settings.graph is not None:
         if not settings.graph.use_managed_identity and not settings.graph.tenant_id:
@@ -163,12 +163,21 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         gate=AccessGate(settings.tenants_allowed, settings.allowed_admins, settings.turns_per_minute),
         role_check=role_check,
         reminders=reminder_desk,
+        telemetry=telemetry.DEFAULT,
     )
     bot = MailboxRecoveryBot(
         pipeline,
         RecoveryBot(services, MainDialog(services), conversation_state),
         SupportChannelBot(
-            services.escalation, channel, SupportAdmins(settings.support_admins, settings.support_admin_group, graph)
+            services.escalation,
+            channel,
+            SupportAdmins(
+                settings.support_admins,
+                settings.support_admin_group,
+                graph,
+                settings.support_agents,
+                settings.support_agent_group,
+            ),
         ),
     )
     sender = TeamsReminderSender(adapter, settings.app_id, case_store, transcripts, tickets, channel, reminder_desk, clock)
@@ -181,7 +190,9 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
 def serve(assembly: Assembly) -> web.Application:
     """The aiohttp application for an assembly, with its background jobs."""
     settings, documents, services, lifecycle = assembly.settings, assembly.documents, assembly.services, assembly.lifecycle
-    app = create_app(assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds, lifecycle)
+    app = create_app(
+        assembly.adapter, assembly.bot, settings.max_body_bytes, settings.body_read_seconds, lifecycle, telemetry.DEFAULT
+    )
     app[LIFECYCLE] = lifecycle
 
     async def housekeeping(_app: web.Application):

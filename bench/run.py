@@ -286,7 +286,14 @@ async def bench(args) -> dict:
 
     sqlite_path = str(work / "bench.sqlite3")
     bot = BotProcess(
-        {"STATE_STORE": "sqlite", "SQLITE_PATH": sqlite_path, "TURNS_PER_MINUTE": "0", "LOG_LEVEL": "WARNING"}, work / "bot.log"
+        {
+            "STATE_STORE": "sqlite",
+            "SQLITE_PATH": sqlite_path,
+            "TURNS_PER_MINUTE": "0",
+            "LOG_LEVEL": "WARNING",
+            "LOCAL_SERVICE_URL": connector.url,  # sign-in off: the one connector the bot answers
+        },
+        work / "bot.log",
     ).start()
     bot_url = bot.url
     results["bot"] = {
@@ -318,6 +325,7 @@ async def fault_run(connector: Connector, work: Path, args) -> dict:
         "LOG_LEVEL": "WARNING",
         "SUPPORT_CHANNEL_ID": "19:support@thread.tacv2",
         "SUPPORT_SERVICE_URL": connector.url,
+        "LOCAL_SERVICE_URL": connector.url,
         "TICKET_RETRY_SECONDS": "2",
     }
     port = free_port()

@@ -4,7 +4,11 @@ An activity's serviceUrl is where the bot sends its replies, with its own bearer
 trusts it once the caller's token checks out, and the emulator-token branch does not even tie
 the two together, so every outbound call and every stored address is checked here first:
 https on a Teams / Bot Framework host (public and government clouds, or SERVICE_URL_HOSTS), and
-plain-http loopback only when authentication is off (local tools) or when it is listed. Plain Python.
+loopback only when it is listed (the tests, sign-in on) or, with sign-in off, only the one local
+connector of LOCAL_SERVICE_URL (the Agents Playground's): that host and port and that path, no
+query. With sign-in off anyone who reaches the bot picks the serviceUrl, a web page included, so
+any other loopback address would let it make the bot POST JSON to another local service.
+Plain Python.
 """
 
 from __future__ import annotations
@@ -22,12 +26,31 @@ class UntrustedServiceUrl(Exception):
         super().__init__(f"service URL host {str(host)[:100]!r} is not on SERVICE_URL_HOSTS")
 
 
+def local_origin(url: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, path) of a plain loopback connector URL with nothing else in it (no
+    user, query or fragment); None for anything else."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or host not in LOOPBACK or parts.username is not None:
+        return None
+    if parts.password is not None or parts.query or parts.fragment or "?" in url or "#" in url:
+        return None
+    return parts.scheme, host, port, parts.path.rstrip("/")
+
+
 class ServiceUrlPolicy:
-    def __init__(self, hosts: tuple[str, ...], allow_loopback: bool) -> None:
+    def __init__(self, hosts: tuple[str, ...], allow_loopback: bool, local_service_url: str = "") -> None:
+        """allow_loopback: sign-in is off, and the one loopback connector allowed is
+        `local_service_url` (exactly; a trailing slash aside)."""
         patterns = [h.strip().lower().rstrip(".") for h in hosts if h.strip()]
         self._exact = frozenset(p for p in patterns if not p.startswith("*."))
         self._suffixes = tuple(p[1:] for p in patterns if p.startswith("*."))  # "*.x.com" -> ".x.com"
         self._allow_loopback = allow_loopback
+        self._local = local_origin(local_service_url) if local_service_url else None
         self._seen: dict[str, bool] = {}  # a handful of distinct URLs in practice: checked once each
 
     def allows(self, url: object) -> bool:
@@ -56,6 +79,8 @@ class ServiceUrlPolicy:
             return False
         listed = host in self._exact or host.endswith(self._suffixes)
         if host in LOOPBACK:
-            # Local tools (auth off) talk plain http on loopback; with auth on only when listed (the tests).
-            return parts.scheme in ("http", "https") and (self._allow_loopback or listed)
+            # With auth on only when listed (the tests); with auth off only the local connector.
+            if listed:
+                return parts.scheme in ("http", "https")
+            return self._allow_loopback and self._local is not None and local_origin(url) == self._local
         return parts.scheme == "https" and listed

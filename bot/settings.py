@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.integrations.graph import GraphSettings
-from bot.service_urls import ServiceUrlPolicy
+from bot.service_urls import ServiceUrlPolicy, local_origin
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -33,6 +33,9 @@ DEFAULT_SERVICE_URL_HOSTS = (
     "smba.infra.dod.teams.microsoft.us",
     "*.botframework.azure.us",
 )
+# With sign-in off, the one loopback connector the bot answers: the Agents Playground's, as
+# scripts/run.sh starts it (its default port, 56150).
+DEFAULT_LOCAL_SERVICE_URL = "http://localhost:56150/_connector"
 
 
 def _app_type(value: str | None) -> str:
@@ -75,6 +78,8 @@ class Settings:
     allowed_admin_group: str = ""
     support_admins: tuple[str, ...] = ()  # Entra object ids who may connect a support channel from Teams
     support_admin_group: str = ""  # or the members of this Entra group (checked through Graph)
+    support_agents: tuple[str, ...] = ()  # Entra object ids who may act on tickets (support admins may too)
+    support_agent_group: str = ""  # or the members of this Entra group (checked through Graph)
     turns_per_minute: int = 60
     openid_metadata_url: str = ""
     support_channel_id: str = ""
@@ -101,6 +106,7 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     body_read_seconds: float = 10.0
     service_url_hosts: tuple[str, ...] = DEFAULT_SERVICE_URL_HOSTS
+    local_service_url: str = DEFAULT_LOCAL_SERVICE_URL  # sign-in off: the only loopback serviceUrl answered
     wait_scale: float = 1.0  # multiplies every replication wait before its reminder (local try-outs, e2e)
     reminder_poll_seconds: float = 30.0
     ticket_sla_hours: float = 4.0
@@ -156,7 +162,9 @@ class Settings:
 
     @property
     def service_url_policy(self) -> ServiceUrlPolicy:
-        return ServiceUrlPolicy(self.service_url_hosts, allow_loopback=not self.auth_enabled)
+        return ServiceUrlPolicy(
+            self.service_url_hosts, allow_loopback=not self.auth_enabled, local_service_url=self.local_service_url
+        )
 
     def problems(self) -> list[str]:
         """Why these settings must not run, each naming the setting to change; empty when fine."""
@@ -174,6 +182,11 @@ class Settings:
         if bool(self.support_channel_id) != bool(self.support_service_url):
             # Half a configured channel would leave the chat command able to move the tickets.
             found.append("SUPPORT_CHANNEL_ID and SUPPORT_SERVICE_URL go together: set both, or neither")
+        if not self.auth_enabled and local_origin(self.local_service_url) is None:
+            found.append(
+                "LOCAL_SERVICE_URL must be a loopback URL with nothing after its path, such as "
+                f"{DEFAULT_LOCAL_SERVICE_URL} (the Agents Playground's serviceUrl)"
+            )
         if self.body_read_seconds <= 0:
             found.append("BODY_READ_SECONDS must be a positive number of seconds")
         return found
@@ -206,6 +219,8 @@ class Settings:
             allowed_admin_group=env.get("ALLOWED_ADMIN_GROUP", ""),
             support_admins=_list(env.get("SUPPORT_ADMINS")),
             support_admin_group=env.get("SUPPORT_ADMIN_GROUP", "").strip(),
+            support_agents=_list(env.get("SUPPORT_AGENTS")),
+            support_agent_group=env.get("SUPPORT_AGENT_GROUP", "").strip(),
             turns_per_minute=int(env.get("TURNS_PER_MINUTE", "60") or 0),
             openid_metadata_url=env.get("BOT_OPENID_METADATA_URL", ""),
             support_channel_id=env.get("SUPPORT_CHANNEL_ID", ""),
@@ -231,6 +246,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO") or "INFO",
             body_read_seconds=float(env.get("BODY_READ_SECONDS", "10") or 10),
             service_url_hosts=_list(env.get("SERVICE_URL_HOSTS")) or DEFAULT_SERVICE_URL_HOSTS,
+            local_service_url=(env.get("LOCAL_SERVICE_URL", "") or DEFAULT_LOCAL_SERVICE_URL).strip(),
             wait_scale=_positive(env, "WAIT_SCALE", 1.0),
             reminder_poll_seconds=_positive(env, "REMINDER_POLL_SECONDS", 30.0),
             ticket_sla_hours=_positive(env, "TICKET_SLA_HOURS", 4.0),

@@ -7,7 +7,8 @@ source scripts/setup.sh requirements.txt
 
 BOT_PORT="${PORT:-3978}"
 PLAYGROUND_PORT="${PLAYGROUND_PORT:-56150}"
-PORT="$BOT_PORT" .venv/bin/python app.py &
+# With sign-in off the bot answers only this serviceUrl: the Playground's connector on its port.
+LOCAL_SERVICE_URL="${LOCAL_SERVICE_URL:-http://localhost:$PLAYGROUND_PORT/_connector}" PORT="$BOT_PORT" .venv/bin/python app.py &
 bot_pid=$!
 trap 'kill $bot_pid ${playground_pid:-} 2>/dev/null || true' EXIT INT TERM
 

@@ -62,17 +62,21 @@ class RunningBot:
 
 
 @pytest_asyncio.fixture
-async def connector():
+async def connector(monkeypatch):
     connector = Connector()
     await connector.start()
+    # With sign-in off the bot answers one loopback connector (LOCAL_SERVICE_URL, the Playground's
+    # in real use): here the test's. A bot started as a process reads it from the environment.
+    monkeypatch.setenv("LOCAL_SERVICE_URL", connector.url)
     yield connector
     await connector.stop()
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:
+def settings(tmp_path, request) -> Settings:
     # The walkthrough tests click faster than any admin: the rate limit has its own test.
-    return Settings(state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"), turns_per_minute=0)
+    local = {"local_service_url": request.getfixturevalue("connector").url} if "connector" in request.fixturenames else {}
+    return Settings(state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"), turns_per_minute=0, **local)
 
 
 @pytest_asyncio.fixture

@@ -145,6 +145,8 @@ def joined(records: list[Recorded]) -> str:
 
 
 def flatten(node: Any) -> str:
+    if isinstance(node, dict) and node.get("type") == "RichTextBlock":  # its TextRuns read as one text
+        return "".join(str(run.get("text", "")) for run in node.get("inlines") or [] if isinstance(run, dict))
     if isinstance(node, dict):
         parts = [str(node[k]) for k in ("text", "title", "codeSnippet", "value", "label") if isinstance(node.get(k), str)]
         if node.get("type") == "FactSet":

@@ -22,8 +22,10 @@ def playground(tmp_path):
     # One admin walks three cases in a minute: faster than the per-user rate limit allows a person.
     env = {"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3"), "TURNS_PER_MINUTE": "0"}
     env |= {"WAIT_SCALE": "0.002", "REMINDER_POLL_SECONDS": "0.5"}  # a 30-minute wait lasts 3.6 seconds
-    bot = BotProcess(env, tmp_path / "bot.log").start()
     port = free_port()
+    # Sign-in off: the bot answers only the Playground's own connector (its serviceUrl on its port).
+    env["LOCAL_SERVICE_URL"] = f"http://localhost:{port}/_connector"
+    bot = BotProcess(env, tmp_path / "bot.log").start()
     log = (tmp_path / "playground.log").open("wb")
     process = subprocess.Popen(
         [

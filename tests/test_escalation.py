@@ -48,12 +48,15 @@ async def requester(support_bot, connector):
 LEAD_ID = "0d4c1f5e-7a3b-4c2d-9e8f-1a2b3c4d5e6f"  # the support lead named in SUPPORT_ADMINS
 
 
+SAM_ID = "5a5a5a5a-1111-4222-8333-444444444444"  # a support agent named in SUPPORT_AGENTS
+
+
 @pytest.fixture
 def settings(settings):
-    return replace(settings, support_admins=(LEAD_ID,))
+    return replace(settings, support_admins=(LEAD_ID,), support_agents=(SAM_ID,))
 
 
-def supporter(admin: Admin, thread_id: str, name: str = "Sam Support", aad_object_id: str | None = None) -> Admin:
+def supporter(admin: Admin, thread_id: str, name: str = "Sam Support", aad_object_id: str | None = SAM_ID) -> Admin:
     """A support engineer in the support channel, or clicking in a ticket's thread there."""
     return channel_member(admin.bot_url, admin.connector, SUPPORT_CHANNEL, name, aad_object_id, thread_id)
 
@@ -154,7 +157,7 @@ async def test_assign_and_resolve_update_the_card_and_tell_the_admin(requester, 
     resolved = [r for r in connector.records if r.kind == "update" and r.activity_id == ticket.activity_id][-1]
     content = resolved.activity["attachments"][0]["content"]
     assert "Status: Resolved" in flatten(content)
-    assert [a["title"] for a in content["actions"]] == ["Chat with the admin"]
+    assert [a["title"] for a in content["actions"]] == ["Reopen", "Chat with the admin"]  # Resolve can be undone
     assert "marked your ticket as resolved" in joined(requester.history())
     await sam.close()
 
@@ -264,7 +267,7 @@ def test_long_transcripts_are_split_under_the_teams_message_limit():
     cards = transcript_cards(entries, "MR-ABCDEF")
     assert len(cards) > 10
     assert all(len(json.dumps(c).encode("utf-16-le")) < 80_000 for c in cards)
-    text = "".join(c["body"][1]["inlines"][0]["text"] for c in cards)
+    text = "".join(block["inlines"][2]["text"] for c in cards for block in c["body"][1:])  # each entry's own text
     assert text.count("Get-Mailbox") == 200 and text.count("y") == 50_000  # nothing lost in the split
 
 

@@ -96,6 +96,7 @@ async def readyz_status(url: str) -> int:
 
 async def test_sigterm_finishes_the_turn_in_flight_refuses_new_ones_and_exits_0(tmp_path, holding_connector):
     env = {"STATE_STORE": "sqlite", "SQLITE_PATH": str(tmp_path / "state.sqlite3"), "TURNS_PER_MINUTE": "0"}
+    env["LOCAL_SERVICE_URL"] = holding_connector.url  # sign-in off: the one connector it answers
     process = BotProcess(env, tmp_path / "bot.log").start()
     admin = Admin(process.url, holding_connector)
     try:

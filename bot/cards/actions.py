@@ -106,10 +106,10 @@ class EscalationCancel:
 
 @dataclass(frozen=True)
 class TicketAction:
-    """Assign to me / Resolve on a ticket card in the support channel."""
+    """Assign to me / Resolve / Reopen on a ticket card in the support channel."""
 
     case: str
-    op: str  # assign | resolve
+    op: str  # assign | resolve | reopen
     action = "ticket"
 
 
@@ -220,7 +220,7 @@ def decode(value: Any) -> Click | None:
         return EscalationSubmit(case, _text(value.get("form")), _text(value.get("description")), _text(value.get("contact")))
     if action == "escalation_cancel":
         return EscalationCancel(case)
-    if action == "ticket" and value.get("op") in ("assign", "resolve"):
+    if action == "ticket" and value.get("op") in ("assign", "resolve", "reopen"):
         return TicketAction(case, value["op"])
     if action == "reminder" and value.get("op") in ("continue", "snooze", "running"):
         minutes = value.get("minutes")

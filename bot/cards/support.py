@@ -1,5 +1,11 @@
 """The escalation and support cards: the form the admin fills, the ticket support works from,
-the transcript in the ticket's thread, and what the admin is told about their ticket."""
+the transcript in the ticket's thread, and what the admin is told about their ticket.
+
+Whatever people typed or named (an admin's name and notes, recorded values, a team's name, a
+supporter's display name, transcript entries) is shown as written (TextRuns, never Markdown) and
+without format characters (bidi controls, zero-width characters: bot.support.transcript_text.visible).
+Each transcript entry is one unit: the time and speaker in the bot's own style, the text in one
+TextRun whose continuation lines are marked, so no line an admin types can pass for the bot's."""
 
 from __future__ import annotations
 
@@ -7,9 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.cards.actions import EscalationCancel, EscalationSubmit, TicketAction, data
-from bot.cards.base import Card, as_written, card, facts, heading, monospace, open_url, short_time, submit, text
+from bot.cards.base import Card, as_written, card, facts, heading, open_url, short_time, submit, text
 from bot.playbook import OUTCOMES, Playbook
-from bot.support.transcript import Entry, format_transcript
+from bot.support.transcript import Entry
+from bot.support.transcript_text import CONTINUATION, entry_lines, entry_speaker, entry_time, visible
 from bot.walkthrough.case import RecoveryCase
 
 TRANSCRIPT_LINES_PER_CARD = 60
@@ -19,15 +26,24 @@ MAX_CONTACT = 256
 TICKET_STATES = {"pending": "New", "open": "New, unassigned", "resolved": "Resolved"}
 
 
+def written(value: str, **style: Any) -> dict:
+    """What someone typed or named, for support: as written (a TextRun) and without format characters."""
+    return as_written(visible(value), **style)
+
+
+def shown_facts(pairs) -> dict:
+    return facts((visible(str(title)), visible(str(value))) for title, value in pairs)
+
+
 def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None = None, status_line: str = "") -> Card:
     """The ticket's summary. What people typed (the admin's name, contact, description, recorded
     values) is shown as written, so Markdown in it can never become a live link on support's card."""
     admin = summary["admin"]
     body = [heading(title)]
     if status_line:  # may name a person ("Assigned to ..."): shown as written
-        body.append(as_written(status_line, weight="Bolder"))
+        body.append(written(status_line, weight="Bolder"))
     body.append(
-        facts(
+        shown_facts(
             [
                 ("Case", summary["case_number"]),
                 ("Target user", summary["target_upn"] or "not chosen"),
@@ -38,16 +54,16 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
             ]
         )
     )
-    body.append(as_written(f"Admin: {admin.get('name', '')} {admin.get('upn', '')}".strip()))
-    body.append(as_written(f"Contact: {summary['contact'] or '—'}"))
+    body.append(written(f"Admin: {admin.get('name', '')} {admin.get('upn', '')}".strip()))
+    body.append(written(f"Contact: {summary['contact'] or '—'}"))
     if summary["answers"]:
-        body.append(facts(summary["answers"].items()))
+        body.append(shown_facts(summary["answers"].items()))
     if summary["description"]:
-        body.append(as_written(f"What went wrong: {summary['description']}"))
+        body.append(written(f"What went wrong: {summary['description']}"))
     if summary["steps"]:
-        body.append(facts((s["title"], f"{s['status']} {short_time(s['at'])}".strip()) for s in summary["steps"]))
+        body.append(shown_facts((s["title"], f"{s['status']} {short_time(s['at'])}".strip()) for s in summary["steps"]))
     for name, value in summary["recorded_values"].items():
-        body.append(as_written(f"{name}: {value}"))
+        body.append(written(f"{name}: {value}"))
     return card(body, actions)
 
 
@@ -71,11 +87,57 @@ def transcript_chunks(
     return pieces
 
 
+def transcript_blocks(entry: Entry, max_lines: int, max_chars: int) -> list[tuple[int, int, dict]]:
+    """One entry as RichTextBlocks (more than one only when it is too long for one card): the
+    time and speaker in the bot's style, then the entry's text in one TextRun, its continuation
+    lines marked. Each as (lines, characters, block)."""
+    lines: list[str] = []
+    width = max(80, max_chars - len(CONTINUATION) - 100)
+    for number, line in enumerate(entry_lines(entry)):
+        parts = [line[i : i + width] for i in range(0, len(line), width)] or [""]
+        for i, part in enumerate(parts):
+            # a long line cut in parts: every part after the first is marked as a continuation too
+            marked = (number == 0 and i == 0) or part.startswith(CONTINUATION)
+            lines.append(part if marked else CONTINUATION + part)
+    pieces: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if pieces[-1] and (len(pieces[-1]) >= max_lines or size + len(line) > width):
+            pieces.append([])
+            size = 0
+        pieces[-1].append(line)
+        size += len(line) + 1
+    blocks = []
+    for number, piece in enumerate(pieces):
+        speaker = entry_speaker(entry) + (":" if number == 0 else ": (continued)")
+        body = (" " if number == 0 else "\n") + "\n".join(piece)
+        inlines = [
+            {"type": "TextRun", "text": f"{entry_time(entry)} ", "isSubtle": True, "fontType": "Monospace"},
+            {"type": "TextRun", "text": speaker, "weight": "Bolder", "fontType": "Monospace"},
+            {"type": "TextRun", "text": body, "fontType": "Monospace"},
+        ]
+        blocks.append((len(piece), len(body) + len(speaker) + 40, {"type": "RichTextBlock", "inlines": inlines}))
+    return blocks
+
+
 def transcript_cards(entries: list[Entry], case_id: str) -> list[Card]:
-    chunks = transcript_chunks(format_transcript(entries))
+    """The transcript in cards of at most TRANSCRIPT_LINES_PER_CARD lines and
+    TRANSCRIPT_CHARS_PER_CARD characters, one RichTextBlock per entry."""
+    pages: list[list[dict]] = []
+    page: list[dict] = []
+    lines = size = 0
+    for entry in entries or [Entry("", "bot", "(empty)")]:
+        for block_lines, block_size, block in transcript_blocks(entry, TRANSCRIPT_LINES_PER_CARD, TRANSCRIPT_CHARS_PER_CARD):
+            if page and (lines + block_lines > TRANSCRIPT_LINES_PER_CARD or size + block_size > TRANSCRIPT_CHARS_PER_CARD):
+                pages.append(page)
+                page, lines, size = [], 0, 0
+            page.append(block)
+            lines += block_lines
+            size += block_size
+    pages.append(page)
     return [
-        card([text(f"Transcript of case {case_id} ({number}/{len(chunks)})", weight="Bolder"), monospace(chunk)])
-        for number, chunk in enumerate(chunks, start=1)
+        card([text(f"Transcript of case {case_id} ({number}/{len(pages)})", weight="Bolder"), *blocks])
+        for number, blocks in enumerate(pages, start=1)
     ]
 
 
@@ -164,7 +226,8 @@ def sent_card(case_id: str, team_name: str) -> Card:
     return card(
         [
             heading(f"Ticket {case_id} sent to support"),
-            text(
+            # the team's name is whatever its owner typed: shown as written, never as Markdown
+            written(
                 f"The support team ({team_name or 'support channel'}) has the summary and the transcript. "
                 "You will hear here when someone takes it."
             ),
@@ -187,21 +250,23 @@ def ticket_card(ticket: Any) -> Card:
     if ticket.status != "resolved":
         actions.append(submit("Assign to me", data(TicketAction(ticket.case_id, "assign"))))
         actions.append(submit("Resolve", data(TicketAction(ticket.case_id, "resolve")), "positive"))
+    else:
+        actions.append(submit("Reopen", data(TicketAction(ticket.case_id, "reopen"))))
     if ticket.admin_upn:
         actions.append(open_url("Chat with the admin", chat_link(ticket.admin_upn)))
     content = summary_card(ticket.summary, f"Mailbox recovery ticket {ticket.case_id}", actions, status_line=f"Status: {state}")
     if ticket.history:
         content["body"].append(text("History", weight="Bolder"))
         # who-did-what names people by their display names: shown as written, never as Markdown
-        content["body"].extend(as_written(f"{short_time(h['at'])}  {h['who']}: {h['what']}") for h in ticket.history[-10:])
+        content["body"].extend(written(f"{short_time(h['at'])}  {h['who']}: {h['what']}") for h in ticket.history[-10:])
     return content
 
 
 def admin_notice(case_id: str, what: str) -> Card:
     """What happened to the admin's ticket; `what` names people (display names), so it is shown as written."""
-    return card([heading(f"Your support ticket {case_id}"), as_written(what)])
+    return card([heading(f"Your support ticket {case_id}"), written(what)])
 
 
 def note_card(note: str) -> Card:
     """A note in a support thread or channel, shown as written (it may quote what people typed)."""
-    return card([as_written(note)])
+    return card([written(note)])

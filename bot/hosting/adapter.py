@@ -13,6 +13,7 @@ from botframework.connector.auth import AuthenticationConstants
 from bot.hosting.connector import ConnectorSender, PooledBotFrameworkAuthentication
 from bot.hosting.logfields import log_field
 from bot.hosting.outgoing import SENDING, CardIds, OutgoingBuffer, is_provisional
+from bot.metrics import OUTCOME_KEY, failed
 from bot.retry import with_retries
 from bot.settings import Settings
 from bot.storage import Conflict, StoreUnavailable
@@ -154,7 +155,11 @@ def create_adapter(settings: Settings, card_ids: CardIds, credentials_factory=No
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
-    """Log (activity id, never its content), tell the admin, keep every byte of state."""
+    """Log (activity id, never its content), tell the admin, keep every byte of state, and set
+    the turn's outcome to the error (the SDK swallows the exception: the edge learns it here)."""
+    slot = context.turn_state.get(OUTCOME_KEY)
+    if isinstance(slot, dict):
+        slot["outcome"] = failed(error)
     activity_id = log_field(context.activity.id) if context.activity else None
     if isinstance(error, StoreUnavailable):
         log.error("state store unavailable during activity %s: %s", activity_id, error)

@@ -8,6 +8,15 @@ bounded by the platform's front end: App Service closes connections that stall t
 The caller is authenticated on the raw channelId and serviceUrl before msrest builds the
 Activity, and nothing the caller sent is logged until then; after, only short, control-free
 fields (an id cannot forge a log line or fill the disk).
+
+No browser may post here: the Bot Connector sends `Content-Type: application/json` exactly and
+no `Origin`, while a web page can send `text/plain; application/json` without a CORS preflight
+(and always sends `Origin`). Both are refused before the body is read (415, 403): with sign-in
+off (local tools), a page the developer visits cannot drive the local bot.
+
+The turn's outcome is a value (bot.metrics.TurnOutcome): the pipeline returns it, the turn error
+handler sets the error outcome, and it is mapped here to the HTTP status (busy 503, error 500),
+logged, and handed to the one injected telemetry object.
 """
 
 from __future__ import annotations
@@ -16,7 +25,6 @@ import asyncio
 import json
 import logging
 import re
-import time
 
 from aiohttp import web
 from botbuilder.core import Bot
@@ -25,7 +33,9 @@ from botbuilder.schema import Activity, ChannelAccount
 from bot import metrics
 from bot.hosting.lifecycle import Lifecycle
 from bot.hosting.logfields import log_field
-from bot.integrations import telemetry
+from bot.integrations import telemetry as telemetry_module
+from bot.integrations.telemetry import Telemetry
+from bot.metrics import OUTCOME_KEY, TurnOutcome
 
 log = logging.getLogger(__name__)
 _JWT_SHAPE = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -46,16 +56,60 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+async def run_turn(adapter, authenticated, activity: Activity, bot: Bot) -> tuple[TurnOutcome, object]:
+    """Run the turn through the SDK; (its outcome, the SDK's invoke response or None). The bot's
+    on_turn returns the pipeline's outcome; the turn error handler (bot.hosting.adapter) replaces
+    it with the error outcome in the same slot, since the SDK swallows the exception."""
+    slot: dict[str, TurnOutcome] = {}
+
+    async def logic(context) -> None:
+        context.turn_state[OUTCOME_KEY] = slot
+        returned = await bot.on_turn(context)
+        slot.setdefault("outcome", returned if isinstance(returned, TurnOutcome) else metrics.OK)
+
+    try:
+        response = await adapter.process_activity(authenticated, activity, logic)
+    except Exception as error:  # noqa: BLE001 - past the error handler (it failed too): still an answer
+        log.error("turn failed outside the error handler: %s", type(error).__name__)
+        return metrics.failed(error), None
+    return slot.get("outcome", metrics.OK), response
+
+
+def http_answer(outcome: TurnOutcome, response) -> web.Response:
+    if outcome.name == "busy":  # the same activity is being processed elsewhere: retry it shortly
+        return web.json_response({"error": "this activity is being processed; retry"}, status=503, headers={"Retry-After": "2"})
+    if outcome.failed:  # the admin has been told; the channel (and the Azure Bot's health) are too
+        return json_error(500, "the turn failed")
+    if response:
+        return web.json_response(data=invoke_body(response.body), status=response.status)
+    return web.Response(status=201)
+
+
+def invoke_body(body: object) -> object:
+    """An invoke response's body as JSON: the SDK answers a malformed adaptiveCard/action with an
+    AdaptiveCardInvokeResponse model (statusCode, type application/vnd.microsoft.error, value
+    {code, message}), which aiohttp cannot serialise as it is."""
+    serialize = getattr(body, "serialize", None)
+    return serialize() if callable(serialize) else body
+
+
 def create_app(
-    adapter, bot: Bot, max_body_bytes: int = 256 * 1024, body_read_seconds: float = 10.0, lifecycle: Lifecycle | None = None
+    adapter,
+    bot: Bot,
+    max_body_bytes: int = 256 * 1024,
+    body_read_seconds: float = 10.0,
+    lifecycle: Lifecycle | None = None,
+    telemetry: Telemetry | None = None,
 ) -> web.Application:
     lifecycle = lifecycle or Lifecycle()
+    telemetry = telemetry or telemetry_module.DEFAULT
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        started = time.perf_counter()
         if lifecycle.draining:  # shutting down: the channel retries, on another instance
             return web.json_response({"error": "shutting down; retry"}, status=503, headers={"Retry-After": "2"})
-        if "application/json" not in request.headers.get("Content-Type", ""):
+        if "Origin" in request.headers:  # a browser: the Bot Connector never sends one
+            return json_error(403, "requests from web pages are not accepted")
+        if request.content_type != "application/json":  # the media type itself, parameters aside
             return json_error(415, "expected application/json")
         if request.content_length is not None and request.content_length > max_body_bytes:
             return json_error(413, "body too large")
@@ -95,38 +149,25 @@ def create_app(
             activity = Activity().deserialize(body)
         except Exception:  # noqa: BLE001 - msrest raises several kinds on a wrong shape (RecursionError too)
             return json_error(400, "body is not an activity")
-        token = metrics.turn_outcome.set("ok")
-        try:
-            with lifecycle.turn(), telemetry.turn(body.get("type")):
-                response = await adapter.process_activity(authenticated, activity, bot.on_turn)
-        except Exception:
-            metrics.set_outcome("error")
-            raise
-        finally:
-            outcome = metrics.turn_outcome.get()
-            if outcome == "foreign-tenant":  # nothing of another tenant's request is logged
-                log.info("turn refused: foreign tenant")
-            else:
-                conversation = body.get("conversation")
-                log.info(
-                    "turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
-                    log_field(body.get("id")),
-                    log_field(body.get("type")),
-                    log_field(conversation.get("id") if isinstance(conversation, dict) else None),
-                    (time.perf_counter() - started) * 1000,
-                    outcome,
-                )
-            metrics.turn_outcome.reset(token)
-        if outcome == "busy":  # the same activity is being processed elsewhere: retry it shortly
-            return web.json_response(
-                {"error": "this activity is being processed; retry"}, status=503, headers={"Retry-After": "2"}
+        with lifecycle.turn(), telemetry.turn(body.get("type")) as trace:
+            outcome, response = await run_turn(adapter, authenticated, activity, bot)
+            duration_ms = trace.finish(outcome.name, outcome.case_id, outcome.error)
+        if outcome.name == "foreign-tenant":  # nothing of another tenant's request is logged
+            log.info("turn refused: foreign tenant")
+        else:
+            conversation = body.get("conversation")
+            log.info(
+                "turn activity=%s type=%s conversation=%s duration_ms=%.1f outcome=%s",
+                log_field(body.get("id")),
+                log_field(body.get("type")),
+                log_field(conversation.get("id") if isinstance(conversation, dict) else None),
+                duration_ms,
+                outcome.name,
             )
-        if response:
-            return web.json_response(data=response.body, status=response.status)
-        return web.Response(status=201)
+        return http_answer(outcome, response)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "counters": dict(metrics.counters)})
+        return web.json_response({"status": "ok", "counters": dict(telemetry.counters)})
 
     async def readyz(_: web.Request) -> web.Response:
         reasons = await lifecycle.not_ready()

@@ -10,7 +10,11 @@ document store ("store.<operation>") and, through the aiohttp client instrumenta
 Bot Connector and Microsoft Graph. Attributes never carry a UPN, a message, a token or a store
 key: HTTP spans keep only the host and the first two path segments ("/v1.0/users").
 
-The rest of the bot calls `turn`, `note_case`, `count` and `traced_store`; nothing else.
+One `Telemetry` object counts (in process, for /healthz, and exported when an exporter is set
+up: one counter system) and traces. app.py injects it into the HTTP edge and the turn pipeline;
+a turn's outcome is a value the edge hands to `Telemetry.turn(...).finish`, never a global. The
+module functions `count` and `traced_store` are the same object (DEFAULT) for plain code that
+has no turn.
 """
 
 from __future__ import annotations
@@ -19,17 +23,17 @@ import contextlib
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import metrics
 from bot.storage.documents import Conflict, Document, DocumentStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 NAME = "mailbox_recovery"
-# The metrics a person running the bot watches (each a counter, "mailbox_recovery.<name>").
+# The metrics a person running the bot watches (each a counter, "mailbox_recovery.<name>");
+# any other name counted is exported as a counter too, without a description.
 COUNTERS = {
     "turns": "turns, by outcome",
     "refused_tenants": "turns refused because the tenant is not allowed",
@@ -47,56 +51,132 @@ _NOTHING = contextlib.nullcontext()  # reusable: the whole cost of a span when n
 @dataclass
 class _Pipeline:
     tracer: Any
+    meter: Any
     counters: dict[str, Any]
     turn_duration: Any
     shutdown: Callable[[], None] = lambda: None
 
+    def counter(self, name: str) -> Any:
+        found = self.counters.get(name)
+        if found is None:
+            found = self.counters[name] = self.meter.create_counter(f"{NAME}.{name}")
+        return found
+
 
 @dataclass
-class _TurnNotes:
-    case_id: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+class TurnTrace:
+    """One incoming activity, from the edge's point of view: started when the request is
+    authenticated, finished with the turn's outcome (a value the edge has in hand)."""
+
+    telemetry: Telemetry
+    activity_type: str
+    started: float = field(default_factory=time.perf_counter)
+    span: Any = None
+    finished: bool = False
+
+    def finish(self, outcome: str, case_id: str = "", error: str = "") -> float:
+        """Record the outcome (counted and traced once); returns the duration in ms."""
+        duration_ms = (time.perf_counter() - self.started) * 1000
+        if self.finished:
+            return duration_ms
+        self.finished = True
+        telemetry = self.telemetry
+        telemetry.counters["turns"] += 1
+        telemetry.counters[f"turns.{outcome}"] += 1
+        if outcome == "foreign-tenant":
+            telemetry.counters["refused_tenants"] += 1
+        pipeline = telemetry._pipeline
+        if pipeline is None:
+            return duration_ms
+        if self.span is not None:
+            from opentelemetry.trace import Status, StatusCode
+
+            self.span.set_attribute("bot.outcome", outcome)
+            self.span.set_attribute("bot.duration_ms", round(duration_ms, 1))
+            if case_id:
+                self.span.set_attribute("bot.case_id", case_id)
+            if error:  # the type only: an exception's text may quote what the admin typed
+                self.span.set_status(Status(StatusCode.ERROR, error))
+        pipeline.counter("turns").add(1, {"outcome": outcome})
+        pipeline.turn_duration.record(duration_ms, {"outcome": outcome})
+        if outcome == "foreign-tenant":
+            pipeline.counter("refused_tenants").add(1)
+        return duration_ms
 
 
-_pipeline: _Pipeline | None = None
-_turn_notes: ContextVar[_TurnNotes | None] = ContextVar("turn_notes", default=None)
+class Telemetry:
+    """Counters and traces: kept in process always (/healthz shows the counters), exported
+    through OpenTelemetry once `install` has set up a pipeline."""
+
+    def __init__(self) -> None:
+        self.counters: Counter[str] = Counter()
+        self._pipeline: _Pipeline | None = None
+
+    def enabled(self) -> bool:
+        return self._pipeline is not None
+
+    def count(self, name: str, **attributes: str) -> None:
+        self.counters[name] += 1
+        if self._pipeline is not None:
+            self._pipeline.counter(name).add(1, attributes)
+
+    @contextlib.contextmanager
+    def turn(self, activity_type: str | None) -> Iterator[TurnTrace]:
+        """The span of one incoming activity. The caller finishes it with the outcome; an
+        exception that escapes finishes it as an error."""
+        trace = TurnTrace(self, activity_type or "unknown")
+        pipeline = self._pipeline
+        if pipeline is None:
+            try:
+                yield trace
+            except BaseException as exc:
+                trace.finish("error", error=type(exc).__name__)
+                raise
+            finally:
+                trace.finish("ok")  # only if the caller did not (a no-op otherwise)
+            return
+        from opentelemetry.trace import SpanKind
+
+        # SERVER: Application Insights lists each turn as a request, its store and HTTP calls beneath.
+        with pipeline.tracer.start_as_current_span(
+            "turn", kind=SpanKind.SERVER, attributes={"bot.activity_type": trace.activity_type}, **_QUIET
+        ) as current:
+            trace.span = current
+            try:
+                yield trace
+            except BaseException as exc:
+                trace.finish("error", error=type(exc).__name__)
+                raise
+            finally:
+                trace.finish("ok")  # only if the caller did not (a no-op otherwise)
+
+    def span(self, name: str, **attributes: Any) -> contextlib.AbstractContextManager:
+        if self._pipeline is None:
+            return _NOTHING
+        return self._pipeline.tracer.start_as_current_span(name, attributes=attributes, **_QUIET)
+
+    def traced_store(self, store: DocumentStore) -> DocumentStore:
+        """The store with a span around each call; the store itself when nothing is exported."""
+        return store if self._pipeline is None else TracedDocumentStore(store, self)
+
+
+DEFAULT = Telemetry()  # the process's one telemetry object (app.py injects it where turns run)
 
 
 def enabled() -> bool:
-    return _pipeline is not None
-
-
-# --- what the bot calls -------------------------------------------------------------------------
-
-
-def turn(activity_type: str | None) -> contextlib.AbstractContextManager:
-    """The span of one incoming activity; its outcome is read from bot.metrics at the end."""
-    if _pipeline is None:
-        return _NOTHING
-    return _traced_turn(_pipeline, activity_type or "unknown")
-
-
-def note_case(case_id: str | None) -> None:
-    """The case this turn worked on (a case number such as MR-3F2A1C, not personal data)."""
-    notes = _turn_notes.get()
-    if notes is not None and case_id:
-        notes.case_id = case_id
+    return DEFAULT.enabled()
 
 
 def count(name: str, **attributes: str) -> None:
-    if _pipeline is not None:
-        _pipeline.counters[name].add(1, attributes)
+    DEFAULT.count(name, **attributes)
 
 
 def span(name: str, **attributes: Any) -> contextlib.AbstractContextManager:
-    if _pipeline is None:
-        return _NOTHING
-    return _pipeline.tracer.start_as_current_span(name, attributes=attributes, **_QUIET)
+    return DEFAULT.span(name, **attributes)
 
 
 def traced_store(store: DocumentStore) -> DocumentStore:
-    """The store with a span around each call; the store itself when nothing is exported."""
-    return store if _pipeline is None else TracedDocumentStore(store)
+    return DEFAULT.traced_store(store)
 
 
 # --- set-up -------------------------------------------------------------------------------------
@@ -135,9 +215,10 @@ def configure(applicationinsights_connection_string: str = "", otlp_endpoint: st
     return ""
 
 
-def install(tracer_provider: Any, meter_provider: Any, shutdown: Callable[[], None] | None = None) -> None:
+def install(
+    tracer_provider: Any, meter_provider: Any, shutdown: Callable[[], None] | None = None, telemetry: Telemetry = DEFAULT
+) -> None:
     """Export through these providers (configure() above, or a test's in-memory exporters)."""
-    global _pipeline
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
     meter = meter_provider.get_meter(NAME)
@@ -151,17 +232,16 @@ def install(tracer_provider: Any, meter_provider: Any, shutdown: Callable[[], No
             url_filter=_url_without_people,
             request_hook=_name_http_span,
         )
-    _pipeline = _Pipeline(tracer_provider.get_tracer(NAME), counters, duration, shutdown or (lambda: None))
+    telemetry._pipeline = _Pipeline(tracer_provider.get_tracer(NAME), meter, counters, duration, shutdown or (lambda: None))
 
 
-def uninstall() -> None:
+def uninstall(telemetry: Telemetry = DEFAULT) -> None:
     """Flush what is pending and go back to exporting nothing."""
-    global _pipeline
-    if _pipeline is None:
+    if telemetry._pipeline is None:
         return
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
 
-    pipeline, _pipeline = _pipeline, None
+    pipeline, telemetry._pipeline = telemetry._pipeline, None
     AioHttpClientInstrumentor().uninstrument()
     pipeline.shutdown()
 
@@ -185,55 +265,26 @@ def _name_http_span(span: Any, params: Any) -> None:
     span.update_name(f"{service} {params.method}")
 
 
-@contextlib.contextmanager
-def _traced_turn(pipeline: _Pipeline, activity_type: str) -> Iterator[None]:
-    from opentelemetry.trace import SpanKind, Status, StatusCode
-
-    notes = _TurnNotes()
-    reset = _turn_notes.set(notes)
-    started = time.perf_counter()
-    # SERVER: Application Insights lists each turn as a request, its store and HTTP calls beneath.
-    with pipeline.tracer.start_as_current_span(
-        "turn", kind=SpanKind.SERVER, attributes={"bot.activity_type": activity_type}, **_QUIET
-    ) as current:
-        failed: BaseException | None = None
-        try:
-            yield
-        except BaseException as exc:
-            failed = exc
-            raise
-        finally:
-            _turn_notes.reset(reset)
-            outcome = "error" if failed is not None else metrics.turn_outcome.get()
-            duration_ms = (time.perf_counter() - started) * 1000
-            current.set_attribute("bot.outcome", outcome)
-            current.set_attribute("bot.duration_ms", round(duration_ms, 1))
-            if notes.case_id:
-                current.set_attribute("bot.case_id", notes.case_id)
-            if failed is not None:  # the type only: an exception's text may quote what the admin typed
-                current.set_status(Status(StatusCode.ERROR, type(failed).__name__))
-            pipeline.counters["turns"].add(1, {"outcome": outcome})
-            pipeline.turn_duration.record(duration_ms, {"outcome": outcome})
-            if outcome == "foreign-tenant":
-                pipeline.counters["refused_tenants"].add(1)
-
-
 class TracedDocumentStore(DocumentStore):
     """A span per store call (operation and how many keys, never the keys: they hold user ids)."""
 
-    def __init__(self, inner: DocumentStore) -> None:
+    def __init__(self, inner: DocumentStore, telemetry: Telemetry = DEFAULT) -> None:
         self.inner = inner
+        self.telemetry = telemetry
 
     @contextlib.contextmanager
     def _span(self, operation: str, keys: int = 1) -> Iterator[None]:
-        assert _pipeline is not None
-        with _pipeline.tracer.start_as_current_span(
+        pipeline = self.telemetry._pipeline
+        if pipeline is None:  # uninstalled while the store is still in use: no span
+            yield
+            return
+        with pipeline.tracer.start_as_current_span(
             f"store.{operation}", attributes={"store.operation": operation, "store.keys": keys}, **_QUIET
         ) as current:
             try:
                 yield
             except StoreUnavailable:
-                count("store.errors", operation=operation)
+                self.telemetry.count("store.errors", operation=operation)
                 current.set_attribute("store.outcome", "unavailable")
                 raise
             except Conflict:

@@ -30,10 +30,11 @@ from bot.cards.support import (
 from bot.integrations import telemetry
 from bot.playbook import OUTCOMES, Playbook
 from bot.support.redaction import redact
-from bot.support.tickets import ASSIGNED, PENDING, RESOLVED, Ticket, TicketStore
+from bot.support.tickets import ASSIGNED, OPEN, PENDING, RESOLVED, Ticket, TicketStore
 from bot.support.transcript import Entry, TranscriptStore
 from bot.walkthrough.case import ESCALATED, RecoveryCase, now_iso
 from bot.walkthrough.deadlines import nearest_deadline
+from bot.walkthrough.rules import ticket_values
 
 log = logging.getLogger(__name__)
 TICKETS_PER_DAY = 20  # new tickets one admin may create a day (each posts a card and a transcript)
@@ -101,7 +102,7 @@ def ticket_summary(
         "case_state": case.status,
         "end_reason": case.end_reason,
         "steps": steps,
-        "recorded_values": dict(case.values),
+        "recorded_values": ticket_values(case, playbook),  # each its expected shape, none a secret
         "description": redact(description[:MAX_DESCRIPTION]),
         "contact": redact(contact[:MAX_CONTACT]),
         "support_needs": list(leaf.support_needs) if leaf else [],
@@ -246,25 +247,37 @@ class EscalationDesk:
 
         return await self.tickets.update(case_id, change)
 
-    async def act(self, case_id: str, op: str, who: str) -> tuple[Ticket | None, bool]:
-        """Assign or resolve a ticket; (the ticket, whether anything changed). A double click or an
-        action on a resolved ticket changes nothing, so nobody is told twice."""
+    async def act(self, case_id: str, op: str, who: str, who_id: str = "") -> tuple[Ticket | None, bool]:
+        """Assign, resolve or reopen a ticket; (the ticket, whether anything changed). A double
+        click, or an action that does not fit the ticket's state, changes nothing, so nobody is
+        told twice. The history keeps who by display name and Entra object id (names repeat)."""
         if await self.tickets.load(case_id) is None:
             return None, False
 
+        changed: list[bool] = []
+
+        def record(ticket: Ticket, what: str) -> None:
+            ticket.record(who, what)
+            ticket.history[-1]["who_id"] = who_id
+            changed.append(True)
+
         def change(ticket: Ticket) -> None:
-            if ticket.status == RESOLVED:
+            changed.clear()  # re-run on a concurrent update: only the last run counts
+            assignee_id = next((h.get("who_id", "") for h in reversed(ticket.history) if h["what"].startswith("assigned")), "")
+            if op == "reopen" and ticket.status == RESOLVED:
+                ticket.status = ASSIGNED if ticket.assigned_to else OPEN
+                record(ticket, "reopened the ticket")
+            elif ticket.status == RESOLVED:
                 return
-            if op == "assign" and ticket.assigned_to != who:
+            elif op == "assign" and (ticket.status != ASSIGNED or (ticket.assigned_to, assignee_id) != (who, who_id)):
                 ticket.status, ticket.assigned_to = ASSIGNED, who
-                ticket.record(who, "assigned the ticket to themselves")
+                record(ticket, "assigned the ticket to themselves")
             elif op == "resolve":
                 ticket.status = RESOLVED
-                ticket.record(who, "resolved the ticket")
+                record(ticket, "resolved the ticket")
 
-        before = await self.tickets.load(case_id)
         ticket = await self.tickets.update(case_id, change)
-        return ticket, (ticket.status, ticket.assigned_to) != (before.status, before.assigned_to)
+        return ticket, bool(changed)
 
     async def retry_pending(self) -> int:
         """Deliver the tickets still waiting (the channel refused them, or none was connected);

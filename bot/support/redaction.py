@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 
 # Built once at import: redact runs on every transcript line of every turn.
-_QUOTED = r"""(?:"[^"\n]*"|'[^'\n]*'|“[^”\n]*”|‘[^’\n]*’)"""  # a quoted phrase goes whole
+# A quoted phrase goes whole. Its run is bounded: a pattern tried at each of many openings of a
+# quote that never closes ("password: “" ten thousand times) would otherwise scan to the end of
+# the line from every one of them, quadratic in the line (3 s on 100 KB). The cut before the
+# patterns (transcripts and ticket fields are bounded first) stays; this keeps each try short.
+# The closing quote is optional: a quote that never closes, or runs past the bound, still has
+# its first MAX_QUOTED characters redacted rather than none.
+MAX_QUOTED = 256
+_QUOTED = (
+    rf"""(?:"[^"\n]{{0,{MAX_QUOTED}}}"?|'[^'\n]{{0,{MAX_QUOTED}}}'?|“[^”\n]{{0,{MAX_QUOTED}}}”?|‘[^’\n]{{0,{MAX_QUOTED}}}’?)"""
+)
 _WORD = r"""[^\s'"“”‘’]+"""
 _PASSWORD = r"(?:password|passwort|passwd|passphrase|passcode|kennwort|contrase[ñn]a|mot de passe|pwd|pw)"
 _PASSWORD_OR_PASS = rf"(?:{_PASSWORD}|pass)"

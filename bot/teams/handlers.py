@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import ActivityHandler, Bot, ConversationState, TurnContext
+from botbuilder.core import ActivityHandler, Bot, ConversationState, InvokeResponse, TurnContext
 from botbuilder.dialogs import Dialog, DialogSet, DialogTurnStatus
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.cards import actions
 from bot.cards.walkthrough import welcome_card
+from bot.metrics import TurnOutcome
 from bot.playbook import Playbook
 from bot.teams.support_handler import SupportChannelBot
 from bot.turn.replies import say, show
@@ -60,6 +61,28 @@ def describe_incoming(activity: Activity, playbook: Playbook) -> str:
     return actions.describe(click, labels)
 
 
+def malformed_card_action(activity: Activity) -> str:
+    """Why an adaptiveCard/action invoke cannot be read ('' when it can). The SDK reads
+    value.action.type unguarded, so a value whose action is not an object raised (HTTP 500)."""
+    if activity.type != ActivityTypes.invoke or activity.name != "adaptiveCard/action":
+        return ""
+    value = activity.value
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict):
+        return "the invoke has no action object"
+    if action.get("type") != "Action.Execute":
+        return "the action is not an Action.Execute"
+    if not isinstance(action.get("verb", ""), str) or not isinstance(action.get("data", {}), dict):
+        return "the action's verb or data has the wrong type"
+    return ""
+
+
+def invoke_error(status: int, code: str, message: str) -> Activity:
+    """The invoke response Teams expects for a refused card action: its error shape, as JSON."""
+    body = {"statusCode": status, "type": "application/vnd.microsoft.error", "value": {"code": code, "message": message}}
+    return Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
+
+
 class MailboxRecoveryBot(Bot):
     """What the adapter calls: the pipeline around the handler the conversation belongs to."""
 
@@ -68,10 +91,14 @@ class MailboxRecoveryBot(Bot):
         self.admins = admins
         self.support = support
 
-    async def on_turn(self, context: TurnContext) -> None:
-        await self.pipeline.run(context, self._route)
+    async def on_turn(self, context: TurnContext) -> TurnOutcome:
+        return await self.pipeline.run(context, self._route)
 
     async def _route(self, context: TurnContext) -> None:
+        malformed = malformed_card_action(context.activity)
+        if malformed:
+            await context.send_activity(invoke_error(400, "BadRequest", malformed))
+            return
         handler = self.support if is_channel(context.activity) else self.admins
         await handler.on_turn(context)
 

@@ -1,8 +1,11 @@
 """The support team's side (FAQ Plus's expert bot): the channel where tickets arrive.
 
-Assign to me / Resolve on a ticket card update it in place, record who and when, and tell the
-admin in their chat. They are accepted only in the connected support channel and only for a
-well-formed case number: the same button data sent from anywhere else changes nothing.
+Assign to me / Resolve / Reopen on a ticket card update it in place, record who (display name
+and Entra object id) and when, and tell the admin in their chat. They are accepted only from the
+support staff (bot.support.admins), only in the connected support channel, only for a
+well-formed case number and only from that ticket's own thread: the same button data sent from
+anywhere else, or by anyone else, changes nothing (a click forged in ticket A's thread never
+updates ticket B's card there).
 """
 
 from __future__ import annotations
@@ -61,24 +64,33 @@ class SupportChannelBot(ActivityHandler):
             log.warning("ticket action refused: not from the connected support channel")
             await say(context, "Ticket actions work only in the support channel that receives the tickets.")
             return
-        if not is_case_id(click.case):
-            await say(context, "I do not know that ticket.")
+        sender = context.activity.from_property
+        who, who_id = (sender.name or "someone", sender.aad_object_id or "") if sender else ("someone", "")
+        refusal = await self.admins.staff_refusal(who_id)
+        if refusal:
+            log.warning("ticket action refused: not support staff")
+            await say(context, refusal)
             return
-        who = context.activity.from_property.name if context.activity.from_property else "someone"
-        ticket, changed = await self.desk.act(click.case, click.op, who)
+        ticket = await self.desk.tickets.load(click.case) if is_case_id(click.case) else None
         if ticket is None:
             await say(context, "I do not know that ticket.")
             return
-        if not changed:
-            return  # a double click, or already resolved: nothing changes, nobody is told twice
+        conversation = context.activity.conversation.id if context.activity.conversation else ""
+        if not ticket.thread_conversation_id or conversation != ticket.thread_conversation_id:
+            log.warning("ticket action refused: not from the ticket's own thread")
+            await say(context, "Act on a ticket from its own card, in its own thread. Nothing was changed.")
+            return
+        ticket, changed = await self.desk.act(click.case, click.op, who, who_id)
+        if ticket is None or not changed:
+            return  # a double click, or an action that does not fit: nothing changes, nobody is told twice
         update = card_activity(ticket_card(ticket))
         update.id = ticket.card_activity_id
         await context.update_activity(update)
-        what = (
-            f"{who} from the support team has taken your ticket."
-            if click.op == "assign"
-            else f"{who} from the support team has marked your ticket as resolved."
-        )
+        what = {
+            "assign": f"{who} from the support team has taken your ticket.",
+            "resolve": f"{who} from the support team has marked your ticket as resolved.",
+            "reopen": f"{who} from the support team has reopened your ticket.",
+        }[click.op]
         await self.channel.notify_admin(ticket, what)
 
     async def connect(self, context: TurnContext) -> None:

@@ -24,8 +24,10 @@ from bot import metrics
 from bot.hosting.adapter import OUTGOING_KEY
 from bot.hosting.logfields import log_field
 from bot.hosting.outgoing import OutgoingBuffer, is_provisional
+from bot.integrations import telemetry as telemetry_module
 from bot.integrations.graph import RoleCheck
-from bot.integrations.telemetry import note_case
+from bot.integrations.telemetry import Telemetry
+from bot.metrics import TurnOutcome
 from bot.reminders import ReminderDesk
 from bot.storage import Conflict
 from bot.storage.housekeeping import retention_cutoff_iso
@@ -83,6 +85,7 @@ class TurnPipeline:
         gate: AccessGate | None = None,
         role_check: RoleCheck | None = None,
         reminders: ReminderDesk | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.conversation_state = conversation_state
         self.cases = cases
@@ -92,17 +95,21 @@ class TurnPipeline:
         self.gate = gate
         self.role_check = role_check
         self.reminders = reminders
+        self.telemetry = telemetry or telemetry_module.DEFAULT
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def run(self, context: TurnContext, handler: Handler) -> None:
+    async def run(self, context: TurnContext, handler: Handler) -> TurnOutcome:
+        """Run the turn; its outcome (an exception is left to the SDK's turn error handler, which
+        sets the error outcome)."""
         if is_provisional(context.activity.reply_to_id):
             # Teams never sends one of our provisional ids; a client that can set replyToId must
             # not make the bot update (or send) a card of its choosing under that id.
             context.activity.reply_to_id = None
         identity = identity_of(context.activity)
         context.turn_state[IDENTITY_KEY] = identity
-        if not await self._admitted(context, identity):
-            return
+        refused = await self._refusal(context, identity)
+        if refused:
+            return metrics.refused(refused)
         ledger_key = self._ledger_key(context.activity)
         # One turn at a time per conversation in this process (double clicks, Teams' install
         # events, a re-delivery while the first is still running); across processes the e_tag
@@ -115,9 +122,8 @@ class TurnPipeline:
                     log_field(context.activity.id),
                     "already processed: ignored" if claim == DONE else "in progress elsewhere: asked to retry",
                 )
-                metrics.count("duplicates-ignored" if claim == DONE else "duplicates-in-progress")
-                metrics.set_outcome("duplicate" if claim == DONE else "busy")
-                return
+                self.telemetry.count("duplicates-ignored" if claim == DONE else "duplicates-in-progress")
+                return metrics.DUPLICATE if claim == DONE else metrics.BUSY
             received_at = now_iso()
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 attempt_context = TurnContext(context.adapter, context.activity)
@@ -136,30 +142,33 @@ class TurnPipeline:
             await context.adapter.flush(context, buffer)
             if ledger_key:
                 await self.ledger.done(*ledger_key)
-        note_case(book.current_id)  # the turn span carries the case number
         await self._write_transcripts(context, transcript, book, received_at)
+        return TurnOutcome("ok", case_id=book.current_id or "")  # the turn span carries the case number
 
-    async def _admitted(self, context: TurnContext, identity: Identity) -> bool:
+    async def _refusal(self, context: TurnContext, identity: Identity) -> str | None:
+        """Why this turn may not run (told to the sender of a message), or None."""
         refused = self.gate.check(identity.tenant_id, identity.user_id, identity.aad_object_id) if self.gate else None
         if refused:
-            metrics.count(refused)
-            metrics.set_outcome(refused)
+            self.telemetry.count(refused)
             if context.activity.type == ActivityTypes.message:
                 await context.send_activity(MessageFactory.text(MESSAGES[refused]))
-            return False
-        # Messages and events alike (a handoff.status event changes a ticket): the same people only.
-        if self.role_check is not None and context.activity.type in (ActivityTypes.message, ActivityTypes.event):
+            return refused
+        # Every activity type, not only messages: an event changes a ticket, a conversationUpdate
+        # answers with the welcome card, an invoke acts on a card. The same people only.
+        if self.role_check is not None:
             allowed, why = await self.role_check.allowed(identity.aad_object_id)
             if not allowed:
-                metrics.count("not-admin-role")
-                metrics.set_outcome("not-admin-role")
-                await context.send_activity(MessageFactory.text(why))
-                return False
-        return True
+                self.telemetry.count("not-admin-role")
+                if context.activity.type in (ActivityTypes.message, ActivityTypes.event):
+                    await context.send_activity(MessageFactory.text(why))
+                return "not-admin-role"
+        return None
 
     @staticmethod
     def _ledger_key(activity: Activity) -> tuple[str, str] | None:
-        if not activity.id or activity.type != ActivityTypes.message:
+        """Every activity with an id is processed once, whatever its type (a handoff.status event
+        delivered three times changes the ticket once)."""
+        if not activity.id:
             return None
         return (activity.conversation.id if activity.conversation else ""), activity.id
 

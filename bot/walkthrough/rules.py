@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.playbook import Leaf, Playbook, Question, Step, validate
 from bot.playbook.values import InvalidValue
+from bot.support.redaction import redact
 from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, OPEN, RecoveryCase, StepRecord, now_iso
 
 UPN = "upn"  # the first thing asked: not a playbook question, the target of every command
@@ -179,12 +180,34 @@ def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str]
         if len(value) > MAX_VALUE:
             problems.append(f"The {placeholder.label} is {len(value):,} characters long; at most {MAX_VALUE} fit.")
             continue
+        if redact(value) != value:  # the redaction screen: a password or key is never recorded
+            problems.append(
+                f"The {placeholder.label} looks like it holds a password or a secret, so it was not recorded: "
+                "paste only the value the step asks for. The bot never needs a password."
+            )
+            continue
         try:
             case.values[name] = validate(placeholder.kind, value, placeholder.label)
         except InvalidValue as exc:
             problems.append(str(exc))
     case.touch()
     return problems
+
+
+def ticket_values(case: RecoveryCase, playbook: Playbook) -> dict[str, str]:
+    """The recorded values support may see: each of a known placeholder, still its expected shape,
+    and clean to the redaction screen. A value stored before these checks, or planted in a
+    stored case, never reaches a ticket."""
+    shown = {}
+    for name, value in case.values.items():
+        placeholder = playbook.placeholders.get(name)
+        if placeholder is None or not isinstance(value, str) or len(value) > MAX_VALUE or redact(value) != value:
+            continue
+        try:
+            shown[name] = validate(placeholder.kind, value, placeholder.label)
+        except InvalidValue:
+            continue
+    return shown
 
 
 def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step, sub_answer: str | None = None) -> Progress:

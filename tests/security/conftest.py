@@ -8,9 +8,10 @@ import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import RunningBot
+from tests.harness import Admin
 from tests.test_access import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, secured, token
 
-__all__ = ["APP_ID", "TENANT", "bearer", "secured"]
+__all__ = ["APP_ID", "TENANT", "bearer", "secured", "signed_in"]
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +34,15 @@ def bearer(key, service_url: str, **claims) -> dict[str, str]:
 async def secured_bot(settings, openid):
     async with RunningBot(secured(settings, openid), credentials_factory=LoopbackCredentials()) as running:
         yield running
+
+
+def signed_in(person: Admin, key) -> Admin:
+    """`person` posting with a channel token for the serviceUrl of each activity, as Teams' connector does."""
+    post = person.post
+
+    async def signed_post(body, headers=None, raw=None):
+        service_url = body.get("serviceUrl") if isinstance(body, dict) else person.connector.url
+        return await post(body, {**bearer(key, service_url), **(headers or {})}, raw)
+
+    person.post = signed_post
+    return person

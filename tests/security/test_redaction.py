@@ -166,3 +166,47 @@ def test_the_quick_screen_never_skips_a_line_a_pattern_would_redact(typed):
     # shape, what it returns is exactly what every pattern run would.
     for shape in _case_shapes(typed):
         assert redact(shape) == redact_every_pattern(shape), shape
+
+
+def quoted_runs(pattern: str) -> list[int]:
+    """The longest match of each quoted run (a repeat of "anything but this quote or a line break")
+    in a regular expression, read from the parse tree Python's re compiles."""
+    from re import _constants as c
+    from re import _parser
+
+    quotes = {ord(q) for q in "\"'”’"}
+    found: list[int] = []
+
+    def walk(items) -> None:
+        for op, arg in items:
+            if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                _low, high, inner = arg
+                if len(inner) == 1 and inner[0][0] is c.IN:
+                    members = inner[0][1]
+                    literals = {a for o, a in members if o is c.LITERAL}
+                    if members[0][0] is c.NEGATE and literals & quotes and ord("\n") in literals:
+                        found.append(high)
+                walk(inner)
+            elif op is c.SUBPATTERN:
+                walk(arg[-1])
+            elif op is c.BRANCH:
+                for branch in arg[1]:
+                    walk(branch)
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                walk(arg[1])
+
+    walk(_parser.parse(pattern))
+    return found
+
+
+def test_every_quoted_run_is_bounded_so_redaction_is_linear():
+    """Issue 25: a pattern tried at each of many unterminated curly quotes ("password: “" repeated)
+    scanned to the end of the line from each (3.1 s on 100 KB). Every quoted run is now bounded,
+    so each try reads at most MAX_QUOTED characters; the input is still cut before redaction."""
+    from bot.support import redaction
+
+    runs = [run for pattern, _ in redaction._SECRETS for run in quoted_runs(pattern.pattern)]
+    assert len(runs) >= 4 * 6  # the check sees the quoted runs (four quote kinds, in several patterns)
+    assert max(runs) <= getattr(redaction, "MAX_QUOTED", 0) <= 1000
+    long_quote = "password: “" + "x" * 300 + "”"  # a phrase past the bound is still cut, not left whole
+    assert "x" * 300 not in redact(long_quote)

@@ -24,7 +24,10 @@ async def test_request_fields_cannot_forge_or_flood_log_lines(bot, connector, ca
     caplog.set_level("INFO")
     admin = Admin(bot.url, connector)
     await admin.send(text="hello", id=f"1\n{FORGED}")
-    await admin.send(text="hello", id="7" * 240_000, conversation={"id": "a:1\r\nx" + "c" * 10_000, "tenantId": TENANT})
+    # (its reply cannot reach a conversation with that id: the turn fails, and is answered 500)
+    await admin.post(
+        admin.activity(text="hello", id="7" * 240_000, conversation={"id": "a:1\r\nx" + "c" * 10_000, "tenantId": TENANT})
+    )
     await admin.close()
     lines = bot_lines(caplog)
     assert any(line.startswith("turn activity=") for line in lines)

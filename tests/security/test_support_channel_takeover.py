@@ -91,7 +91,7 @@ async def test_a_configured_channel_cannot_be_changed_from_teams_and_the_bot_say
 
 
 async def test_ticket_buttons_work_only_in_the_support_channel(settings, connector):
-    configured = replace(settings, support_channel_id=REAL_SUPPORT, support_service_url=connector.url)
+    configured = replace(settings, support_channel_id=REAL_SUPPORT, support_service_url=connector.url, support_agents=(LEAD,))
     async with RunningBot(configured) as running:
         victim = person(running.url, connector)
         await escalate(victim)
@@ -101,7 +101,7 @@ async def test_ticket_buttons_work_only_in_the_support_channel(settings, connect
         await attacker.click(resolve)
         rogue = in_channel(running.url, connector, ROGUE, "Mallory")  # a channel of his own
         assert "only in the support channel" in joined(await rogue.click(resolve))
-        engineer = in_channel(running.url, connector, REAL_SUPPORT, "Sam", thread=connector.created()[0].conversation_id)
+        engineer = in_channel(running.url, connector, REAL_SUPPORT, "Sam", LEAD, thread=connector.created()[0].conversation_id)
         assert "I do not know that ticket" in joined(await engineer.click({**resolve, "case": "MR-../../x"}))
         assert "resolved" not in joined(victim.history()).lower()
         assert not [r for r in connector.records if r.kind == "update" and r.conversation_id != victim.conversation_id]
