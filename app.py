@@ -120,7 +120,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         if settings.support_channel_id and settings.support_service_url
         else None
     )
-    tickets = TicketStore(documents)
+    tickets = TicketStore(documents, clock)
     channel = TeamsSupportChannel(adapter, settings.app_id, tickets, transcripts, documents, configured)
     if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
         raise StartupRefused(
@@ -138,7 +138,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
         graph = GraphClient(settings.graph)
     case_store = CaseStore(documents)
-    reminder_desk = ReminderDesk(ReminderStore(documents), playbook, clock, settings.wait_scale, settings.ticket_sla_hours)
+    reminder_desk = ReminderDesk(ReminderStore(documents, clock), playbook, clock, settings.wait_scale, settings.ticket_sla_hours)
     services = Services(
         playbook=playbook,
         transcripts=transcripts,

@@ -1,20 +1,28 @@
 """The document store contract: JSON documents by key, each with an e_tag for optimistic
-concurrency, and an insert-if-absent used to process each incoming activity once."""
+concurrency, an insert-if-absent used to process each incoming activity once, and `update`, the
+one read-modify-write loop (re-read and re-applied when another writer got there first)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
+import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 Document = dict[str, Any]
+UPDATE_ATTEMPTS = 8  # a document changed under us this many times in a row: give up, clearly
 
 
 class Conflict(Exception):
     """The document changed (or appeared) since it was read: someone else wrote first."""
+
+
+class TooManyConflicts(Conflict):
+    """`update` lost the race every time it tried: the document is too contended to change now."""
 
 
 class StoreUnavailable(Exception):
@@ -41,6 +49,27 @@ class DocumentStore(ABC):
             return True
         except Conflict:
             return False
+
+    async def update(
+        self, key: str, change: Callable[[Document | None], Document | None], *, attempts: int = UPDATE_ATTEMPTS
+    ) -> Document | None:
+        """Read the document (None if absent), apply `change` to it and write what it returns,
+        conditional on the e_tag read; when someone else wrote first, read again and re-apply.
+        `change` returns None to write nothing (then the document as read is returned); it may
+        run more than once, so it decides from its argument alone. Returns the document as
+        written. Raises TooManyConflicts after `attempts` lost races."""
+        for attempt in range(attempts):
+            found = await self.read([key])
+            current, e_tag = found.get(key, (None, None))
+            new = change(current)
+            if new is None:
+                return current
+            try:
+                await self.write(key, new, e_tag)
+                return new
+            except Conflict:
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # let the other writer finish
+        raise TooManyConflicts(f"{key} changed under {attempts} attempts in a row; nothing was written")
 
     @abstractmethod
     async def read_prefix(self, prefix: str) -> dict[str, Document]:

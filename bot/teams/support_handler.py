@@ -2,7 +2,7 @@
 
 Assign to me / Resolve on a ticket card update it in place, record who and when, and tell the
 admin in their chat. They are accepted only in the connected support channel and only for a
-well-formed case number: the same button data sent from anywhere else changes nothing.
+well-formed ticket ref: the same button data sent from anywhere else changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.support.admins import SupportAdmins
 from bot.support.escalation import ChannelAddress, EscalationDesk
 from bot.teams.support_channel import TeamsSupportChannel
 from bot.turn.replies import card_activity, say
-from bot.walkthrough.case import is_case_id
+from bot.walkthrough.case import is_case_ref
 
 log = logging.getLogger(__name__)
 CONNECT_COMMAND = "use this channel for support"
@@ -61,7 +61,7 @@ class SupportChannelBot(ActivityHandler):
             log.warning("ticket action refused: not from the connected support channel")
             await say(context, "Ticket actions work only in the support channel that receives the tickets.")
             return
-        if not is_case_id(click.case):
+        if not is_case_ref(click.case):
             await say(context, "I do not know that ticket.")
             return
         who = context.activity.from_property.name if context.activity.from_property else "someone"

@@ -33,7 +33,7 @@ from bot.storage.ledger import DONE, PROCESS, ActivityLedger
 from bot.support.transcript import TranscriptStore, TurnTranscript
 from bot.turn.access import MESSAGES, AccessGate
 from bot.turn.services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
-from bot.walkthrough.case import CaseBook, now_iso
+from bot.walkthrough.case import CASE_ID_PATTERN, CaseBook, now_iso
 from bot.walkthrough.case_store import CaseStore
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def identity_of(activity: Activity) -> Identity:
     )
 
 
-_CASE_MENTION = re.compile(r"\bMR-[A-Z0-9]{6}\b", re.IGNORECASE)
+_CASE_MENTION = re.compile(rf"\b{CASE_ID_PATTERN}\b", re.IGNORECASE)
 
 
 def named_cases(activity: Activity) -> list[str]:
@@ -179,8 +179,11 @@ class TurnPipeline:
         await self.cases.save(book, loaded)
         await self.conversation_state.save_changes(context)
         if expired:
+            identity = context.turn_state[IDENTITY_KEY]
             await self.cases.delete(owner, expired)
-            await self.transcripts.delete(expired)
+            await self.transcripts.delete(
+                book.ref(case_id, identity.tenant_id, identity.aad_object_id or identity.user_id) for case_id in expired
+            )
         return book
 
     def _lock_for(self, conversation_id: str) -> asyncio.Lock:
@@ -192,7 +195,9 @@ class TurnPipeline:
 
     async def _write_transcripts(self, context: TurnContext, transcript: TurnTranscript, book: CaseBook, at: str) -> None:
         try:
+            identity = context.turn_state[IDENTITY_KEY]
             for case_id, entries in transcript.by_case(book.current_id, at).items():
-                await self.transcripts.append(case_id, entries)
+                ref = book.ref(case_id, identity.tenant_id, identity.aad_object_id or identity.user_id)
+                await self.transcripts.append(ref, entries)
         except Exception:  # the answer is already sent; never fail the turn for the log
             log.warning("transcript not written for activity %s", log_field(context.activity.id), exc_info=True)

@@ -16,10 +16,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.storage import DocumentStore
-from bot.walkthrough.case import CaseBook, RecoveryCase, is_case_id
+from bot.storage import Conflict, DocumentStore
+from bot.storage.keys import CASE_NUMBERS, CASES
+from bot.walkthrough.case import CaseBook, RecoveryCase, is_case_id, is_legacy_case_id
 
-PREFIX = "cases/"
+PREFIX = CASES.prefix
 LEGACY_FIELD = "CaseBook"  # where v1-v3 kept the whole case book, in the user state document
 
 
@@ -109,10 +110,20 @@ class CaseStore:
             return CaseBook()
         return CaseBook.from_dict(found[legacy_key][0][LEGACY_FIELD])
 
+    async def reserve(self, case_id: str) -> bool:
+        """Take a case number for good (insert-if-absent): False when any case anywhere has it."""
+        return await self.documents.insert_if_absent(CASE_NUMBERS.prefix + case_id, {})
+
     async def save(self, book: CaseBook, loaded: Loaded) -> None:
-        """Write the cases that changed, then the index; raises Conflict if any changed meanwhile."""
+        """Write the cases that changed, then the index; raises Conflict if any changed meanwhile.
+        A new case's number is reserved first: one taken since it was drawn (by anyone, in any
+        tenant) is a Conflict too, and the turn is re-run with a new draw before anything of it
+        is sent."""
         for case in book.cases.values():
             key = self.key(loaded.owner, case.id)
+            new = key not in loaded.e_tags and not is_legacy_case_id(case.id)
+            if new and not await self.reserve(case.id):
+                raise Conflict(f"case number {case.id} is taken")
             document = case.to_dict()
             if fingerprint(document) != loaded.fingerprints.get(key):
                 await self.documents.write(key, document, loaded.e_tags.get(key))
