@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import json
 import random
 import time
 from abc import ABC, abstractmethod
@@ -79,6 +80,10 @@ class DocumentStore(ABC):
     async def purge(self, prefix: str, older_than: float) -> int:
         """Delete documents under prefix last written before the epoch time; returns how many."""
 
+    async def size(self) -> int | None:
+        """Bytes the store takes (its file, its blobs), or None where that is not known."""
+        return None
+
     async def close(self) -> None:
         return None
 
@@ -109,6 +114,9 @@ class MemoryDocumentStore(DocumentStore):
 
     async def read_prefix(self, prefix):
         return {k: copy.deepcopy(self._docs[k][0]) for k in sorted(self._docs) if k.startswith(prefix)}
+
+    async def size(self):
+        return sum(len(key) + len(json.dumps(document)) for key, (document, _, _) in self._docs.items())
 
     async def purge(self, prefix, older_than):
         gone = [k for k, (_, _, at) in self._docs.items() if k.startswith(prefix) and at < older_than]

@@ -236,6 +236,15 @@ class SqliteDocumentStore(DocumentStore):
 
         return await self._run(purge_rows, writes=True)
 
+    async def size(self):
+        def file_bytes():
+            db = self._connect()
+            pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+            wal = Path(self.path + "-wal")
+            return pages + (wal.stat().st_size if self.path != ":memory:" and wal.exists() else 0)
+
+        return await self._run(file_bytes)
+
     async def close(self):
         if self._closed:
             return

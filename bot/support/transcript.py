@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.storage import DocumentStore
-from bot.storage.keys import TRANSCRIPTS
+from bot.storage.keys import TRANSCRIPT_COUNTS, TRANSCRIPTS
 from bot.support.redaction import redact
 from bot.walkthrough.case import is_legacy_case_id, now_iso
 
 MAX_ENTRY = 4000
 MAX_TRANSCRIPT = 64_000  # characters of a transcript handed out at once (about 4 cards)
+MAX_TURNS = 1000  # turn documents one case transcript keeps (MAX_TRANSCRIPT_TURNS); later turns are not kept
+FULL = "[The transcript of this case is full ({turns} turns): later turns are not kept. Start a new case to keep a record.]"
 
 
 @dataclass
@@ -96,8 +98,9 @@ class TranscriptStore:
 
     PREFIX = TRANSCRIPTS.prefix
 
-    def __init__(self, documents: DocumentStore) -> None:
+    def __init__(self, documents: DocumentStore, max_turns: int = MAX_TURNS) -> None:
         self.documents = documents
+        self.max_turns = max_turns
 
     def _prefixes(self, ref: str) -> list[str]:
         if "/" not in ref:
@@ -112,9 +115,29 @@ class TranscriptStore:
         new = [asdict(Entry(e.at, e.speaker, redact(e.text[: MAX_ENTRY + 256])[:MAX_ENTRY])) for e in entries]
         if not new:
             return
+        turn = await self._count(ref)
+        if turn is None:
+            return  # the transcript is full
+        if turn == self.max_turns:
+            new.append(asdict(Entry(new[-1]["at"], "bot", FULL.format(turns=self.max_turns))))
         # Sortable and unique: the turn's time, then a random tail for turns in the same microsecond.
         key = f"{self.PREFIX}{ref}/{time.time():017.6f}-{secrets.token_hex(4)}"
         await self.documents.write(key, {"entries": new}, None)
+
+    async def _count(self, ref: str) -> int | None:
+        """Count one more turn in the case's transcript: its number, or None when it is full."""
+        counted: list[int] = []
+
+        def count(document):
+            counted.clear()
+            turns = (document or {}).get("turns", 0)
+            if turns >= self.max_turns:
+                return None
+            counted.append(turns + 1)
+            return {"turns": turns + 1}
+
+        await self.documents.update(TRANSCRIPT_COUNTS.prefix + ref, count)
+        return counted[0] if counted else None
 
     async def _turns(self, ref: str) -> dict[str, dict]:
         """The case's turn documents by key, in order (by the time each key ends with)."""
@@ -140,7 +163,7 @@ class TranscriptStore:
 
     async def delete(self, refs: Iterable[str]) -> None:
         for ref in refs:
-            await self.documents.delete(await self._turns(ref))
+            await self.documents.delete([*await self._turns(ref), TRANSCRIPT_COUNTS.prefix + ref])
 
 
 def format_transcript(entries: Iterable[Entry]) -> str:

@@ -28,7 +28,9 @@ from bot.integrations.graph import RoleCheck
 from bot.integrations.telemetry import note_case
 from bot.reminders import ReminderDesk
 from bot.storage import Conflict
+from bot.storage.budget import DailyBudget, size_of
 from bot.storage.housekeeping import retention_cutoff_iso
+from bot.storage.keys import owner_scope
 from bot.storage.ledger import DONE, PROCESS, ActivityLedger
 from bot.support.transcript import TranscriptStore, TurnTranscript
 from bot.turn.access import MESSAGES, AccessGate
@@ -83,6 +85,7 @@ class TurnPipeline:
         gate: AccessGate | None = None,
         role_check: RoleCheck | None = None,
         reminders: ReminderDesk | None = None,
+        budget: DailyBudget | None = None,
     ) -> None:
         self.conversation_state = conversation_state
         self.cases = cases
@@ -92,6 +95,7 @@ class TurnPipeline:
         self.gate = gate
         self.role_check = role_check
         self.reminders = reminders
+        self.budget = budget
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def run(self, context: TurnContext, handler: Handler) -> None:
@@ -154,6 +158,14 @@ class TurnPipeline:
                 metrics.count("not-admin-role")
                 metrics.set_outcome("not-admin-role")
                 await context.send_activity(MessageFactory.text(why))
+                return False
+        if self.budget is not None and context.activity.type == ActivityTypes.message:
+            scope = owner_scope(identity.tenant_id, identity.aad_object_id or identity.user_id)
+            spent = await self.budget.charge(scope, size_of(context.activity.text, context.activity.value))
+            if spent:
+                metrics.count("over-budget")
+                metrics.set_outcome("over-budget")
+                await context.send_activity(MessageFactory.text(self.budget.refusal(spent)))
                 return False
         return True
 

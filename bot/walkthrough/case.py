@@ -129,7 +129,7 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
 
 
 MAX_OPEN_CASES = 20  # an admin with more open cases finishes or closes one before starting another
-FINISHED_KEPT = 50  # finished cases listed in `cases`; older ones stay readable by id until retention
+FINISHED_KEPT = 5  # finished cases in the index (the `cases` card shows 5); older ones: bot.walkthrough.case_store
 
 
 class TooManyOpenCases(Exception):
@@ -168,6 +168,7 @@ class CaseBook:
     cases: dict[str, RecoveryCase] = field(default_factory=dict)  # loaded: the current case and any named
     current_id: str | None = None
     index: dict[str, CaseSummary] = field(default_factory=dict)
+    closed_seq: int = 0  # how many finished cases have left the index for the closed list (bot.walkthrough.case_store)
 
     @property
     def current(self) -> RecoveryCase | None:
@@ -215,17 +216,20 @@ class CaseBook:
         summaries = self.summaries()
         finished = [c for c in summaries if not c.is_open][:FINISHED_KEPT]
         kept = [c for c in summaries if c.is_open] + finished
-        return {
+        document = {
             "schema_version": CASE_SCHEMA_VERSION,
             "current_id": self.current_id,
             "cases": {c.id: asdict(c) for c in sorted(kept, key=lambda c: c.id)},
         }
+        if self.closed_seq:
+            document["closed_seq"] = self.closed_seq
+        return document
 
     @classmethod
     def from_index(cls, data: dict[str, Any]) -> CaseBook:
         index = {cid: CaseSummary(**summary) for cid, summary in data.get("cases", {}).items()}
         current = data.get("current_id")
-        return cls({}, current if current in index else None, index)
+        return cls({}, current if current in index else None, index, int(data.get("closed_seq", 0)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CaseBook:
