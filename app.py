@@ -33,6 +33,7 @@ from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
 from bot.reminders import ReminderDesk, ReminderScheduler, ReminderStore
 from bot.settings import Settings
 from bot.storage import DocumentStore, MemoryDocumentStore, SqliteDocumentStore, StoreUnavailable
+from bot.storage.budget import DailyBudget
 from bot.storage.housekeeping import run_forever
 from bot.storage.ledger import ActivityLedger
 from bot.support.admins import SupportAdmins
@@ -112,7 +113,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
     lifecycle = Lifecycle()
     lifecycle.add_probe(lambda: store_problem(documents))
     storage = DocumentStorage(documents)
-    transcripts = TranscriptStore(documents)
+    transcripts = TranscriptStore(documents, settings.max_transcript_turns)
     adapter = create_adapter(settings, CardIds(documents), credentials_factory)
     # Token signing keys fetched off the event loop, warmed at start-up (the SDK fetches them on it).
     signing_keys = install(channel_metadata_url(settings.openid_metadata_url)) if settings.auth_enabled else None
@@ -121,7 +122,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         if settings.support_channel_id and settings.support_service_url
         else None
     )
-    tickets = TicketStore(documents)
+    tickets = TicketStore(documents, clock)
     channel = TeamsSupportChannel(adapter, settings.app_id, tickets, transcripts, documents, configured)
     if (settings.graph_require_admin_role or settings.allowed_admin_group) and settings.graph is None:
         raise StartupRefused(
@@ -138,8 +139,8 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         if not settings.graph.use_managed_identity and not settings.graph.tenant_id:
             raise StartupRefused("GRAPH_CLIENT_ID is set: GRAPH_TENANT_ID (or MicrosoftAppTenantId) is needed too")
         graph = GraphClient(settings.graph)
-    case_store = CaseStore(documents)
-    reminder_desk = ReminderDesk(ReminderStore(documents), playbook, clock, settings.wait_scale, settings.ticket_sla_hours)
+    case_store = CaseStore(documents, settings.max_closed_cases)
+    reminder_desk = ReminderDesk(ReminderStore(documents, clock), playbook, clock, settings.wait_scale, settings.ticket_sla_hours)
     services = Services(
         playbook=playbook,
         transcripts=transcripts,
@@ -164,6 +165,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         role_check=role_check,
         reminders=reminder_desk,
         telemetry=telemetry.DEFAULT,
+        budget=DailyBudget(documents, settings.daily_turns_per_user, settings.daily_bytes_per_user, clock),
     )
     bot = MailboxRecoveryBot(
         pipeline,
@@ -196,7 +198,10 @@ def serve(assembly: Assembly) -> web.Application:
     app[LIFECYCLE] = lifecycle
 
     async def housekeeping(_app: web.Application):
-        tasks = [asyncio.create_task(run_forever(documents, settings.retention_days))]
+        tasks = [
+            asyncio.create_task(run_forever(documents, settings.retention_days)),
+            asyncio.create_task(measure_store(documents, lifecycle)),
+        ]
         if assembly.signing_keys is not None:
             tasks.append(asyncio.create_task(assembly.signing_keys.keep_fresh()))
         ticket_retries = Periodic(settings.ticket_retry_seconds, services.escalation.retry_pending).start()
@@ -224,6 +229,21 @@ def serve(assembly: Assembly) -> web.Application:
 
 def build(settings: Settings, credentials_factory=None) -> web.Application:
     return serve(assemble(settings, credentials_factory))
+
+
+async def measure_store(documents: DocumentStore, lifecycle: Lifecycle, every_seconds: float = 3600.0) -> None:
+    """The store's size, hourly: in /readyz's details and the store.bytes gauge (a full disk stops
+    every write for everyone: this is what to watch)."""
+    while True:
+        try:
+            size = await documents.size()
+        except Exception:
+            log.warning("could not measure the state store", exc_info=True)
+            size = None
+        if size is not None:
+            lifecycle.details["store_bytes"] = size
+            telemetry.note_store_size(size)
+        await asyncio.sleep(every_seconds)
 
 
 async def store_problem(documents: DocumentStore) -> str | None:

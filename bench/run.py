@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py                 # full run: 50 and 10 concurrent, 20,000 turns
     .venv/bin/python bench/run.py --quick         # a short run to try it
     .venv/bin/python bench/run.py --faults        # also kill/restart the bot and throttle replies
+    .venv/bin/python bench/run.py --history-only  # only the long-history figure (1 case vs 301)
 
 Each simulated admin walks a whole scenario (start, a UPN, three answers on cards, every step
 Done) over HTTP, as Teams sends it; replies reach a connector on loopback, and a reply's latency is
@@ -26,6 +27,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -38,7 +40,7 @@ from tests.processes import BotProcess, free_port, wait_until  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 REPLY_TO = re.compile(rb'"replyToId":\s*"([^"]+)"')
-CASE = re.compile(rb'"case":\s*"(MR-[A-Z0-9]{6})"')
+CASE = re.compile(rb'"case":\s*"(MR-(?:[A-Z0-9]{8}|[A-Z0-9]{6}))"')
 UPN = "bench.user@contoso.com"
 GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
 
@@ -253,6 +255,50 @@ def stored_bytes(sqlite_path: str, cases: int) -> dict:
     }
 
 
+HISTORY = 300  # finished cases given to the admin with a long history
+
+
+async def history_cost(bot_url: str, connector: Connector, sqlite_path: str, turns: int = 80) -> dict:
+    """A turn's cost for an admin with one case and for one with 301 (300 finished, written into
+    the store as a long-serving admin's would be): the median time of a status turn, and their
+    ratio, which should stay near 1 (nothing a turn reads or writes grows with closed cases)."""
+    admins = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(2):
+            aad = str(uuid.uuid4())
+            admin = {"user": "29:" + aad, "aad": aad, "conversation": "a:" + uuid.uuid4().hex}
+            for step in SCENARIO[:2]:
+                await post(session, bot_url, activity(connector, admin, step), False)
+            admins.append(admin)
+        light, heavy = admins
+        owner = f"cases/msteams/{heavy['user']}"
+        with sqlite3.connect(sqlite_path, timeout=10) as db:
+            (body, etag) = db.execute("SELECT body, etag FROM documents WHERE key = ?", (f"{owner}/index",)).fetchone()
+            index = json.loads(body)
+            for n in range(HISTORY):
+                case_id = "MR-" + "".join("23456789ABCDEFGHJKMNPQRSTUVWXYZ"[(n // 31**i) % 31] for i in range(8))
+                at = (datetime.now(UTC) - timedelta(days=1, seconds=n)).isoformat(timespec="milliseconds")
+                case = {"id": case_id, "owner_id": heavy["aad"], "tenant_id": "bench-tenant", "upn": f"u{n}@contoso.com",
+                        "status": "complete", "created_at": at, "updated_at": at, "schema_version": 5}  # fmt: skip
+                db.execute(
+                    "INSERT OR REPLACE INTO documents (key, etag, body, written) VALUES (?, 1, ?, ?)",
+                    (f"{owner}/{case_id}", json.dumps(case), time.time()),
+                )
+                index["cases"][case_id] = {k: case[k] for k in ("id", "upn", "status", "updated_at", "created_at")}
+            db.execute("UPDATE documents SET body = ?, etag = ? WHERE key = ?", (json.dumps(index), etag + 1, f"{owner}/index"))
+        await post(session, bot_url, activity(connector, heavy, {"text": "status"}), False)  # the index settles
+
+        took: dict[str, list[float]] = {"light": [], "heavy": []}
+        for _ in range(turns):  # alternating, so that a busy moment on the machine weighs on both
+            for name, admin in (("light", light), ("heavy", heavy)):
+                started = time.perf_counter()
+                await post(session, bot_url, activity(connector, admin, {"text": "status"}), False)
+                took[name].append(time.perf_counter() - started)
+        one, many = (round(percentile(took[name], 0.5) * 1000, 2) for name in ("light", "heavy"))
+    return {"one_case_p50_ms": one, "long_history_p50_ms": many, "cases_in_long_history": HISTORY + 1,
+            "ratio": round(many / one, 2)}  # fmt: skip
+
+
 def start_process(command: list[str], env: dict, log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
@@ -272,6 +318,13 @@ async def bench(args) -> dict:
     connector = Connector()
     await connector.start()
     results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    if args.history_only:
+        sqlite_path = str(work / "history.sqlite3")
+        env = {"STATE_STORE": "sqlite", "SQLITE_PATH": sqlite_path, "TURNS_PER_MINUTE": "0", "LOG_LEVEL": "WARNING"}
+        bot = BotProcess(env, work / "history.log").start()
+        results["history"] = await history_cost(bot.url, connector, sqlite_path)
+        bot.stop()
+        return results
 
     echo_port = free_port()
     echo = start_process([sys.executable, str(ROOT / "bench/echo_bot.py")], {"PORT": str(echo_port)}, work / "echo.log")
@@ -302,6 +355,7 @@ async def bench(args) -> dict:
     }
     total_turns = results["bot"]["50"]["turns"] + results["bot"]["10"]["turns"] + 600
     results["bot"]["storage"] = stored_bytes(sqlite_path, total_turns // len(SCENARIO))
+    results["history"] = await history_cost(bot_url, connector, sqlite_path)
     bot.stop()
 
     ours, theirs = results["bot"], results["echo"]
@@ -309,6 +363,7 @@ async def bench(args) -> dict:
         "turns_per_second_vs_echo_at_50": round(ours["50"]["turns_per_second"] / theirs["50"]["turns_per_second"], 2),
         "cpu_per_turn_vs_echo_at_50": round(ours["50"]["cpu_ms_per_turn"] / theirs["50"]["cpu_ms_per_turn"], 2),
         "p99_vs_echo_at_10": round(ours["10"]["p99_ms"] / theirs["10"]["p99_ms"], 2),
+        "turn_with_301_cases_vs_1": results["history"]["ratio"],
     }
     if args.faults:
         results["faults"] = await fault_run(connector, work, args)
@@ -400,7 +455,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
+def history_line(history: dict) -> str:
+    return (
+        f"- A turn for an admin with {history['cases_in_long_history']} cases / with 1: **{history['ratio']}x** "
+        f"(median {history['long_history_p50_ms']} ms / {history['one_case_p50_ms']} ms)"
+    )
+
+
 def markdown(results: dict) -> str:
+    if "bot" not in results:  # --history-only
+        return f"Measured {results['when']} on {results['machine']}.\n\n{history_line(results['history'])}\n"
     bot, echo, ratios = results["bot"], results["echo"], results["ratios"]
     lines = [
         f"Measured {results['when']} on {results['machine']}.",
@@ -428,6 +492,7 @@ def markdown(results: dict) -> str:
         f"de-duplication records: {bot['storage']['dedupe_record_bytes_per_turn']} bytes per turn, kept a day",
         f"- Cases walked: {bot['storage']['cases']}, complete with every step done: "
         f"{bot['storage']['cases_complete_with_every_step_done']}",
+        history_line(results["history"]),
     ]
     if "faults" in results:
         f = results["faults"]
@@ -448,11 +513,15 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true", help="also the fault run")
     parser.add_argument("--fault-turns", type=int, default=3_000)
     parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--history-only", action="store_true", help="only the long-history figure")
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     args = parser.parse_args()
     if args.quick:
         args.turns, args.echo_turns, args.fault_turns, args.kills = 3_000, 2_000, 1_000, 2
     results = asyncio.run(bench(args))
+    if args.history_only:
+        print(markdown(results))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "RESULTS.md").write_text(markdown(results))

@@ -110,6 +110,11 @@ class Settings:
     wait_scale: float = 1.0  # multiplies every replication wait before its reminder (local try-outs, e2e)
     reminder_poll_seconds: float = 30.0
     ticket_sla_hours: float = 4.0
+    # The storage budget (bot.storage.budget, bot.walkthrough.case_store, bot.support.transcript):
+    daily_turns_per_user: int = 1500
+    daily_bytes_per_user: int = 2 * 1024 * 1024
+    max_transcript_turns: int = 1000
+    max_closed_cases: int = 200
 
     @property
     def auth_enabled(self) -> bool:
@@ -250,4 +255,8 @@ class Settings:
             wait_scale=_positive(env, "WAIT_SCALE", 1.0),
             reminder_poll_seconds=_positive(env, "REMINDER_POLL_SECONDS", 30.0),
             ticket_sla_hours=_positive(env, "TICKET_SLA_HOURS", 4.0),
+            daily_turns_per_user=int(_positive(env, "DAILY_TURNS_PER_USER", 1500)),
+            daily_bytes_per_user=int(_positive(env, "DAILY_BYTES_PER_USER", 2 * 1024 * 1024)),
+            max_transcript_turns=int(_positive(env, "MAX_TRANSCRIPT_TURNS", 1000)),
+            max_closed_cases=int(_positive(env, "MAX_CLOSED_CASES", 200)),
         )

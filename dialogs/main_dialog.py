@@ -158,7 +158,7 @@ class MainDialog(ComponentDialog):
             return
         # Showing the transcript is not part of it (it would copy itself into itself).
         self.services.transcript(dc.context).incoming_case = None
-        entries = await self.services.transcripts.read(case.id)
+        entries = await self.services.transcripts.read(case.ref)
         for content in transcript_cards(entries, case.id):
             await show(dc.context, content)
 

@@ -227,7 +227,7 @@ async def test_a_typed_answer_updates_its_card_in_place(admin):
 async def test_a_cases_transcript_holds_only_that_case(admin):
     await admin.say("start")
     await admin.press("Next", upn="other.user@contoso.com")
-    other = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("status"))).group(0)
+    other = re.search(r"MR-[A-Z0-9]{8}", joined(await admin.say("status"))).group(0)
     await admin.say("start new")
     await admin.press("Next", upn=UPN)
     await admin.say("cases")

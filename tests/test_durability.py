@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.storage import SqliteDocumentStore
+from bot.storage.keys import owner_scope
 from tests.harness import Admin, cards_of, find_action, joined
 from tests.processes import BotProcess
 from tests.walker import UPN, walk_leaf
@@ -396,9 +397,10 @@ async def test_an_admins_expired_cases_are_purged_on_their_next_turn(admin, sett
     old_id = next(cid for cid, c in index["cases"].items() if c["upn"] == "old.user@contoso.com")
     index["cases"][old_id]["updated_at"] = "2020-01-01T00:00:00.000+00:00"  # far past RETENTION_DAYS
     await store.write(key, index, e_tag)
-    assert await store.read_prefix(f"transcripts/{old_id}/")
+    transcript = f"transcripts/{owner_scope(admin.tenant_id, admin.aad_object_id)}/{old_id}/"  # the case's ref
+    assert await store.read_prefix(transcript)
     text = joined(await admin.say("cases"))
     assert "old.user@contoso.com" not in text and UPN in text
-    assert await store.read_prefix(f"transcripts/{old_id}/") == {}
+    assert await store.read_prefix(transcript) == {}
     assert await store.read([f"cases/msteams/{admin.user_id}/{old_id}"]) == {}
     await store.close()

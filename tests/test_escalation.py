@@ -238,7 +238,7 @@ async def test_an_escalated_case_can_be_resumed_where_it_stopped(admin):
     await admin.press("Next", upn=UPN)
     await admin.press("Deleted")
     await escalate(admin)
-    case_id = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("cases"))).group(0)
+    case_id = re.search(r"MR-[A-Z0-9]{8}", joined(await admin.say("cases"))).group(0)
     records = await admin.say(f"resume {case_id}")
     assert "Question 2 of up to 5: What is the current state of the user's Entra ID" in joined(records)
 

@@ -269,7 +269,7 @@ async def test_resume_and_the_dialect_switch_bring_the_live_card_to_the_bottom(a
 async def test_only_the_current_cases_step_has_buttons_and_resume_says_where_it_went(admin, playbook):
     leaf, step = step_without_alternative(playbook)
     await walk_to(admin, playbook, leaf, is_step(step))
-    first_case = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("status"))).group(0)
+    first_case = re.search(r"MR-[A-Z0-9]{8}", joined(await admin.say("status"))).group(0)
     _, first_card = latest_card(admin)
 
     records = await admin.say("start")
@@ -296,7 +296,7 @@ async def test_start_from_the_welcome_card_while_a_case_is_open_asks_first(admin
     welcome = await admin.send(type="conversationUpdate", text=None, membersAdded=members)
     leaf, step = step_without_alternative(playbook)
     await walk_to(admin, playbook, leaf, is_step(step))
-    case_id = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("status"))).group(0)
+    case_id = re.search(r"MR-[A-Z0-9]{8}", joined(await admin.say("status"))).group(0)
 
     records = await admin.press("Start a recovery", welcome)
     assert f"Case {case_id} for {UPN} is open" in joined(records)
@@ -309,7 +309,7 @@ async def test_start_from_the_welcome_card_while_a_case_is_open_asks_first(admin
 async def test_a_case_closed_by_start_over_can_be_reopened(admin, playbook):
     leaf, step = step_without_alternative(playbook)
     await walk_to(admin, playbook, leaf, is_step(step))
-    case_id = re.search(r"MR-[A-Z0-9]{6}", joined(await admin.say("status"))).group(0)
+    case_id = re.search(r"MR-[A-Z0-9]{8}", joined(await admin.say("status"))).group(0)
     await admin.say("start over")
     records = await admin.say(f"resume {case_id}")
     assert "was closed" in joined(records) and f"Reopen {case_id}" in joined(records)

@@ -31,7 +31,8 @@ def base(url: str) -> str:
 
 
 async def test_ready_when_the_store_answers(bot):
-    assert await get(base(bot.url) + "/readyz") == (200, {"status": "ready"})
+    status, body = await get(base(bot.url) + "/readyz")
+    assert status == 200 and body["status"] == "ready" and set(body) <= {"status", "details"}  # details: the store's size
 
 
 async def test_not_ready_with_the_reason_when_the_store_is_unreachable_yet_alive(settings):

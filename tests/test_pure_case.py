@@ -32,7 +32,7 @@ def test_case_numbers_avoid_characters_misread_over_the_phone():
     seen = {new_case_id() for _ in range(300)}
     assert len(seen) > 290, "case numbers are random"
     for case_id in seen:
-        assert re.fullmatch(r"MR-[2-9A-HJKMNP-Z]{6}", case_id), case_id
+        assert re.fullmatch(r"MR-[2-9A-HJKMNP-Z]{8}", case_id), case_id
         assert is_case_id(case_id)
     used = set("".join(seen).replace("MR-", ""))
     assert used <= set("23456789ABCDEFGHJKMNPQRSTUVWXYZ") and not used & set("01ILO")

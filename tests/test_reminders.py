@@ -63,7 +63,7 @@ async def answer_deadline(admin: Admin, records, heading: str, title: str, **inp
 async def test_the_bot_comes_back_once_when_a_sync_wait_is_over(running, clock, person):
     await open_case(person, B7)
     await person.press("Done")
-    case_id = joined(await person.say("status")).split("Status of case ")[1][:9]
+    case_id = joined(await person.say("status")).split("Status of case ")[1][:11]
 
     await round_at(running, clock, minutes=29)
     assert reminders_in(person, "is over") == []
@@ -168,7 +168,7 @@ async def test_deadlines_on_the_cards_from_the_dates_the_admin_gives(running, cl
 
     status = joined(await person.say("status"))
     assert "Finish before 12 December (17 days left)" in status
-    first_case = status.split("Status of case ")[1][:9]
+    first_case = status.split("Status of case ")[1][:11]
     step = await person.press("Done")
     assert "Finish before 12 December (17 days left)" in joined(step)
 
@@ -291,7 +291,7 @@ async def test_a_round_reads_only_the_buckets_due_and_housekeeping_purges_by_pre
 def test_a_v3_case_is_migrated_without_reminders_for_waits_already_behind_it():
     stored = {"id": "MR-AAAAAA", "owner_id": "u", "schema_version": 3, "steps": {"delta_sync": {"status": "done", "at": "x"}}}
     case = RecoveryCase.from_dict(stored)
-    assert case.schema_version == 4 and case.reminded_steps == ["delta_sync"] and case.deadline_starts == {}
+    assert case.schema_version == 5 and case.reminded_steps == ["delta_sync"] and case.deadline_starts == {}
 
 
 def test_graphs_deleted_date_sets_the_entra_deadline_without_asking(playbook):

@@ -248,10 +248,10 @@ def ticket_card(ticket: Any) -> Card:
     state = f"Assigned to {ticket.assigned_to}" if ticket.status == "assigned" else TICKET_STATES[ticket.status]
     actions: list[dict] = []
     if ticket.status != "resolved":
-        actions.append(submit("Assign to me", data(TicketAction(ticket.case_id, "assign"))))
-        actions.append(submit("Resolve", data(TicketAction(ticket.case_id, "resolve")), "positive"))
+        actions.append(submit("Assign to me", data(TicketAction(ticket.ref, "assign"))))
+        actions.append(submit("Resolve", data(TicketAction(ticket.ref, "resolve")), "positive"))
     else:
-        actions.append(submit("Reopen", data(TicketAction(ticket.case_id, "reopen"))))
+        actions.append(submit("Reopen", data(TicketAction(ticket.ref, "reopen"))))
     if ticket.admin_upn:
         actions.append(open_url("Chat with the admin", chat_link(ticket.admin_upn)))
     content = summary_card(ticket.summary, f"Mailbox recovery ticket {ticket.case_id}", actions, status_line=f"Status: {state}")

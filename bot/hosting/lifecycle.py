@@ -29,6 +29,7 @@ class Lifecycle:
         self._idle.set()
         self._probes: list[Probe] = []
         self._drains: list[tuple[str, Drain]] = []
+        self.details: dict[str, object] = {}  # figures /readyz shows when ready (the store's size)
 
     def add_probe(self, probe: Probe) -> None:
         self._probes.append(probe)

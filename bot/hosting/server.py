@@ -173,7 +173,7 @@ def create_app(
         reasons = await lifecycle.not_ready()
         if reasons:
             return web.json_response({"status": "not ready", "reasons": reasons}, status=503)
-        return web.json_response({"status": "ready"})
+        return web.json_response({"status": "ready", **({"details": lifecycle.details} if lifecycle.details else {})})
 
     app = web.Application(client_max_size=max_body_bytes)
     app.router.add_post("/api/messages", messages)

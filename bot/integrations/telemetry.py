@@ -224,6 +224,9 @@ def install(
     meter = meter_provider.get_meter(NAME)
     counters = {name: meter.create_counter(f"{NAME}.{name}", description=text) for name, text in COUNTERS.items()}
     duration = meter.create_histogram(f"{NAME}.turn.duration", unit="ms", description="time to answer a turn")
+    meter.create_observable_gauge(
+        f"{NAME}.store.bytes", callbacks=[_store_bytes], unit="By", description="the state store's size (hourly)"
+    )
     instrumentor = AioHttpClientInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument(
@@ -233,6 +236,20 @@ def install(
             request_hook=_name_http_span,
         )
     telemetry._pipeline = _Pipeline(tracer_provider.get_tracer(NAME), meter, counters, duration, shutdown or (lambda: None))
+
+
+_store_size: list[int] = []
+
+
+def note_store_size(size: int) -> None:
+    """The store's size in bytes, as housekeeping last measured it (the store.bytes gauge)."""
+    _store_size[:] = [size]
+
+
+def _store_bytes(_options: Any) -> list:
+    from opentelemetry.metrics import Observation
+
+    return [Observation(_store_size[0])] if _store_size else []
 
 
 def uninstall(telemetry: Telemetry = DEFAULT) -> None:
@@ -316,6 +333,9 @@ class TracedDocumentStore(DocumentStore):
     async def purge(self, prefix: str, older_than: float) -> int:
         with self._span("purge", 0):
             return await self.inner.purge(prefix, older_than)
+
+    async def size(self) -> int | None:
+        return await self.inner.size()
 
     async def close(self) -> None:
         await self.inner.close()

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-PREFIX = "reminders/"
-DUE_PREFIX = "reminders/due/"
-CURSOR_KEY = "reminders/cursor"
+from bot.storage.keys import REMINDERS
+
+PREFIX = REMINDERS.prefix
+DUE_PREFIX = f"{PREFIX}due/"
+CURSOR_KEY = f"{PREFIX}cursor"
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 10  # a reminder that fails this many rounds (not 403/404) is dropped with a log line
 DEADLINE_WARNINGS = (7, 1)  # days before a deadline
@@ -29,7 +31,7 @@ def key_for(due: datetime, reminder_id: str) -> str:
 
 @dataclass
 class Reminder:
-    id: str  # "<case id>.<name>"
+    id: str  # "<case ref>.<name>" ("<case id>.<name>" before v5): the ref keeps two cases with one number apart
     case_id: str
     owner: str  # the case's owner key (cases/<owner>/<case id>)
     kind: str  # wait | asked | deadline | idle | sla
@@ -40,8 +42,13 @@ class Reminder:
     detail: str = ""  # what to check, or the deadline line
     minutes: int = 0  # the wait as the playbook gives it (before WAIT_SCALE)
     guard: str = ""  # what must still hold when it is sent (the case's updated_at, a deadline)
-    lease_until: float = 0.0
+    leased_at: float = 0.0  # when a sender took it (bot.storage.lease); 0: nobody holds it
     attempts: int = 0
+
+    @property
+    def name(self) -> str:
+        """Its name on the case (case.reminders): wait, asked, idle, deadline-..., sla."""
+        return self.id.rsplit(".", 1)[1]
 
     @property
     def key(self) -> str:

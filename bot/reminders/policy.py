@@ -35,7 +35,7 @@ class ReminderDesk:
         """Schedule (or move) the case's reminder `name`; the previous one of that name is dropped."""
         previous = case.reminders.get(name)
         reminder = Reminder(
-            f"{case.id}.{name}", case.id, owner, kind, due.astimezone(UTC).isoformat(), reference, case.upn or "", **text
+            f"{case.ref}.{name}", case.id, owner, kind, due.astimezone(UTC).isoformat(), reference, case.upn or "", **text
         )
         key = await self.store.put(reminder)
         if previous and previous.get("key") != key:
@@ -124,7 +124,7 @@ class ReminderDesk:
             return False
         if reminder.kind == "sla":
             return True  # the ticket decides (bot.teams.reminder_sender)
-        if not case.is_open or case.reminders.get(reminder.id.split(".", 1)[1], {}).get("key") != reminder.key:
+        if not case.is_open or case.reminders.get(reminder.name, {}).get("key") != reminder.key:
             return False
         if reminder.kind == "idle":
             return case.updated_at == reminder.guard

@@ -6,13 +6,16 @@ import contextlib
 from dataclasses import asdict
 from datetime import datetime
 
+from bot.clock import Clock
 from bot.reminders.model import CURSOR_KEY, DUE_PREFIX, LEASE_SECONDS, Reminder, bucket
 from bot.storage import Conflict, DocumentStore
+from bot.storage.lease import Lease
 
 
 class ReminderStore:
-    def __init__(self, documents: DocumentStore) -> None:
+    def __init__(self, documents: DocumentStore, clock: Clock | None = None) -> None:
         self.documents = documents
+        self.lease = Lease(LEASE_SECONDS, clock) if clock else Lease(LEASE_SECONDS)
 
     async def put(self, reminder: Reminder) -> str:
         key = reminder.key
@@ -32,15 +35,11 @@ class ReminderStore:
         return document.get("bucket"), e_tag
 
     async def _lower_cursor(self, wanted: str) -> None:
-        for _ in range(5):
-            current, e_tag = await self.cursor()
-            if current is not None and current <= wanted:
-                return
-            try:
-                await self.documents.write(CURSOR_KEY, {"bucket": wanted}, e_tag)
-                return
-            except Conflict:
-                continue
+        def lower(document):
+            current = (document or {}).get("bucket")
+            return None if current is not None and current <= wanted else {"bucket": wanted}
+
+        await self.documents.update(CURSOR_KEY, lower)
 
     async def advance_cursor(self, past: str, to: str) -> None:
         """Move the cursor from `past` (emptied) to `to`, unless someone lowered it meanwhile."""
@@ -54,23 +53,12 @@ class ReminderStore:
         found = await self.documents.read_prefix(f"{DUE_PREFIX}{name}/")
         return {key: Reminder.from_dict(document) for key, document in found.items()}
 
-    async def take_lease(self, key: str, now: float) -> Reminder | None:
+    async def take_lease(self, key: str, now: float | None = None) -> Reminder | None:
         """The reminder with this instance's lease on it, or None if another holds it or it is gone."""
-        found = await self.documents.read([key])
-        if key not in found:
-            return None
-        document, e_tag = found[key]
-        reminder = Reminder.from_dict(document)
-        if reminder.lease_until > now:
-            return None
-        reminder.lease_until = now + LEASE_SECONDS
-        try:
-            await self.documents.write(key, asdict(reminder), e_tag)
-        except Conflict:
-            return None
-        return reminder
+        document = await self.lease.claim(self.documents, key, "leased_at", now)
+        return Reminder.from_dict(document) if document is not None else None
 
     async def release(self, reminder: Reminder) -> None:
-        reminder.lease_until = 0.0
+        reminder.leased_at = 0.0
         reminder.attempts += 1
         await self.documents.write(reminder.key, asdict(reminder), "*")

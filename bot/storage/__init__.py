@@ -2,7 +2,7 @@
 Azure Blob Storage (several instances) or memory (unit tests). Plain Python; `bot_storage`
 adapts any of them to botbuilder's Storage interface."""
 
-from bot.storage.documents import Conflict, DocumentStore, MemoryDocumentStore, StoreUnavailable
+from bot.storage.documents import Conflict, DocumentStore, MemoryDocumentStore, StoreUnavailable, TooManyConflicts
 from bot.storage.sqlite_store import SqliteDocumentStore
 
-__all__ = ["Conflict", "DocumentStore", "MemoryDocumentStore", "SqliteDocumentStore", "StoreUnavailable"]
+__all__ = ["Conflict", "DocumentStore", "MemoryDocumentStore", "SqliteDocumentStore", "StoreUnavailable", "TooManyConflicts"]

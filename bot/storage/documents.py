@@ -1,20 +1,29 @@
 """The document store contract: JSON documents by key, each with an e_tag for optimistic
-concurrency, and an insert-if-absent used to process each incoming activity once."""
+concurrency, an insert-if-absent used to process each incoming activity once, and `update`, the
+one read-modify-write loop (re-read and re-applied when another writer got there first)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
+import json
+import random
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 Document = dict[str, Any]
+UPDATE_ATTEMPTS = 8  # a document changed under us this many times in a row: give up, clearly
 
 
 class Conflict(Exception):
     """The document changed (or appeared) since it was read: someone else wrote first."""
+
+
+class TooManyConflicts(Conflict):
+    """`update` lost the race every time it tried: the document is too contended to change now."""
 
 
 class StoreUnavailable(Exception):
@@ -42,6 +51,27 @@ class DocumentStore(ABC):
         except Conflict:
             return False
 
+    async def update(
+        self, key: str, change: Callable[[Document | None], Document | None], *, attempts: int = UPDATE_ATTEMPTS
+    ) -> Document | None:
+        """Read the document (None if absent), apply `change` to it and write what it returns,
+        conditional on the e_tag read; when someone else wrote first, read again and re-apply.
+        `change` returns None to write nothing (then the document as read is returned); it may
+        run more than once, so it decides from its argument alone. Returns the document as
+        written. Raises TooManyConflicts after `attempts` lost races."""
+        for attempt in range(attempts):
+            found = await self.read([key])
+            current, e_tag = found.get(key, (None, None))
+            new = change(current)
+            if new is None:
+                return current
+            try:
+                await self.write(key, new, e_tag)
+                return new
+            except Conflict:
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # let the other writer finish
+        raise TooManyConflicts(f"{key} changed under {attempts} attempts in a row; nothing was written")
+
     @abstractmethod
     async def read_prefix(self, prefix: str) -> dict[str, Document]:
         """Every document whose key starts with prefix, by key."""
@@ -49,6 +79,10 @@ class DocumentStore(ABC):
     @abstractmethod
     async def purge(self, prefix: str, older_than: float) -> int:
         """Delete documents under prefix last written before the epoch time; returns how many."""
+
+    async def size(self) -> int | None:
+        """Bytes the store takes (its file, its blobs), or None where that is not known."""
+        return None
 
     async def close(self) -> None:
         return None
@@ -80,6 +114,9 @@ class MemoryDocumentStore(DocumentStore):
 
     async def read_prefix(self, prefix):
         return {k: copy.deepcopy(self._docs[k][0]) for k in sorted(self._docs) if k.startswith(prefix)}
+
+    async def size(self):
+        return sum(len(key) + len(json.dumps(document)) for key, (document, _, _) in self._docs.items())
 
     async def purge(self, prefix, older_than):
         gone = [k for k, (_, _, at) in self._docs.items() if k.startswith(prefix) and at < older_than]

@@ -1,5 +1,6 @@
-"""Purges what is kept only for a while: processed-activity records after a day, cases,
-transcripts and conversation state after the retention (30 days by default, the recycle bin's)."""
+"""Purges what is kept only for a while, prefix by prefix as bot.storage.keys lists them:
+processed-activity records after a day, cases, transcripts, tickets and conversation state after
+the retention (30 days by default, the recycle bin's), counters of a day after two."""
 
 from __future__ import annotations
 
@@ -9,13 +10,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot.storage import DocumentStore, StoreUnavailable
+from bot.storage.keys import CASES, DAY, REGISTRY
 
 log = logging.getLogger(__name__)
-DAY = 86_400.0
-# An admin's case index is rewritten at least hourly while they work, their current case every
-# turn (bot.walkthrough.case_store): cases/ is kept two hours longer, so that no index still in
-# use is purged before the case it lists.
-CASES_GRACE = 2 * 3600.0
+CASES_GRACE = CASES.grace_seconds
 
 
 def retention_cutoff_iso(retention_days: int, now: datetime | None = None) -> str:
@@ -24,11 +22,13 @@ def retention_cutoff_iso(retention_days: int, now: datetime | None = None) -> st
 
 
 async def purge_once(documents: DocumentStore, retention_days: int, dedupe_seconds: float = DAY) -> dict[str, int]:
+    """One round over every registered prefix that is purged by age; how many went, by prefix."""
     now = time.time()
-    retention = retention_days * DAY
-    counts = {"activities/": await documents.purge("activities/", now - dedupe_seconds)}
-    for prefix in ("transcripts/", "cardids/", "state/", "tickets/", "cases/", "ticket-quota/", "reminders/"):
-        counts[prefix] = await documents.purge(prefix, now - retention - (CASES_GRACE if prefix == "cases/" else 0.0))
+    counts = {}
+    for space in REGISTRY:
+        cutoff = space.cutoff(now, retention_days, dedupe_seconds)
+        if cutoff is not None:
+            counts[space.prefix] = await documents.purge(space.prefix, cutoff)
     return counts
 
 

@@ -35,6 +35,26 @@ CREATE TABLE IF NOT EXISTS documents (
 """
 
 
+def prefix_range(prefix: str) -> tuple[str, str | None]:
+    """(low, high) such that exactly the keys starting with `prefix` sort in [low, high) as SQLite
+    compares text (UTF-8 bytes, which order as code points): the prefix with its last character
+    moved up by one (a character past U+FFFF sorts above '\uffff', so that was no bound). None:
+    no high end (the prefix is '', or only U+10FFFF)."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code <= 0x10FFFF:
+            chars.append(chr(0xE000 if 0xD800 <= code <= 0xDFFF else code))  # no surrogates in UTF-8
+            return prefix, "".join(chars)
+    return prefix, None
+
+
+def _in_prefix(prefix: str) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its parameters) for the keys that start with `prefix`."""
+    low, high = prefix_range(prefix)
+    return ("key >= ? AND key < ?", (low, high)) if high is not None else ("key >= ?", (low,))
+
+
 @dataclass
 class _Job:
     work: Callable[[], Any]
@@ -202,21 +222,28 @@ class SqliteDocumentStore(DocumentStore):
 
     async def read_prefix(self, prefix):
         def read_rows():
-            rows = self._connect().execute(
-                "SELECT key, body FROM documents WHERE key >= ? AND key < ? ORDER BY key", (prefix, prefix + "\uffff")
-            )
+            where, bounds = _in_prefix(prefix)
+            rows = self._connect().execute(f"SELECT key, body FROM documents WHERE {where} ORDER BY key", bounds)
             return {key: json.loads(body) for key, body in rows}
 
         return await self._run(read_rows)
 
     async def purge(self, prefix, older_than):
         def purge_rows():
-            cursor = self._connect().execute(
-                "DELETE FROM documents WHERE key >= ? AND key < ? AND written < ?", (prefix, prefix + "\uffff", older_than)
-            )
+            where, bounds = _in_prefix(prefix)
+            cursor = self._connect().execute(f"DELETE FROM documents WHERE {where} AND written < ?", (*bounds, older_than))
             return cursor.rowcount
 
         return await self._run(purge_rows, writes=True)
+
+    async def size(self):
+        def file_bytes():
+            db = self._connect()
+            pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+            wal = Path(self.path + "-wal")
+            return pages + (wal.stat().st_size if self.path != ":memory:" and wal.exists() else 0)
+
+        return await self._run(file_bytes)
 
     async def close(self):
         if self._closed:

@@ -29,15 +29,16 @@ from bot.cards.support import (
 )
 from bot.integrations import telemetry
 from bot.playbook import OUTCOMES, Playbook
+from bot.storage.keys import owner_scope
 from bot.support.redaction import redact
-from bot.support.tickets import ASSIGNED, OPEN, PENDING, RESOLVED, Ticket, TicketStore
+from bot.support.tickets import ASSIGNED, NOTES_PER_HOUR, OPEN, PENDING, RESOLVED, Ticket, TicketStore
 from bot.support.transcript import Entry, TranscriptStore
 from bot.walkthrough.case import ESCALATED, RecoveryCase, now_iso
 from bot.walkthrough.deadlines import nearest_deadline
 from bot.walkthrough.rules import ticket_values
 
 log = logging.getLogger(__name__)
-TICKETS_PER_DAY = 20  # new tickets one admin may create a day (each posts a card and a transcript)
+TICKETS_PER_DAY = 20  # tickets and notes one admin may send support a day (each posts to the channel)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,9 @@ class EscalationDesk:
     async def escalate(self, request: EscalationRequest) -> EscalationResult:
         case = request.case
         summary = ticket_summary(case, self.playbook, request.admin, request.description[:MAX_DESCRIPTION], request.contact)
+        # The case's ticket is under the case's ref (owner and number); a case escalated before v5
+        # keeps its ticket under the number alone (case.ticket_id names it).
+        ref = case.ticket_id or case.ref
         claim = Ticket(
             case.id,
             request.activity_id,
@@ -175,21 +179,19 @@ class EscalationDesk:
             request.admin.get("upn", ""),
             status=PENDING,
             forms={request.form_id: request.activity_id} if request.form_id else {},
+            owner=ref.rsplit("/", 1)[0] if "/" in ref else "",
         )
         owner = request.admin.get("aad_object_id") or request.admin.get("user_id") or ""
-        existing = await self.tickets.load(case.id)
+        existing = await self.tickets.load(ref)
         if existing is not None and existing.summary.get("admin", {}).get("aad_object_id", owner) not in (owner, ""):
-            # Case numbers are random per admin: another admin's ticket under the same number stays theirs.
+            # Only a ticket made before v5 (keyed by the number alone) can be another admin's: it stays theirs.
             log.warning("ticket %s belongs to another admin's case; not escalated", case.id)
             return EscalationResult(
                 "refused", note="This case number is taken by another ticket. Start a new case and escalate it."
             )
-        if existing is None and not await self.tickets.take_quota(owner, now_iso()[:10], TICKETS_PER_DAY):
-            return EscalationResult(
-                "over_quota",
-                note=f"You have sent {TICKETS_PER_DAY} tickets to support today, the most one admin may. Nothing was sent: "
-                "call your support team, or escalate tomorrow (your case is kept).",
-            )
+        quota_owner = owner_scope(case.tenant_id, owner)
+        if existing is None and not await self.tickets.take_quota(quota_owner, now_iso()[:10], TICKETS_PER_DAY):
+            return EscalationResult("over_quota", note=self.over_quota_note())
         ticket, created = await self.tickets.claim(claim)
         if created:
             telemetry.count("tickets.created")
@@ -203,55 +205,75 @@ class EscalationDesk:
                     note=f"This form was already sent as ticket {ticket.case_id}; nothing was sent again.",
                 )
             if sent_by is None:
-                ticket = await self.tickets.update(case.id, lambda t: t.forms.__setitem__(request.form_id, request.activity_id))
+                ticket = await self.tickets.update(ref, lambda t: t.add_form(request.form_id, request.activity_id))
         case.status = ESCALATED
-        case.ticket_id = ticket.case_id
+        case.ticket_id = ticket.ref
         case.touch()
         result = EscalationResult("sent", ticket=ticket)
         if self.handoff_enabled:
-            entries = await self.transcripts.read(case.id)
+            entries = await self.transcripts.read(case.ref)
             result.handoff = {"value": summary, "transcript": handoff_transcript(entries)}
         address = await self.channel.address() if self.channel else None
         if address is None:
             result.outcome = "no_channel"
-            result.cards = [no_channel_card(case.id), *await self.forward_cards(case.id, summary)]
+            result.cards = [no_channel_card(case.id), *await self.forward_cards(case, summary)]
             return result
         if ticket.delivered and not same_escalation:
+            # A note in the thread is support's time as a ticket is: a few per ticket an hour, and
+            # counted in the admin's daily budget with the tickets.
+            if not await self.tickets.take_note_slot(ref) or not await self.tickets.take_quota(
+                quota_owner, now_iso()[:10], TICKETS_PER_DAY
+            ):
+                result.outcome, result.ticket = "over_quota", ticket
+                result.note = (
+                    f"Your ticket {case.id} already has your recent notes (at most {NOTES_PER_HOUR} an hour, and "
+                    f"{TICKETS_PER_DAY} tickets and notes a day). Nothing was sent again: support has your case; "
+                    "call your support team if it is urgent."
+                )
+                return result
             who = request.admin.get("name") or "the admin"
             await self.channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
-            result.ticket = await self.tickets.update(case.id, lambda t: t.record(who, "escalated again"))
+            result.ticket = await self.tickets.update(ref, lambda t: t.record(who, "escalated again"))
             result.outcome, result.cards = "added", [added_to_ticket_card(case.id)]
             return result
         try:
-            result.ticket, _ = await self.channel.deliver(case.id)
+            result.ticket, _ = await self.channel.deliver(ref)
         except Exception:  # kept and retried in the background; the admin has it all meanwhile
             log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
             result.outcome = "not_delivered"
-            result.cards = [not_delivered_card(case.id), *await self.forward_cards(case.id, summary)]
+            result.cards = [not_delivered_card(case.id), *await self.forward_cards(case, summary)]
             return result
         result.cards = [sent_card(case.id, address.team_name)]
         return result
 
-    async def forward_cards(self, case_id: str, summary: dict[str, Any]) -> list[Card]:
-        entries = await self.transcripts.read(case_id)
-        return [summary_card(summary, f"Support ticket {case_id}"), *transcript_cards(entries, case_id)]
+    @staticmethod
+    def over_quota_note() -> str:
+        return (
+            f"You have sent {TICKETS_PER_DAY} tickets to support today, the most one admin may. Nothing was sent: "
+            "call your support team, or escalate tomorrow (your case is kept)."
+        )
 
-    async def record_handoff_status(self, case_id: str, state: str) -> Ticket | None:
-        """An agent hub's handoff.status, kept on the ticket with who-did-what."""
-        if await self.tickets.load(case_id) is None:
+    async def forward_cards(self, case: RecoveryCase, summary: dict[str, Any]) -> list[Card]:
+        entries = await self.transcripts.read(case.ref)
+        return [summary_card(summary, f"Support ticket {case.id}"), *transcript_cards(entries, case.id)]
+
+    async def record_handoff_status(self, ref: str, state: str) -> Ticket | None:
+        """An agent hub's handoff.status, kept on the ticket (by its ref: case.ticket_id) with who-did-what."""
+        if await self.tickets.load(ref) is None:
             return None
 
         def change(ticket: Ticket) -> None:
             ticket.handoff_state = state
             ticket.record("agent hub", f"handoff {state}")
 
-        return await self.tickets.update(case_id, change)
+        return await self.tickets.update(ref, change)
 
-    async def act(self, case_id: str, op: str, who: str, who_id: str = "") -> tuple[Ticket | None, bool]:
-        """Assign, resolve or reopen a ticket; (the ticket, whether anything changed). A double
-        click, or an action that does not fit the ticket's state, changes nothing, so nobody is
-        told twice. The history keeps who by display name and Entra object id (names repeat)."""
-        if await self.tickets.load(case_id) is None:
+    async def act(self, ref: str, op: str, who: str, who_id: str = "") -> tuple[Ticket | None, bool]:
+        """Assign, resolve or reopen a ticket (by its ref, what its card's buttons carry); (the
+        ticket, whether anything changed). A double click, or an action that does not fit the
+        ticket's state, changes nothing, so nobody is told twice. The history keeps who by display
+        name and Entra object id (names repeat)."""
+        if await self.tickets.load(ref) is None:
             return None, False
 
         changed: list[bool] = []
@@ -276,7 +298,7 @@ class EscalationDesk:
                 ticket.status = RESOLVED
                 record(ticket, "resolved the ticket")
 
-        ticket = await self.tickets.update(case_id, change)
+        ticket = await self.tickets.update(ref, change)
         return ticket, bool(changed)
 
     async def retry_pending(self) -> int:
@@ -285,15 +307,15 @@ class EscalationDesk:
         if self.channel is None or await self.channel.address() is None:
             return 0
         delivered = 0
-        for case_id in await self.tickets.pending():
-            if await self.tickets.load(case_id) is None:  # purged by retention: nothing left to deliver
-                await self.tickets.forget_pending(case_id)
+        for ref in await self.tickets.pending():
+            if await self.tickets.load(ref) is None:  # purged by retention: nothing left to deliver
+                await self.tickets.forget_pending(ref)
                 continue
             telemetry.count("tickets.retried")
             try:
-                ticket, posted = await self.channel.deliver(case_id)
+                ticket, posted = await self.channel.deliver(ref)
             except Exception:  # noqa: BLE001 - it stays pending for the next round (or another deliverer has it)
-                log.info("ticket %s still not delivered", case_id)
+                log.info("ticket %s still not delivered", ref.rsplit("/", 1)[-1])
                 continue
             if posted:
                 delivered += 1

@@ -14,11 +14,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bot.storage import DocumentStore
+from bot.storage.keys import TRANSCRIPT_COUNTS, TRANSCRIPTS
 from bot.support.redaction import redact
-from bot.walkthrough.case import now_iso
+from bot.walkthrough.case import is_legacy_case_id, now_iso
 
 MAX_ENTRY = 4000
 MAX_TRANSCRIPT = 64_000  # characters of a transcript handed out at once (about 4 cards)
+MAX_TURNS = 1000  # turn documents one case transcript keeps (MAX_TRANSCRIPT_TURNS); later turns are not kept
+FULL = "[The transcript of this case is full ({turns} turns): later turns are not kept. Start a new case to keep a record.]"
 
 
 @dataclass
@@ -88,29 +91,66 @@ class TurnTranscript:
 
 
 class TranscriptStore:
-    """Append-only: one document per turn, transcripts/<case id>/<time>-<n>, so a turn writes
-    once and never rewrites what earlier turns said."""
+    """Append-only: one document per turn, transcripts/<case ref>/<time>-<n>, so a turn writes
+    once and never rewrites what earlier turns said. The case ref ('<tenant>/<owner>/<case id>',
+    RecoveryCase.ref) keeps two cases with one number apart; a case numbered before v5 also
+    reads what it wrote under transcripts/<case id>/ then (a bare number reads only that)."""
 
-    PREFIX = "transcripts/"
+    PREFIX = TRANSCRIPTS.prefix
 
-    def __init__(self, documents: DocumentStore) -> None:
+    def __init__(self, documents: DocumentStore, max_turns: int = MAX_TURNS) -> None:
         self.documents = documents
+        self.max_turns = max_turns
 
-    async def append(self, case_id: str, entries: Iterable[Entry]) -> None:
+    def _prefixes(self, ref: str) -> list[str]:
+        if "/" not in ref:
+            return [f"{self.PREFIX}{ref}/"]
+        case_id = ref.rsplit("/", 1)[1]
+        legacy = [f"{self.PREFIX}{case_id}/"] if is_legacy_case_id(case_id) else []
+        return [*legacy, f"{self.PREFIX}{ref}/"]
+
+    async def append(self, ref: str, entries: Iterable[Entry]) -> None:
         # Cut first (with a margin, so a secret at the cut is still seen whole), then redact: the
         # patterns never scan more than a few KB, whatever was pasted.
         new = [asdict(Entry(e.at, e.speaker, redact(e.text[: MAX_ENTRY + 256])[:MAX_ENTRY])) for e in entries]
         if not new:
             return
+        turn = await self._count(ref)
+        if turn is None:
+            return  # the transcript is full
+        if turn == self.max_turns:
+            new.append(asdict(Entry(new[-1]["at"], "bot", FULL.format(turns=self.max_turns))))
         # Sortable and unique: the turn's time, then a random tail for turns in the same microsecond.
-        key = f"{self.PREFIX}{case_id}/{time.time():017.6f}-{secrets.token_hex(4)}"
+        key = f"{self.PREFIX}{ref}/{time.time():017.6f}-{secrets.token_hex(4)}"
         await self.documents.write(key, {"entries": new}, None)
 
-    async def read(self, case_id: str, max_chars: int = MAX_TRANSCRIPT) -> list[Entry]:
+    async def _count(self, ref: str) -> int | None:
+        """Count one more turn in the case's transcript: its number, or None when it is full."""
+        counted: list[int] = []
+
+        def count(document):
+            counted.clear()
+            turns = (document or {}).get("turns", 0)
+            if turns >= self.max_turns:
+                return None
+            counted.append(turns + 1)
+            return {"turns": turns + 1}
+
+        await self.documents.update(TRANSCRIPT_COUNTS.prefix + ref, count)
+        return counted[0] if counted else None
+
+    async def _turns(self, ref: str) -> dict[str, dict]:
+        """The case's turn documents by key, in order (by the time each key ends with)."""
+        turns: dict[str, dict] = {}
+        for prefix in self._prefixes(ref):
+            turns.update(await self.documents.read_prefix(prefix))
+        return dict(sorted(turns.items(), key=lambda item: item[0].rsplit("/", 1)[1]))
+
+    async def read(self, ref: str, max_chars: int = MAX_TRANSCRIPT) -> list[Entry]:
         """The case's transcript in order; beyond `max_chars` only its most recent part, after a line
         saying how much was left out (what support, the admin or a handoff is sent stays bounded)."""
-        turns = await self.documents.read_prefix(f"{self.PREFIX}{case_id}/")
-        entries = [Entry(**e) for key in sorted(turns) for e in turns[key]["entries"]]
+        turns = await self._turns(ref)
+        entries = [Entry(**e) for turn in turns.values() for e in turn["entries"]]
         kept, size = [], 0
         for item in reversed(entries):
             size += len(item.text)
@@ -121,10 +161,9 @@ class TranscriptStore:
             kept.append(item)
         return kept[::-1]
 
-    async def delete(self, case_ids: Iterable[str]) -> None:
-        for case_id in case_ids:
-            turns = await self.documents.read_prefix(f"{self.PREFIX}{case_id}/")
-            await self.documents.delete(turns)
+    async def delete(self, refs: Iterable[str]) -> None:
+        for ref in refs:
+            await self.documents.delete([*await self._turns(ref), TRANSCRIPT_COUNTS.prefix + ref])
 
 
 def format_transcript(entries: Iterable[Entry]) -> str:

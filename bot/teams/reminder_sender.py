@@ -86,16 +86,16 @@ class TeamsReminderSender:
                 status,
             )
             note = f"[note] A reminder could not be delivered (Teams answered {status}): {card_text(content)}"
-            await self._note(reminder.case_id, note)
+            await self._note(case.ref, note)
             return DROPPED
-        await self._note(reminder.case_id, card_text(content))
+        await self._note(case.ref, card_text(content))
         return SENT
 
-    async def _note(self, case_id: str, text: str) -> None:
+    async def _note(self, ref: str, text: str) -> None:
         try:
-            await self.transcripts.append(case_id, [entry("bot", text)])
+            await self.transcripts.append(ref, [entry("bot", text)])
         except Exception:  # the message is out (or dropped and logged); never fail the round for the log
-            log.warning("transcript not written for a reminder of case %s", case_id, exc_info=True)
+            log.warning("transcript not written for a reminder of case %s", ref.rsplit("/", 1)[-1], exc_info=True)
 
     async def _nudge(self, reminder: Reminder, case: RecoveryCase) -> str:
         ticket = await self.tickets.load(reminder.guard)
@@ -108,5 +108,5 @@ class TeamsReminderSender:
         deadline = finish_before(case, self.clock.now())
         note = f"Ticket {ticket.case_id} has not been assigned within {hours} hours. {deadline}".strip()
         await self.channel.add_to_thread(ticket, note)
-        await self.tickets.update(ticket.case_id, lambda t: t.record("bot", f"not assigned within {hours} hours: nudged"))
+        await self.tickets.update(ticket.ref, lambda t: t.record("bot", f"not assigned within {hours} hours: nudged"))
         return SENT

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import (
@@ -31,7 +30,6 @@ from bot.support.transcript import Entry, TranscriptStore
 
 log = logging.getLogger(__name__)
 CONFIG_KEY = "config/support-channel"
-DELIVERY_LEASE_SECONDS = 60.0
 
 
 class DeliveryInProgress(Exception):
@@ -73,23 +71,18 @@ class TeamsSupportChannel:
     # --- tickets -------------------------------------------------------------------------
 
     async def deliver(self, case_id: str) -> tuple[Ticket, bool]:
-        """Post the ticket unless it is posted or another deliverer holds the lease. The lease
-        (an e_tag-guarded timestamp) keeps the background retry from posting a ticket that a
-        turn is posting right now; it lapses if that process died, and then the retry posts."""
+        """Post the ticket (by its ref) unless it is posted or another deliverer holds the lease.
+        The lease (bot.storage.lease, on the injected clock) keeps the background retry from
+        posting a ticket that a turn is posting right now; it lapses if that process died, and
+        then the retry posts."""
         address = await self.address()
         if address is None:
             raise LookupError("no support channel is connected")
-        now = time.time()
-
-        def take_lease(t: Ticket) -> None:
-            if not t.delivered and now - t.delivering_since >= DELIVERY_LEASE_SECONDS:
-                t.delivering_since = now
-
-        ticket = await self.tickets.update(case_id, take_lease)
+        ticket, taken = await self.tickets.take_delivery(case_id)
         if ticket.delivered:
             return ticket, False
-        if ticket.delivering_since != now:
-            raise DeliveryInProgress(case_id)
+        if not taken:
+            raise DeliveryInProgress(ticket.case_id)  # the number only: a ref names people
         try:
             thread_id, card_id = await self._post_card(address, ticket)
         except Exception as error:

@@ -3,7 +3,7 @@
 Assign to me / Resolve / Reopen on a ticket card update it in place, record who (display name
 and Entra object id) and when, and tell the admin in their chat. They are accepted only from the
 support staff (bot.support.admins), only in the connected support channel, only for a
-well-formed case number and only from that ticket's own thread: the same button data sent from
+well-formed ticket ref and only from that ticket's own thread: the same button data sent from
 anywhere else, or by anyone else, changes nothing (a click forged in ticket A's thread never
 updates ticket B's card there).
 """
@@ -21,7 +21,7 @@ from bot.support.admins import SupportAdmins
 from bot.support.escalation import ChannelAddress, EscalationDesk
 from bot.teams.support_channel import TeamsSupportChannel
 from bot.turn.replies import card_activity, say
-from bot.walkthrough.case import is_case_id
+from bot.walkthrough.case import is_case_ref
 
 log = logging.getLogger(__name__)
 CONNECT_COMMAND = "use this channel for support"
@@ -71,7 +71,7 @@ class SupportChannelBot(ActivityHandler):
             log.warning("ticket action refused: not support staff")
             await say(context, refusal)
             return
-        ticket = await self.desk.tickets.load(click.case) if is_case_id(click.case) else None
+        ticket = await self.desk.tickets.load(click.case) if is_case_ref(click.case) else None
         if ticket is None:
             await say(context, "I do not know that ticket.")
             return

@@ -30,12 +30,14 @@ from bot.integrations.telemetry import Telemetry
 from bot.metrics import TurnOutcome
 from bot.reminders import ReminderDesk
 from bot.storage import Conflict
+from bot.storage.budget import DailyBudget, size_of
 from bot.storage.housekeeping import retention_cutoff_iso
+from bot.storage.keys import owner_scope
 from bot.storage.ledger import DONE, PROCESS, ActivityLedger
 from bot.support.transcript import TranscriptStore, TurnTranscript
 from bot.turn.access import MESSAGES, AccessGate
 from bot.turn.services import CASEBOOK_KEY, IDENTITY_KEY, TRANSCRIPT_KEY, Identity
-from bot.walkthrough.case import CaseBook, now_iso
+from bot.walkthrough.case import CASE_ID_PATTERN, CaseBook, now_iso
 from bot.walkthrough.case_store import CaseStore
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def identity_of(activity: Activity) -> Identity:
     )
 
 
-_CASE_MENTION = re.compile(r"\bMR-[A-Z0-9]{6}\b", re.IGNORECASE)
+_CASE_MENTION = re.compile(rf"\b{CASE_ID_PATTERN}\b", re.IGNORECASE)
 
 
 def named_cases(activity: Activity) -> list[str]:
@@ -86,6 +88,7 @@ class TurnPipeline:
         role_check: RoleCheck | None = None,
         reminders: ReminderDesk | None = None,
         telemetry: Telemetry | None = None,
+        budget: DailyBudget | None = None,
     ) -> None:
         self.conversation_state = conversation_state
         self.cases = cases
@@ -96,6 +99,7 @@ class TurnPipeline:
         self.role_check = role_check
         self.reminders = reminders
         self.telemetry = telemetry or telemetry_module.DEFAULT
+        self.budget = budget
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def run(self, context: TurnContext, handler: Handler) -> TurnOutcome:
@@ -162,6 +166,13 @@ class TurnPipeline:
                 if context.activity.type in (ActivityTypes.message, ActivityTypes.event):
                     await context.send_activity(MessageFactory.text(why))
                 return "not-admin-role"
+        if self.budget is not None and context.activity.type == ActivityTypes.message:
+            scope = owner_scope(identity.tenant_id, identity.aad_object_id or identity.user_id)
+            spent = await self.budget.charge(scope, size_of(context.activity.text, context.activity.value))
+            if spent:
+                self.telemetry.count("over-budget")
+                await context.send_activity(MessageFactory.text(self.budget.refusal(spent)))
+                return "over-budget"
         return None
 
     @staticmethod
@@ -188,8 +199,11 @@ class TurnPipeline:
         await self.cases.save(book, loaded)
         await self.conversation_state.save_changes(context)
         if expired:
+            identity = context.turn_state[IDENTITY_KEY]
             await self.cases.delete(owner, expired)
-            await self.transcripts.delete(expired)
+            await self.transcripts.delete(
+                book.ref(case_id, identity.tenant_id, identity.aad_object_id or identity.user_id) for case_id in expired
+            )
         return book
 
     def _lock_for(self, conversation_id: str) -> asyncio.Lock:
@@ -201,7 +215,9 @@ class TurnPipeline:
 
     async def _write_transcripts(self, context: TurnContext, transcript: TurnTranscript, book: CaseBook, at: str) -> None:
         try:
+            identity = context.turn_state[IDENTITY_KEY]
             for case_id, entries in transcript.by_case(book.current_id, at).items():
-                await self.transcripts.append(case_id, entries)
+                ref = book.ref(case_id, identity.tenant_id, identity.aad_object_id or identity.user_id)
+                await self.transcripts.append(ref, entries)
         except Exception:  # the answer is already sent; never fail the turn for the log
             log.warning("transcript not written for activity %s", log_field(context.activity.id), exc_info=True)

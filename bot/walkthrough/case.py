@@ -10,9 +10,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-CASE_SCHEMA_VERSION = 4
+from bot.storage.keys import owner_scope
+
+CASE_SCHEMA_VERSION = 5
 # Case numbers are read over the phone: no 0/O, 1/I/L.
 CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# Eight characters (31^8, about 8.5e11), each number reserved for good when its case is first
+# saved (bot.walkthrough.case_store), so no two cases share one. Cases made before schema v5 have
+# six, unique per admin only; they stay readable, and their documents are told apart by owner.
+CASE_ID_LENGTH = 8
+LEGACY_CASE_ID_LENGTH = 6
+# A case number in text or button data, either length: the one pattern every parser uses.
+CASE_ID_PATTERN = f"MR-(?:[{CASE_ALPHABET}]{{{CASE_ID_LENGTH}}}|[{CASE_ALPHABET}]{{{LEGACY_CASE_ID_LENGTH}}})"
 
 OPEN = "open"
 COMPLETE = "complete"
@@ -26,7 +35,7 @@ def now_iso() -> str:
 
 
 def new_case_id() -> str:
-    return "MR-" + "".join(secrets.choice(CASE_ALPHABET) for _ in range(6))
+    return "MR-" + "".join(secrets.choice(CASE_ALPHABET) for _ in range(CASE_ID_LENGTH))
 
 
 @dataclass
@@ -55,7 +64,7 @@ class RecoveryCase:
     leaf_id: str | None = None
     created_at: str = field(default_factory=now_iso)
     updated_at: str = field(default_factory=now_iso)
-    ticket_id: str | None = None  # the case's support ticket (bot.support.tickets holds it)
+    ticket_id: str | None = None  # its ticket's key in bot.support.tickets: the case's ref (the number alone before v5)
     graph: dict[str, Any] | None = None  # what Microsoft Graph found, and when (or why it could not)
     live_card: str | None = None  # the one card of this case that still has buttons, the last one posted
     live_card_shows: dict[str, str] = field(default_factory=dict)  # what it shows: {"kind", "question" | "step"}
@@ -76,6 +85,12 @@ class RecoveryCase:
     @property
     def is_open(self) -> bool:
         return self.status == OPEN
+
+    @property
+    def ref(self) -> str:
+        """The case in per-case keys (transcripts, reminders, its ticket): '<tenant>/<owner>/<case id>',
+        so that two cases with one number never share a document."""
+        return f"{owner_scope(self.tenant_id, self.owner_id)}/{self.id}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,11 +122,17 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
         steps = data.get("steps", {})
         data["reminded_steps"] = [step_id for step_id, record in steps.items() if record.get("status") == "done"]
         data["schema_version"] = 4
+    if version < 5:
+        # v4 keyed transcripts, reminders and tickets by the case number alone. Nothing on the case
+        # moves: its ticket_id (a number) still names its ticket as it was stored, its reminders
+        # keep their keys, and its transcript is read from both places (bot.support.transcript);
+        # what it writes from now on goes under its ref.
+        data["schema_version"] = 5
     return data
 
 
 MAX_OPEN_CASES = 20  # an admin with more open cases finishes or closes one before starting another
-FINISHED_KEPT = 50  # finished cases listed in `cases`; older ones stay readable by id until retention
+FINISHED_KEPT = 5  # finished cases in the index (the `cases` card shows 5); older ones: bot.walkthrough.case_store
 
 
 class TooManyOpenCases(Exception):
@@ -150,6 +171,7 @@ class CaseBook:
     cases: dict[str, RecoveryCase] = field(default_factory=dict)  # loaded: the current case and any named
     current_id: str | None = None
     index: dict[str, CaseSummary] = field(default_factory=dict)
+    closed_seq: int = 0  # how many finished cases have left the index for the closed list (bot.walkthrough.case_store)
 
     @property
     def current(self) -> RecoveryCase | None:
@@ -182,6 +204,11 @@ class CaseBook:
         self.current_id = case.id
         return case
 
+    def ref(self, case_id: str, tenant_id: str, owner_id: str) -> str:
+        """A case's ref (RecoveryCase.ref): the loaded case's own, else made for this owner."""
+        case = self.cases.get(case_id)
+        return case.ref if case else f"{owner_scope(tenant_id, owner_id)}/{case_id}"
+
     def purge_older_than(self, cutoff_iso: str) -> list[str]:
         """Drop cases last touched before cutoff; returns their ids (for their documents and transcripts)."""
         gone = [c.id for c in self.summaries() if c.updated_at < cutoff_iso]
@@ -197,17 +224,20 @@ class CaseBook:
         summaries = self.summaries()
         finished = [c for c in summaries if not c.is_open][:FINISHED_KEPT]
         kept = [c for c in summaries if c.is_open] + finished
-        return {
+        document = {
             "schema_version": CASE_SCHEMA_VERSION,
             "current_id": self.current_id,
             "cases": {c.id: asdict(c) for c in sorted(kept, key=lambda c: c.id)},
         }
+        if self.closed_seq:
+            document["closed_seq"] = self.closed_seq
+        return document
 
     @classmethod
     def from_index(cls, data: dict[str, Any]) -> CaseBook:
         index = {cid: CaseSummary(**summary) for cid, summary in data.get("cases", {}).items()}
         current = data.get("current_id")
-        return cls({}, current if current in index else None, index)
+        return cls({}, current if current in index else None, index, int(data.get("closed_seq", 0)))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> CaseBook:
@@ -219,9 +249,21 @@ class CaseBook:
         return cls(cases, current if current in cases else None, {cid: CaseSummary.of(c) for cid, c in cases.items()})
 
 
-_CASE_ID = re.compile(f"^MR-[{CASE_ALPHABET}]{{6}}$")
+_CASE_ID = re.compile(f"^{CASE_ID_PATTERN}$")
+_CASE_REF = re.compile(f"^(?:[A-Za-z0-9_%-]+|~)/(?:[A-Za-z0-9_%-]+|~)/{CASE_ID_PATTERN}$")
 
 
 def is_case_id(value: str) -> bool:
-    """A well-formed case number (and so ticket number): MR- and six characters of the case alphabet."""
-    return bool(_CASE_ID.match(value))
+    """A well-formed case number: MR- and eight (six before v5) characters of the case alphabet."""
+    return isinstance(value, str) and bool(_CASE_ID.match(value))
+
+
+def is_legacy_case_id(value: str) -> bool:
+    """A case number given before v5 (six characters): unique per admin only."""
+    return is_case_id(value) and len(value) == 3 + LEGACY_CASE_ID_LENGTH
+
+
+def is_case_ref(value: str) -> bool:
+    """A well-formed case ref ('<tenant>/<owner>/<case id>'), or a ticket's key before v5 (the
+    number alone): what a support card's buttons carry."""
+    return isinstance(value, str) and bool(_CASE_REF.match(value) or _CASE_ID.match(value))

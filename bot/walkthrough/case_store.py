@@ -1,7 +1,15 @@
 """Where an admin's cases live: one document per case and one small index per admin.
 
-    cases/<channel>/<user>/index      current case, and a summary of each case (capped)
-    cases/<channel>/<user>/<case id>  the case
+    cases/<channel>/<user>/index        current case, a summary of each open case and of the few
+                                        most recent finished ones (what the `cases` card shows)
+    cases/<channel>/<user>/<case id>    the case
+    cases/<channel>/<user>/closed/<n>   the n-th finished case to leave the index: the closed list
+
+What a turn reads and writes does not grow with the admin's finished cases: the index lists at
+most MAX_OPEN_CASES + FINISHED_KEPT. A finished case leaving the index is written to the closed
+list, and with more than `max_closed` there the oldest is purged (its case, transcript and
+transcript counter): one read and a few deletes on the turn that closes a case, whatever the
+history. A case from the closed list stays readable by number (`status MR-...`) until then.
 
 A turn reads the index and only the cases it works on (the current one, one it names, and the
 newest open one when there is no current case), so one admin's long history never slows another
@@ -16,10 +24,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.storage import DocumentStore
-from bot.walkthrough.case import CaseBook, RecoveryCase, is_case_id
+from bot.storage import Conflict, DocumentStore
+from bot.storage.keys import CASE_NUMBERS, CASES, TRANSCRIPT_COUNTS, TRANSCRIPTS
+from bot.walkthrough.case import CaseBook, RecoveryCase, is_case_id, is_legacy_case_id
 
-PREFIX = "cases/"
+PREFIX = CASES.prefix
+MAX_CLOSED_CASES = 200  # finished cases kept per admin beyond the index (MAX_CLOSED_CASES setting)
+CLOSED_LIST = "closed"  # cases/<owner>/closed/<n>
 LEGACY_FIELD = "CaseBook"  # where v1-v3 kept the whole case book, in the user state document
 
 
@@ -50,11 +61,13 @@ class Loaded:
     owner: str
     e_tags: dict[str, str | None] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    listed: set[str] = field(default_factory=set)  # the case ids the index held when read
 
 
 class CaseStore:
-    def __init__(self, documents: DocumentStore) -> None:
+    def __init__(self, documents: DocumentStore, max_closed: int = MAX_CLOSED_CASES) -> None:
         self.documents = documents
+        self.max_closed = max_closed
 
     @staticmethod
     def key(owner: str, name: str) -> str:
@@ -71,6 +84,7 @@ class CaseStore:
         else:
             book = await self._migrate(owner, legacy_key)
             loaded.e_tags[index_key] = None
+        loaded.listed = set(book.index)
         for case in book.cases.values():  # migrated cases are written as new documents
             loaded.e_tags[self.key(owner, case.id)] = None
         await self._read_cases(book, loaded, self._needed(book, wanted))
@@ -109,10 +123,20 @@ class CaseStore:
             return CaseBook()
         return CaseBook.from_dict(found[legacy_key][0][LEGACY_FIELD])
 
+    async def reserve(self, case_id: str) -> bool:
+        """Take a case number for good (insert-if-absent): False when any case anywhere has it."""
+        return await self.documents.insert_if_absent(CASE_NUMBERS.prefix + case_id, {})
+
     async def save(self, book: CaseBook, loaded: Loaded) -> None:
-        """Write the cases that changed, then the index; raises Conflict if any changed meanwhile."""
+        """Write the cases that changed, then the index; raises Conflict if any changed meanwhile.
+        A new case's number is reserved first: one taken since it was drawn (by anyone, in any
+        tenant) is a Conflict too, and the turn is re-run with a new draw before anything of it
+        is sent."""
         for case in book.cases.values():
             key = self.key(loaded.owner, case.id)
+            new = key not in loaded.e_tags and not is_legacy_case_id(case.id)
+            if new and not await self.reserve(case.id):
+                raise Conflict(f"case number {case.id} is taken")
             document = case.to_dict()
             if fingerprint(document) != loaded.fingerprints.get(key):
                 await self.documents.write(key, document, loaded.e_tags.get(key))
@@ -120,8 +144,35 @@ class CaseStore:
         if index_key not in loaded.fingerprints and not book.summaries():
             return  # an admin with no case yet: nothing to remember
         index = book.index_dict()
+        live = {summary.id for summary in book.summaries()}
+        leaving = sorted(cid for cid in loaded.listed if cid in live and cid not in index["cases"])
+        if leaving:  # finished cases the index no longer lists: onto the closed list
+            await self._close(book, loaded.owner, leaving)
+            index = book.index_dict()
         if index_fingerprint(index) != loaded.fingerprints.get(index_key):
             await self.documents.write(index_key, index, loaded.e_tags.get(index_key))
+
+    async def _close(self, book: CaseBook, owner: str, case_ids: list[str]) -> None:
+        for case_id in case_ids:
+            seq = book.closed_seq
+            await self.documents.write(self.key(owner, f"{CLOSED_LIST}/{seq:08d}"), {"id": case_id}, "*")
+            book.closed_seq = seq + 1
+            if seq >= self.max_closed:
+                await self._purge_closed(book, owner, seq - self.max_closed)
+
+    async def _purge_closed(self, book: CaseBook, owner: str, seq: int) -> None:
+        """The oldest on the closed list goes: its case, transcript and counter (unless reopened since)."""
+        pointer = self.key(owner, f"{CLOSED_LIST}/{seq:08d}")
+        found = await self.documents.read([pointer])
+        case_id = found[pointer][0].get("id", "") if found else ""
+        case_key = self.key(owner, case_id)
+        stored = await self.documents.read([case_key]) if case_id and case_id not in book.index else {}
+        if case_key in stored:
+            case = RecoveryCase.from_dict(stored[case_key][0])
+            if not case.is_open:
+                await self.documents.purge(f"{TRANSCRIPTS.prefix}{case.ref}/", float("inf"))
+                await self.documents.delete([TRANSCRIPT_COUNTS.prefix + case.ref, case_key])
+        await self.documents.delete([pointer])
 
     async def delete(self, owner: str, case_ids: Iterable[str]) -> None:
         await self.documents.delete([self.key(owner, case_id) for case_id in case_ids])
