@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cards import actions
+from bot.walkthrough.case import CASE_ID_PATTERN
 
-CASE_ID = re.compile(r"^mr-[0-9a-z]{4,12}$")
+CASE_ID = re.compile(f"^{CASE_ID_PATTERN}$", re.IGNORECASE)
 
 
 def normalise(text: str | None) -> str:
