@@ -104,7 +104,9 @@ def load_scripts(path: Path | str = SCRIPTS_PATH) -> Scripts:
         raise ScriptsError("scripts.toml: marker must be capitals and hyphens, version a positive number")
     for place, script in scripts.places.items():
         if f"'{scripts.marker} {scripts.version} {place} '" not in script.script:
-            raise ScriptsError(f"scripts.toml [places.{place}]: the script must print '{scripts.marker} {scripts.version} {place} '")
+            raise ScriptsError(
+                f"scripts.toml [places.{place}]: the script must print '{scripts.marker} {scripts.version} {place} '"
+            )
     return scripts
 
 

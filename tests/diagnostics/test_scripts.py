@@ -62,7 +62,7 @@ def test_a_writing_verb_is_refused(tmp_path):
 def test_an_unknown_placeholder_is_refused(tmp_path):
     text = SCRIPTS_PATH.read_text(encoding="utf-8")
     (tmp_path / "s.toml").write_text(text.replace("$upn = {upn}\n$diagErrors", "$upn = {object_id}\n$diagErrors", 1))
-    with pytest.raises(ScriptsError, match="places.exo"):
+    with pytest.raises(ScriptsError, match=r"places\.exo"):
         load_scripts(tmp_path / "s.toml")
 
 
