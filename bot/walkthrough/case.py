@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-CASE_SCHEMA_VERSION = 4
+CASE_SCHEMA_VERSION = 5
 # Case numbers are read over the phone: no 0/O, 1/I/L.
 CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -66,6 +66,13 @@ class RecoveryCase:
     reminders: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> {"key", "due", "guard"}
     reminded_steps: list[str] = field(default_factory=list)  # wait steps whose reminder was scheduled
     plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
+    # Diagnostics (bot.diagnostics, issue 22): what the admin's pasted diagnostics said, per place
+    # (plain JSON, see bot/diagnostics/reading.py), where each value came from, and the situation
+    # (a leaf reached by what the evidence shows rather than by the three answers).
+    evidence: dict[str, Any] = field(default_factory=dict)
+    value_sources: dict[str, str] = field(default_factory=dict)  # placeholder -> when its diagnostic was read (ISO)
+    situation: str | None = None
+    scoping: str = ""  # "" not chosen yet | "diagnostic" | "questions" (the admin answers them)
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:
@@ -105,7 +112,20 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
         steps = data.get("steps", {})
         data["reminded_steps"] = [step_id for step_id, record in steps.items() if record.get("status") == "done"]
         data["schema_version"] = 4
+    migrate_diagnostics(data)
+    data["schema_version"] = max(data.get("schema_version", 1), CASE_SCHEMA_VERSION)
     return data
+
+
+def migrate_diagnostics(data: dict[str, Any]) -> None:
+    """Cases from before the diagnostics (v4 and older) have no evidence: they answered the
+    questions, so they keep doing so. Keyed on the fields, not on the version number, so that
+    it composes with any other migration in either order."""
+    if "evidence" not in data:
+        data["evidence"] = {}
+        data["value_sources"] = {}
+        data["situation"] = None
+        data["scoping"] = "questions" if data.get("answers") else ""
 
 
 MAX_OPEN_CASES = 20  # an admin with more open cases finishes or closes one before starting another
