@@ -20,9 +20,10 @@ def source_time(case: RecoveryCase, name: str) -> str:
 
 def apply(case: RecoveryCase, assessment: Assessment, playbook: Any, mail_for: str | None = None) -> list[str]:
     """Record what the evidence settled on the case; returns what was applied, for the transcript.
-    Nothing is applied from an assessment with a choice or a disagreement still open."""
-    applied = []
-    if assessment.candidates or assessment.disagreements:
+    Nothing is applied while a choice between mailboxes is open; a disputed answer is not in the
+    assessment's answers, so its question is asked as before."""
+    applied: list[str] = []
+    if assessment.candidates:
         return applied
     for question, option in assessment.answers.items():
         if playbook.question(question) is not None and playbook.question(question).option(option) is not None:

@@ -391,6 +391,10 @@ def _mailbox_state(
                 "no soft-deleted or inactive mailbox with this address.",
             )
         )
+        if entra_state in ("soft_deleted", "hard_deleted"):
+            # No soft-deleted mailbox, and its owner is gone from Entra: the active mailbox is the
+            # one recovered (A4 records its ExchangeGuid before it is removed and reattached).
+            _add_value(result, playbook, "exchange_guid", newest_active["exchange_guid"], "exo")
         for name, key in (
             ("primary_smtp", "primary_smtp"),
             ("display_name", "display_name"),
