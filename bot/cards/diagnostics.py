@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.cards.actions import Command, DiagnosticAction, data
+from bot.cards.actions import DiagnosticAction, data
 from bot.cards.base import Card, as_written, card, code_block, heading, small_print, submit, text
 from bot.diagnostics.assess import Assessment
 from bot.diagnostics.errors import CatalogEntry
@@ -152,11 +152,6 @@ def error_card(entry: CatalogEntry, case_id: str | None = None) -> Card:
         as_written(entry.action),
         small_print(f"Error catalog entry: {entry.id}"),
     ]
-    actions = []
     if entry.wait_minutes:
-        actions.append(
-            submit(
-                f"Remind me in {entry.wait_minutes} minutes", data(Command(f"remind me in {entry.wait_minutes} minutes", case_id))
-            )
-        )
-    return card(body, actions)
+        body.append(text(f"Say 'remind me in {entry.wait_minutes} minutes' and I come back to this case then.", color="Accent"))
+    return card(body)
