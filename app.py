@@ -148,6 +148,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         graph=graph,
         reminders=reminder_desk,
         clock=clock,
+        diagnostics=settings.diagnostics,
     )
     conversation_state = JsonConversationState(storage)
     role_check = (

@@ -86,6 +86,7 @@ class Settings:
     support_service_url: str = ""
     support_tenant_id: str = ""
     handoff_enabled: bool = False
+    diagnostics: bool = False  # DIAGNOSTICS=true: after the UPN, offer the read-only diagnostics before the questions
     ticket_retry_seconds: float = 60.0
     allow_open_without_auth: bool = False
     playbook_path: str = ""
@@ -232,6 +233,7 @@ class Settings:
             support_service_url=env.get("SUPPORT_SERVICE_URL", ""),
             support_tenant_id=env.get("SUPPORT_TENANT_ID", ""),
             handoff_enabled=_bool(env.get("HANDOFF_ENABLED")),
+            diagnostics=_bool(env.get("DIAGNOSTICS")),
             ticket_retry_seconds=float(env.get("TICKET_RETRY_SECONDS", "60") or 60),
             allow_open_without_auth=_bool(env.get("ALLOW_OPEN_WITHOUT_AUTH")),
             playbook_path=env.get("PLAYBOOK_PATH", ""),

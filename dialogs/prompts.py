@@ -18,8 +18,12 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
 
 from bot.cards import actions, progress
+from bot.cards import diagnostics as diagnostic_cards
 from bot.cards import walkthrough as cards
 from bot.cards.base import Card
+from bot.diagnostics.assess import assess
+from bot.diagnostics.reading import MAX_PASTE_CHARS, marker_re
+from bot.diagnostics.scripts import default_scripts
 from bot.playbook import InvalidValue, Question, check_upn
 from bot.turn.replies import say
 from bot.turn.services import Services
@@ -39,7 +43,7 @@ def normalise(text: str | None) -> str:
 
 @dataclass(frozen=True)
 class PromptRequest:
-    """What to ask: kind is upn | question | step | confirm | failure."""
+    """What to ask: kind is upn | diagnostic | question | step | confirm | failure."""
 
     kind: str
     question: str = ""
@@ -83,7 +87,27 @@ class FailureAnswer:
     error: str = ""
 
 
-Answer = UpnAnswer | OptionAnswer | StepAnswer | FailureAnswer
+@dataclass(frozen=True)
+class PasteAnswer:
+    """Typed text that carries (or may carry) a diagnostic's output, or an error, pasted."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class DiagnosticAnswer:
+    op: str  # confirm | wrong | questions
+    exchange_guid: str = ""
+    mail_for: str = ""
+
+
+Answer = UpnAnswer | OptionAnswer | StepAnswer | FailureAnswer | PasteAnswer | DiagnosticAnswer
+QUESTION_WORDS = ("questions", "answer the questions", "i'd rather answer the questions", "skip", "no diagnostic")
+CONFIRM_WORDS = ("confirm", "yes", "correct", "that's right", "right")
+
+
+def has_marker(text: str) -> bool:
+    return bool(marker_re().search(text[:MAX_PASTE_CHARS]))
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,11 @@ class CasePrompt(Prompt):
         case = services.current(context)
         if request.kind == "upn":
             return cards.upn_card(case.id)
+        if request.kind == "diagnostic":
+            if case.evidence:
+                found = assess(case.evidence, services.playbook, case.graph, services.clock.now())
+                return diagnostic_cards.reading_card(case, found, services.playbook)
+            return diagnostic_cards.diagnostic_card(case, services.playbook, default_scripts())
         if request.kind == "question":
             return cards.question_card(self.question(request.question), case, services.playbook)
         leaf = services.playbook.leaves[case.leaf_id or ""]
@@ -163,7 +192,10 @@ class CasePrompt(Prompt):
                 answer = self._from_click(turn_context, click, request)
             else:
                 text = activity.text or ""
-                if len(text) > (MAX_ERROR_TEXT if request.kind == "failure" else MAX_TEXT):
+                limit = MAX_ERROR_TEXT if request.kind == "failure" else MAX_TEXT
+                if request.kind == "diagnostic" or (request.kind == "step" and has_marker(text)):
+                    limit = MAX_PASTE_CHARS * 2  # read_paste refuses what is over its own cap, with its message
+                if len(text) > limit:
                     raise InvalidValue(f"That message is {len(text):,} characters long; I expected a short answer.")
                 answer = self._from_text(turn_context, text, request)
         except InvalidValue as exc:
@@ -183,6 +215,8 @@ class CasePrompt(Prompt):
         if getattr(click, "case", None) not in (None, case.id):
             raise InvalidValue(f"That card belongs to another case (type 'resume' to switch to it). {self._where(context)}")
         kind = request.kind
+        if kind == "diagnostic" and isinstance(click, actions.DiagnosticAction):
+            return DiagnosticAnswer(click.op, click.exchange_guid, click.mail_for)
         if kind == "upn" and isinstance(click, actions.UpnSubmit):
             return UpnAnswer(check_upn(click.upn))
         if kind == "question" and isinstance(click, actions.Answer):
@@ -213,6 +247,14 @@ class CasePrompt(Prompt):
             raise InvalidValue("I got an empty message.")
         if kind == "upn":
             return UpnAnswer(check_upn(text))
+        if kind == "diagnostic":
+            if said in QUESTION_WORDS:
+                return DiagnosticAnswer("questions")
+            if said in CONFIRM_WORDS:
+                return DiagnosticAnswer("confirm")
+            return PasteAnswer(text)
+        if kind == "step" and has_marker(text):
+            return PasteAnswer(text)
         if kind == "question":
             return OptionAnswer(match_option(self.question(request.question), said))
         if kind == "confirm":

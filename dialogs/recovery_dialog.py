@@ -14,8 +14,14 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
+from bot.cards import diagnostics as diagnostic_cards
 from bot.cards import progress as progress_cards
 from bot.cards import walkthrough as cards
+from bot.diagnostics.apply import apply as apply_reading
+from bot.diagnostics.assess import assess
+from bot.diagnostics.errors import match_error
+from bot.diagnostics.reading import PLACE_NAMES, merge, read_paste
+from bot.diagnostics.verify import verify
 from bot.integrations import graph
 from bot.integrations.graph_findings import describe
 from bot.playbook import InvalidValue, Leaf, Step
@@ -39,7 +45,17 @@ from bot.walkthrough.rules import (
     set_upn,
 )
 
-from .prompts import CasePrompt, FailureAnswer, OptionAnswer, PromptRequest, PromptResult, StepAnswer, UpnAnswer
+from .prompts import (
+    CasePrompt,
+    DiagnosticAnswer,
+    FailureAnswer,
+    OptionAnswer,
+    PasteAnswer,
+    PromptRequest,
+    PromptResult,
+    StepAnswer,
+    UpnAnswer,
+)
 from .reminder_commands import show_plan
 
 log = logging.getLogger(__name__)
@@ -50,6 +66,12 @@ SUBQUESTIONS_DIALOG = "recovery.subquestions"
 PROMPT = "recovery.prompt"
 STEPS_LOOP = "recovery.steps.loop"
 SUBQUESTIONS_LOOP = "recovery.subquestions.loop"
+DIAGNOSE_DIALOG = "recovery.diagnose"
+DIAGNOSE_LOOP = "recovery.diagnose.loop"
+NO_MARKER = (
+    "I found no diagnostic line in that message. Run the scripts on the card and paste what they print "
+    "(the whole window is fine), or choose 'I'd rather answer the questions'."
+)
 ESCALATING = "escalating"  # the steps ended in an escalation form, not an ending card
 
 
@@ -93,12 +115,14 @@ class RecoveryDialog(ComponentDialog):
         self.add_dialog(CasePrompt(PROMPT, services))
         self.add_dialog(SubQuestionsDialog(services))
         self.add_dialog(StepsDialog(services))
+        self.add_dialog(DiagnoseDialog(services))
         scoping = [self._question_step(q.id) for q in playbook.questions]
         self.add_dialog(
             WaterfallDialog(
                 f"{RECOVERY_DIALOG}.waterfall",
                 [
                     self.ask_upn,
+                    self.diagnose,
                     *scoping,
                     self.ask_subquestions,
                     self.show_plan,
@@ -142,6 +166,15 @@ class RecoveryDialog(ComponentDialog):
             return await step.next(None)
         return await step.begin_dialog(PROMPT, PromptRequest("upn"))
 
+    async def diagnose(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Offer the read-only diagnostics (issue 22) once the user is known; the questions stay
+        as the way without a paste."""
+        await self._record(step)
+        case = self.case(step)
+        if not self.services.diagnostics or case.scoping or any(q.id in case.answers for q in self.services.playbook.questions):
+            return await step.next(None)
+        return await step.begin_dialog(DIAGNOSE_DIALOG)
+
     def _question_step(self, question_id: str):
         async def ask(step: WaterfallStepContext) -> DialogTurnResult:
             await self._record(step)
@@ -183,6 +216,74 @@ class RecoveryDialog(ComponentDialog):
         if leaf is not None and not case.is_open and step.result != ESCALATING:  # escalating: the form is the last card
             await show(step.context, cards.ending_card(leaf, case, self.services.playbook), case.id)
         return await step.end_dialog(case.status)
+
+
+class DiagnoseDialog(ComponentDialog):
+    """The diagnostic card, then each paste read and merged into the case, until the admin
+    confirms what was read (or prefers the questions)."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(DIAGNOSE_DIALOG)
+        self.services = services
+        self.add_dialog(CasePrompt(PROMPT, services))
+        self.add_dialog(WaterfallDialog(DIAGNOSE_LOOP, [self.ask, self.handle]))
+        self.initial_dialog_id = DIAGNOSE_LOOP
+
+    async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.services.current(step.context)
+        if case.scoping:
+            return await step.end_dialog(None)
+        if self.services.graph is not None and case.graph is None:
+            await check_graph(self.services, case)  # today's detection, merged with the pastes
+        return await step.begin_dialog(PROMPT, PromptRequest("diagnostic"))
+
+    async def handle(self, step: WaterfallStepContext) -> DialogTurnResult:
+        services = self.services
+        context = step.context
+        case = services.current(context)
+        playbook = services.playbook
+        result = step.result
+        answer = result.answer if isinstance(result, PromptResult) else None
+        if isinstance(answer, PasteAnswer):
+            reading = read_paste(answer.text, upn=case.upn or "", now=services.clock.now(), tenant_id=case.tenant_id)
+            if not reading.found and not reading.problems:
+                entry = match_error(answer.text)
+                if entry is not None:
+                    await show(context, diagnostic_cards.error_card(entry, case.id), case.id)
+                else:
+                    await say(context, NO_MARKER, case.id)
+                return await step.replace_dialog(DIAGNOSE_LOOP)
+            case.evidence, notes = merge(case.evidence, reading)
+            case.touch()
+            said = [p.message for p in reading.problems] + notes
+            if said:
+                await say(context, " ".join(said), case.id)
+            return await step.replace_dialog(DIAGNOSE_LOOP)
+        if not isinstance(answer, DiagnosticAnswer):
+            return await step.replace_dialog(DIAGNOSE_LOOP)
+        found = assess(case.evidence, playbook, case.graph, services.clock.now())
+        if answer.op in ("questions", "wrong"):
+            case.scoping = "questions"
+            case.touch()
+            why = "You chose to answer the questions." if answer.op == "questions" else "Not right: you answer the questions."
+            summary = diagnostic_cards.reading_card(case, found, playbook, answered=why)
+            await services.live.answered(context, case, summary, result.clicked)
+            return await step.end_dialog(None)
+        if answer.exchange_guid and any(c.exchange_guid == answer.exchange_guid for c in found.candidates):
+            case.evidence["choice"] = {"exchange_guid": answer.exchange_guid}
+            found = assess(case.evidence, playbook, case.graph, services.clock.now())
+        if found.candidates:
+            await say(context, "Choose the mailbox to recover on the card first.", case.id)
+            return await step.replace_dialog(DIAGNOSE_LOOP)
+        if found.leaf_id is None and not found.disagreements:
+            missing = " and the ".join(PLACE_NAMES[p] for p in found.missing) or "a diagnostic"
+            await say(context, f"I cannot tell the scenario yet: paste the {missing} output, or answer the questions.", case.id)
+            return await step.replace_dialog(DIAGNOSE_LOOP)
+        apply_reading(case, found, playbook, answer.mail_for or None)
+        await services.live.answered(
+            context, case, diagnostic_cards.reading_card(case, found, playbook, answered="Confirmed."), result.clicked
+        )
+        return await step.end_dialog(None)
 
 
 class SubQuestionsDialog(ComponentDialog):
@@ -257,6 +358,11 @@ class StepsDialog(ComponentDialog):
         answer = result.answer
         if isinstance(answer, FailureAnswer):
             return await self.after_failure(step, case, leaf, current, answer, result.clicked)
+        if isinstance(answer, PasteAnswer):
+            verdict_answer = await self.verify_paste(context, case, current, answer.text)
+            if verdict_answer is None:
+                return await step.replace_dialog(STEPS_LOOP)
+            answer = verdict_answer
         if not isinstance(answer, StepAnswer):
             return await step.replace_dialog(STEPS_LOOP)
         accepted = current.record if answer.result == "confirm" else current.collect
@@ -304,6 +410,25 @@ class StepsDialog(ComponentDialog):
             await say(context, progress.note, case.id)
         return await step.replace_dialog(STEPS_LOOP)
 
+    async def verify_paste(self, context: TurnContext, case: RecoveryCase, current: Step, text: str) -> StepAnswer | None:
+        """A diagnostic pasted on a step: merged, and where the step asks whether it worked, the
+        answer read from it (said, with the fact). None: nothing to answer, the card comes back."""
+        services = self.services
+        reading = read_paste(text, upn=case.upn or "", now=services.clock.now(), tenant_id=case.tenant_id)
+        if reading.problems:
+            await say(context, " ".join(p.message for p in reading.problems), case.id)
+        if not reading.readings:
+            return None
+        before = dict(case.evidence)
+        case.evidence, _notes = merge(case.evidence, reading)
+        case.touch()
+        verdict = verify(before, case.evidence, current.ask or "", case.values) if current.ask else None
+        if verdict is None:
+            await say(context, "Read. This step's result is not something the diagnostic shows: answer it on the card.", case.id)
+            return None
+        await say(context, f"From your diagnostic: {verdict.message}", case.id)
+        return StepAnswer("done", verdict.option)
+
     async def after_failure(
         self,
         step: WaterfallStepContext,
@@ -323,6 +448,9 @@ class StepsDialog(ComponentDialog):
         case.touch()
         choice = answer.choice
         if choice == "error":
+            entry = match_error(answer.error)
+            if entry is not None:
+                await show(context, diagnostic_cards.error_card(entry, case.id), case.id)
             return await step.replace_dialog(STEPS_LOOP, again("Error text noted. Choose below what to do next."))
         if choice == "retry":
             case.pending_failure = None

@@ -15,7 +15,7 @@ from bot.reminders import SENT, Reminder, ReminderScheduler, ReminderStore, buck
 from bot.settings import Settings
 from bot.storage import MemoryDocumentStore
 from bot.storage.housekeeping import purge_once
-from bot.walkthrough.case import RecoveryCase
+from bot.walkthrough.case import CASE_SCHEMA_VERSION, RecoveryCase
 from bot.walkthrough.deadlines import finish_before, to_ask
 from tests.cardcheck import library_problems, schema_problems
 from tests.conftest import RunningBot
@@ -291,7 +291,7 @@ async def test_a_round_reads_only_the_buckets_due_and_housekeeping_purges_by_pre
 def test_a_v3_case_is_migrated_without_reminders_for_waits_already_behind_it():
     stored = {"id": "MR-AAAAAA", "owner_id": "u", "schema_version": 3, "steps": {"delta_sync": {"status": "done", "at": "x"}}}
     case = RecoveryCase.from_dict(stored)
-    assert case.schema_version == 5 and case.reminded_steps == ["delta_sync"] and case.deadline_starts == {}
+    assert case.schema_version == CASE_SCHEMA_VERSION and case.reminded_steps == ["delta_sync"] and case.deadline_starts == {}
 
 
 def test_graphs_deleted_date_sets_the_entra_deadline_without_asking(playbook):

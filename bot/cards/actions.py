@@ -144,6 +144,22 @@ class ChangeAnswer:
 
 
 @dataclass(frozen=True)
+class DiagnosticAction:
+    """On the diagnostic and "What I read" cards (issue 22): confirm what was read, say it is not
+    right, or answer the questions instead. `exchange_guid` (the mailbox picked among several)
+    and `mail_for` are the card's inputs."""
+
+    case: str
+    op: str  # confirm | wrong | questions
+    exchange_guid: str = ""
+    mail_for: str = ""
+    action = "diagnostic"
+
+
+DIAGNOSTIC_OPS = ("confirm", "wrong", "questions")
+
+
+@dataclass(frozen=True)
 class Unrecognised:
     """A click whose data this version of the bot does not know (an old or forged card)."""
 
@@ -165,10 +181,17 @@ Click = (
     | ReminderAction
     | DeadlineAnswer
     | ChangeAnswer
+    | DiagnosticAction
     | Unrecognised
 )
 # The inputs a card merges into its click.
-_INPUTS = {"upn": ("upn",), "escalation": ("description", "contact"), "failure": ("error",), "deadline": ("date",)}
+_INPUTS = {
+    "upn": ("upn",),
+    "escalation": ("description", "contact"),
+    "failure": ("error",),
+    "deadline": ("date",),
+    "diagnostic": ("exchange_guid", "mail_for"),
+}
 
 
 def data(click: Click) -> dict[str, Any]:
@@ -229,6 +252,8 @@ def decode(value: Any) -> Click | None:
         return ChangeAnswer(case, value["question"])
     if action == "deadline" and _text(value.get("which")):
         return DeadlineAnswer(case, value["which"], value.get("unknown") is True, _text(value.get("deadline_date")))
+    if action == "diagnostic" and value.get("op") in DIAGNOSTIC_OPS:
+        return DiagnosticAction(case, value["op"], _text(value.get("exchange_guid"))[:64], _text(value.get("mail_for"))[:32])
     return Unrecognised(action, case)
 
 
@@ -267,4 +292,7 @@ def describe(click: Click, labels: Mapping[str, str] | None = None) -> str:
             return f"[deadline {click.which}] " + ("I don't know" if click.unknown else click.date)
         case ChangeAnswer():
             return f"[change the answer to] {labels.get('question', click.question)}"
+        case DiagnosticAction():
+            picked = f" (mailbox {click.exchange_guid})" if click.exchange_guid else ""
+            return f"[diagnostic] {click.op}{picked}"
     return f"[card click] {click.action}"

@@ -25,6 +25,8 @@ from bot.cards.base import (
     submit,
     text,
 )
+from bot.diagnostics.apply import source_time
+from bot.diagnostics.verify import can_verify
 from bot.integrations.graph_findings import suggestion
 from bot.playbook import OUTCOMES, Leaf, Playbook, Question, RenderedBlock, Step, render_blocks, render_text
 from bot.walkthrough.case import CLOSED, COMPLETE, ESCALATED, NEEDS_SUPPORT, OPEN, CaseSummary, RecoveryCase
@@ -295,6 +297,9 @@ def _record_inputs(step: Step, names: Iterable[str], playbook: Playbook, case: R
         }
         if name in case.values:
             field_["value"] = case.values[name]
+            read_at = source_time(case, name)
+            if read_at:  # filled in from a pasted diagnostic: said, and still editable
+                field_["label"] += f" (from your diagnostic at {read_at} UTC)"
         inputs.append(field_)
     return inputs
 
@@ -360,6 +365,8 @@ def step_card(
     if step.ask:
         question = playbook.subquestions[step.ask]
         body.append(text(f"When done: {question.prompt}", weight="Bolder"))
+        if case.scoping == "diagnostic" and can_verify(step.ask):
+            body.append(text("Or paste the diagnostic's output again: I check the result myself.", isSubtle=True))
         options = [o for o in question.options if waiting is None or not o.end]
         actions += [
             submit(f"Done: {o.label}", data(StepResult(case.id, step.id, "done", o.id)), None if o.end else done_style)

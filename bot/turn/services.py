@@ -41,6 +41,7 @@ class Services:
     graph: GraphLookup | None = None  # None: no app registration for Graph; the admin answers every question
     reminders: ReminderDesk | None = None  # bot.reminders: None where reminders are not kept (unit tests)
     clock: Clock = field(default_factory=SystemClock)
+    diagnostics: bool = False  # offer the read-only diagnostics after the UPN (issue 22)
     live: LiveCard = field(init=False)  # the one owner of each case's live card
 
     def __post_init__(self) -> None:

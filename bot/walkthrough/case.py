@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.storage.keys import owner_scope
 
-CASE_SCHEMA_VERSION = 5
+CASE_SCHEMA_VERSION = 6
 # Case numbers are read over the phone: no 0/O, 1/I/L.
 CASE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Eight characters (31^8, about 8.5e11), each number reserved for good when its case is first
@@ -77,6 +77,13 @@ class RecoveryCase:
     plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
     step_shown: dict[str, str] = field(default_factory=dict)  # step id -> when its card was first shown (ISO)
     replan: list[str] | None = None  # an answer was changed: the plan's step titles before, to say what changed
+    # Diagnostics (bot.diagnostics, issue 22): what the admin's pasted diagnostics said, per place
+    # (plain JSON, see bot/diagnostics/reading.py), where each value came from, and the situation
+    # (a leaf reached by what the evidence shows rather than by the three answers).
+    evidence: dict[str, Any] = field(default_factory=dict)
+    value_sources: dict[str, str] = field(default_factory=dict)  # placeholder -> when its diagnostic was read (ISO)
+    situation: str | None = None
+    scoping: str = ""  # "" not chosen yet | "diagnostic" | "questions" (the admin answers them)
     schema_version: int = CASE_SCHEMA_VERSION
 
     def touch(self) -> None:
@@ -128,7 +135,22 @@ def migrate_case(data: dict[str, Any]) -> dict[str, Any]:
         # keep their keys, and its transcript is read from both places (bot.support.transcript);
         # what it writes from now on goes under its ref.
         data["schema_version"] = 5
+    if version < 6:
+        # v5 had no diagnostics: the evidence fields, keyed on the fields themselves.
+        migrate_diagnostics(data)
+        data["schema_version"] = 6
     return data
+
+
+def migrate_diagnostics(data: dict[str, Any]) -> None:
+    """Cases from before the diagnostics (v4 and older) have no evidence: they answered the
+    questions, so they keep doing so. Keyed on the fields, not on the version number, so that
+    it composes with any other migration in either order."""
+    if "evidence" not in data:
+        data["evidence"] = {}
+        data["value_sources"] = {}
+        data["situation"] = None
+        data["scoping"] = "questions" if data.get("answers") else ""
 
 
 MAX_OPEN_CASES = 20  # an admin with more open cases finishes or closes one before starting another

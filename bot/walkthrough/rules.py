@@ -21,6 +21,12 @@ PASSED = ("done", "skipped", "failed")
 
 
 def leaf_of(case: RecoveryCase, playbook: Playbook) -> Leaf | None:
+    """The case's leaf: the situation's when the evidence showed one the three answers miss."""
+    if case.situation:
+        finder = getattr(playbook, "leaf_for_situation", None)
+        leaf = finder(case.situation) if finder else None
+        if leaf is not None:
+            return leaf
     return playbook.leaf_for(case.answers)
 
 
@@ -28,7 +34,8 @@ def pending_question(case: RecoveryCase, playbook: Playbook) -> str | None:
     """Id of the next question to ask before the steps ("upn" first), or None when all are in."""
     if not case.upn:
         return UPN
-    for question in playbook.questions:
+    situation_leaf = leaf_of(case, playbook) if case.situation else None
+    for question in playbook.questions if situation_leaf is None else ():
         if question.id not in case.answers:
             return question.id
     leaf = leaf_of(case, playbook)
