@@ -23,6 +23,7 @@ SAMPLE_VALUES = {
         "X500:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=1b3f4c5d-obrien"
     ),
     "hex": "00000000A1B2C3D4E5F60718293A4B5C",
+    "sam": "obrien",
 }
 
 
