@@ -26,7 +26,8 @@ EXPECTED = {
             "connect",
             "connect_graph",
             "record_state",
-            "restore_ad_user",
+            "try_restore_ad_user",
+            "restore_ad_object",
             "hold_mailbox",
             "resume_sync",
             "verify_entra_user",
@@ -96,6 +97,7 @@ EXPECTED = {
             "insurance_copy",
             "release_insurance_x500",
             "restore_ad_user",
+            "restore_ad_object",
             "read_addresses",
             "create_ad_user",
             "delta_sync",
@@ -121,6 +123,7 @@ EXPECTED = {
             "connect_graph",
             "backup_check",
             "try_restore_ad_user",
+            "restore_ad_object",
             "create_ad_user_new",
             "enable_remote_mailbox",
             "delta_sync",
@@ -157,6 +160,7 @@ EXPECTED = {
             "license",
             "license_federated",
             "try_restore_ad_user",
+            "restore_ad_object",
             "read_addresses",
             "create_ad_user",
             "delta_sync",
@@ -178,6 +182,7 @@ EXPECTED = {
             "deleted_user_id",
             "compare_ids",
             "try_restore_ad_user",
+            "restore_ad_object",
             "check_source_anchor",
             "read_addresses",
             "create_ad_user_anchored",
@@ -199,6 +204,7 @@ EXPECTED = {
             "backup_check",
             "read_immutable_id",
             "try_restore_ad_user",
+            "restore_ad_object",
             "check_source_anchor",
             "create_ad_user_anchored",
             "block_sign_in_ad",
@@ -224,6 +230,7 @@ EXPECTED = {
             "find_soft_deleted",
             "read_immutable_id",
             "try_restore_ad_user",
+            "restore_ad_object",
             "check_source_anchor",
             "read_addresses",
             "create_ad_user_anchored",
@@ -671,7 +678,8 @@ KEY_CMDLETS = {
         "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
     ),
     "undo_soft_deleted_federated": ("-WindowsLiveID {onmicrosoft_upn}", "-WindowsLiveID {onmicrosoft_upn}"),
-    "try_restore_ad_user": ("Restore-ADObject", "Restore-ADObject"),
+    "try_restore_ad_user": ("Get-ADObject -Filter {ad_deleted_filter} -IncludeDeletedObjects", "-IncludeDeletedObjects"),
+    "restore_ad_object": ("Restore-ADObject -Identity {ad_object_guid}", "Restore-ADObject -Identity {ad_object_guid}"),
     "read_addresses": ("EmailAddresses -join", "EmailAddresses -join"),
     "create_ad_user_new": ("New-ADUser", "New-ADUser"),
     "sync_remote_mailbox": ("Start-ADSyncSyncCycle -PolicyType Delta", "Start-ADSyncSyncCycle -PolicyType Delta"),
@@ -679,7 +687,7 @@ KEY_CMDLETS = {
     "compare_owner": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     ("B2", "compare_ids"): ("Get-MgUser -UserId {object_id}", "Get-MsolUser -ObjectId {object_id}"),
     ("A3", "read_immutable_id"): ("OnPremisesImmutableId", "ImmutableId"),
-    ("A4", "restore_ad_user"): ("Restore-ADObject -Identity {ad_object_guid}", "Restore-ADObject -Identity {ad_object_guid}"),
+    ("A4", "restore_ad_user"): ("Get-ADObject -Filter {ad_deleted_filter} -IncludeDeletedObjects", "-IncludeDeletedObjects"),
 }
 RETIRED = re.compile(r"Msol|AzureAD|New-PSSession|Import-PSSession|-Authentication Basic")
 ADDED = {"A5", "A8", "B1", "B7", "C1", "C4", "C7"}  # the seven leaves the seed leaves empty
@@ -1017,7 +1025,9 @@ def test_c8_says_how_a_federated_cloud_only_account_gets_its_name_back():
 def test_without_the_ad_recycle_bin_the_ad_user_is_created(leaf_id, create):
     answers = dict(hybrid_orphaned="no", sso="no", inactive="false", soft_match="allowed")
     leaf = playbook.leaves[leaf_id]
-    assert any(s.ask == "ad_restored" and "Restore-ADObject" in s.commands["modern"] for s in leaf.steps)
+    assert any(s.ask == "ad_restored" and "-IncludeDeletedObjects" in s.commands["modern"] for s in leaf.steps)
+    assert create not in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
+    assert "restore_ad_object" in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
     assert create in [s.id for s in route(leaf_id, ad_restored="no", **answers)]
     assert create not in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
 

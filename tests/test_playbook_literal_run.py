@@ -229,12 +229,14 @@ def test_soft_matching_reads_every_setting_and_the_address_is_set_in_both_branch
 
 def test_the_ad_restore_restores_one_object_by_its_object_guid():
     for leaf in playbook.leaves.values():
-        for step in leaf.steps:
+        for i, step in enumerate(leaf.steps):
             text = modern(step)
             assert "| Restore-ADObject" not in text, (leaf.id, step.id)
             if "Restore-ADObject" in text:
                 assert "Restore-ADObject -Identity {ad_object_guid}" in text and "ad_object_guid" in step.collect
-                assert "-Filter {ad_deleted_filter}" in text and "whenChanged" in text and "ObjectGUID" in text
+                # The deleted objects were listed first, with what tells them apart.
+                listed = "\n".join(modern(s) for s in leaf.steps[: i + 1])
+                assert "-Filter {ad_deleted_filter}" in listed and "whenChanged" in listed and "ImmutableId" in listed
     assert "isDeleted -eq $true" in playbook.placeholders["ad_deleted_filter"].derive
 
 
@@ -295,13 +297,13 @@ def test_a1_says_the_pause_is_tenant_wide_restores_the_ad_user_and_resumes_sync(
     leaf = playbook.leaves["A1"]
     pause = leaf.step("pause_sync")
     assert "tenant-wide" in pause.why and "7 days" in pause.why
-    steps = route("A1")
+    steps = route("A1", ad_back="yes")
     order = ids(steps)
     restore = first(steps, r"Restore-ADObject")
     resume = first(steps, r"-SyncCycleEnabled \$true")
     assert order.index("pause_sync") < restore < resume
     assert "deletion threshold" in steps[resume].why + steps[resume].look_for
-    assert leaf.step("restore_ad_user").ask == "ad_back"
+    assert leaf.step("try_restore_ad_user").ask == "ad_back"
     assert playbook.subquestions["ad_back"].option("no").end == "support"
 
 
@@ -409,7 +411,18 @@ def test_a_leavers_mail_goes_to_the_manager_and_sign_in_stays_blocked(leaf_id):
 
 @pytest.mark.parametrize("leaf_id", ["A3", "A4", "A6", "B8", "C2"])
 def test_an_insurance_copy_is_offered_before_identities_change(leaf_id):
-    steps = route(leaf_id, insurance_copy="yes", hybrid_merge="no", hybrid_orphaned="no", hybrid_recover="no", owner_gone="no")
+    steps = route(
+        leaf_id,
+        insurance_copy="yes",
+        hybrid_merge="no",
+        hybrid_orphaned="no",
+        hybrid_recover="no",
+        owner_gone="no",
+        inactive="false",
+        sso="no",
+        ad_restored="yes",
+        mailbox_back="no",
+    )
     offer = next(i for i, s in enumerate(steps) if s.ask == "insurance_copy")
     copy_at = first(steps, r"New-MailboxRestoreRequest -SourceMailbox \{exchange_guid\} -TargetMailbox \{shared_exchange_guid\}")
     change = first(steps, IDENTITY_CHANGE.pattern)
