@@ -104,7 +104,9 @@ def test_blocks_render_in_the_dialect_with_where_they_run_and_blocks_without_tha
     values = {"upn": "jane@contoso.com"}
     modern = render_blocks(blocks, "modern", PLAYBOOK, values, {"alias": 3})
     assert modern == [
-        RenderedBlock("", "Get-MgUser -UserId 'jane@contoso.com'", ("graph",), "the Graph window (Microsoft Graph PowerShell)", False),
+        RenderedBlock(
+            "", "Get-MgUser -UserId 'jane@contoso.com'", ("graph",), "the Graph window (Microsoft Graph PowerShell)", False
+        ),
         RenderedBlock(
             "If the mailbox is active",
             "Get-Mailbox '<Alias from step 3>'",
