@@ -62,7 +62,8 @@ def playbook_with_a_bare_destructive_step(tmp_path) -> str:
     source = DEFAULT_PATH.read_text(encoding="utf-8")
     start = source.index('id = "B2"')
     chunk = source[start : source.index("[[leaves]]", start)]
-    changed = chunk.replace('collect = ["exchange_guid", "legacy_dn", "object_id"]', 'collect = ["exchange_guid", "legacy_dn"]', 1)
+    owner = 'collect = ["exchange_guid", "legacy_dn", "object_id"]'
+    changed = chunk.replace(owner, 'collect = ["exchange_guid", "legacy_dn"]', 1)
     assert changed != chunk
     path = tmp_path / "playbook.toml"
     path.write_text(source.replace(chunk, changed), encoding="utf-8")
