@@ -519,3 +519,8 @@ def test_the_loader_refuses_graph_and_exchange_online_commands_in_one_block():
         data["steps"]["connect"]["runs_in"] = ["exchange_online", "graph"]
 
     assert "Graph and Exchange Online commands run in two windows" in broken(one_window)
+
+
+def test_every_leaf_says_where_and_why_it_departs_from_kb_20804():
+    for leaf in playbook.leaves.values():
+        assert "KB 20804" in leaf.differs and len(leaf.differs) > 80, leaf.id
