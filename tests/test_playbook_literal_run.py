@@ -521,6 +521,16 @@ def test_the_loader_refuses_graph_and_exchange_online_commands_in_one_block():
     assert "Graph and Exchange Online commands run in two windows" in broken(one_window)
 
 
+def test_a_step_whose_question_may_find_nothing_does_not_demand_a_value():
+    # The dialog needs every value a step collects before Done: a step asking "is there one?"
+    # cannot also collect what "no" would not have.
+    nothing = {"ad_restored": "no", "ad_back": "no", "older_mailbox": "none"}
+    for leaf in playbook.leaves.values():
+        for step in leaf.steps:
+            if step.ask in nothing:
+                assert not step.collect, (leaf.id, step.id)
+
+
 def test_every_leaf_says_where_and_why_it_departs_from_kb_20804():
     for leaf in playbook.leaves.values():
         assert "KB 20804" in leaf.differs and len(leaf.differs) > 80, leaf.id
