@@ -7,8 +7,12 @@ from __future__ import annotations
 from tests.harness import cards_of
 from tests.walker import UPN
 
-A9 = ("Deleted", "Soft-deleted", "Soft-deleted")
+A9 = ("Deleted", "Soft-deleted", "Soft-deleted", "The user, who is coming back")
 IMMUTABLE_ID = "AAECAwQFBgcICQoLDA0ODw=="
+EXCHANGE_GUID = "1b3f4c5d-0000-4e2f-9a8b-123456789abc"
+LEGACY_DN = "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=obrien"
+EXO = "Runs in: the Exchange Online window (Exchange Online PowerShell)"
+AD = "Runs in: a domain-joined computer with the ActiveDirectory module"
 
 
 def step_card(records) -> dict:
@@ -44,46 +48,49 @@ async def reach_a9(admin):
     return records
 
 
+async def to_the_ad_restore(admin):
+    """A9 for a returning user: the two windows, the soft-deleted mailbox, the ImmutableId."""
+    await admin.press("Done")  # the Exchange Online window
+    await admin.press("Done")  # the Graph window
+    await admin.press("Done", **{"value.exchange_guid": EXCHANGE_GUID, "value.legacy_dn": LEGACY_DN})
+    return await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
+
+
 async def test_alternatives_are_separate_blocks_each_with_its_condition_and_where_it_runs(admin):
     await reach_a9(admin)
-    await admin.press("Done")  # connect
-    await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
+    await to_the_ad_restore(admin)
     await admin.press("Done: No, nothing to restore")
     records = await admin.press("Done: mS-DS-ConsistencyGuid")
     card = step_card(records)
-    assert card["body"][0]["text"].startswith("Step 5 of")
+    assert card["body"][0]["text"].startswith("Step 7 of")
     blocks = blocks_of(card)
     assert [(c, w) for c, w, _, _ in blocks] == [
-        ("If Get-Mailbox returns the mailbox (it is active):", "Runs in: Exchange Online PowerShell"),
-        ("If it is only among the soft-deleted mailboxes:", "Runs in: Exchange Online PowerShell"),
+        ("If Get-Mailbox returns the mailbox (it is active):", EXO),
+        ("If it is only among the soft-deleted mailboxes (by the ExchangeGuid you recorded):", EXO),
     ]
     assert blocks[0][2] == "(Get-Mailbox -Identity 'o''brien@contoso.com').EmailAddresses -join ';'"
-    assert "-SoftDeletedMailbox" in blocks[1][2] and "-SoftDeletedMailbox" not in blocks[0][2]
+    assert blocks[1][2] == f"(Get-Mailbox -SoftDeletedMailbox -Identity '{EXCHANGE_GUID}').EmailAddresses -join ';'"
 
 
 async def test_the_retired_banner_marks_only_blocks_with_retired_cmdlets(admin):
     await reach_a9(admin)
     records = await admin.say("commands original")
     connect = blocks_of(step_card(records))
-    assert connect and all(retired for *_, retired in connect), "MSOnline and remote PowerShell are retired"
-    await admin.press("Done")  # connect
+    assert connect and all(retired for *_, retired in connect), "remote PowerShell is retired"
+    records = await admin.press("Done")  # the Exchange Online window
+    graph = blocks_of(step_card(records))
+    assert graph and all(retired for *_, retired in graph), "MSOnline is retired"
+    await admin.press("Done")
+    await admin.press("Done", **{"value.exchange_guid": EXCHANGE_GUID, "value.legacy_dn": LEGACY_DN})
     records = await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
     restore = blocks_of(step_card(records))
-    assert restore == [
-        (
-            "",
-            "Runs in: a domain-joined computer with the ActiveDirectory module",
-            restore[0][2],
-            False,
-        )
-    ], "an AD command is current in the original dialect too"
-    assert "Restore-ADObject" in restore[0][2]
+    assert [(w, retired) for _, w, _, retired in restore] == [(AD, False)], "AD commands are current"
+    assert "-IncludeDeletedObjects" in restore[0][2] and "Restore-ADObject" not in restore[0][2], "listed, then one restored"
 
 
 async def test_a_value_the_bot_cannot_fill_is_still_a_powershell_string(admin):
     await reach_a9(admin)
-    await admin.press("Done")
-    await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
+    await to_the_ad_restore(admin)
     await admin.press("Done: No, nothing to restore")
     await admin.press("Done: mS-DS-ConsistencyGuid")
     records = await admin.press(
@@ -91,5 +98,5 @@ async def test_a_value_the_bot_cannot_fill_is_still_a_powershell_string(admin):
         **{"value.email_addresses": "SMTP:obrien@contoso.com;smtp:ob@contoso.com", "value.primary_smtp": "obrien@contoso.com"},
     )
     create = blocks_of(step_card(records))[0][2]
-    assert "New-ADUser -Name '<display name>' -SamAccountName '<alias (mail nickname)>'" in create
-    assert "-Add @{proxyAddresses = ('SMTP:obrien@contoso.com;smtp:ob@contoso.com' -split ';')}" in create
+    assert "New-ADUser -Name '<display name>' -SamAccountName '<on-premises logon name of the user (sAMAccountName" in create
+    assert "@('SMTP:obrien@contoso.com;smtp:ob@contoso.com' -split ';' | Where-Object" in create

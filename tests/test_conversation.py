@@ -9,7 +9,13 @@ import re
 from tests.harness import cards_of, find_action, joined
 from tests.walker import UPN
 
-A4 = ("Deleted", "Hard-deleted", "Present", "No", "No (managed domain)")  # then: not hybrid, not federated
+A4 = ("Deleted", "Hard-deleted", "Present", "The user, who is coming back", "No")  # a returning user, not hybrid
+RECORDED = {
+    "value.exchange_guid": "0f1e2d3c-4b5a-4968-8776-655443322110",
+    "value.primary_smtp": "obrien@contoso.com",
+    "value.legacy_dn": "/o=ExchangeLabs/cn=Recipients/cn=obrien",
+    "value.object_id": "1b3f4c5d-0000-4e2f-9a8b-123456789abc",
+}
 
 
 def last_card(records) -> dict:
@@ -41,15 +47,16 @@ async def test_any_first_message_gets_the_welcome(admin):
 async def test_typed_answers_by_number_label_and_case(admin):
     await admin.say("start")
     records = await admin.say(UPN)
-    assert "Question 1 of up to 5: What is the current state of the user's on-premises" in joined(records)
+    assert "Question 1 of up to 6: What is the current state of the user's on-premises" in joined(records)
     records = await admin.say("1")
     assert "Question 2 of" in joined(records)
     records = await admin.say("HARD-DELETED")
     assert "Question 3 of" in joined(records)
     records = await admin.say("present")
+    assert "Who needs this mailbox's content?" in joined(records)
+    records = await admin.say("1")
     assert "Exchange hybrid deployment" in joined(records)
-    await admin.say("1")
-    records = await admin.say("no (managed domain)")
+    records = await admin.say("no")
     assert "Your recovery plan" in joined(records) and "scenario A4" in joined(records)
 
 
@@ -103,7 +110,7 @@ async def test_stale_step_click_is_refused(admin):
     await admin.press("Done", ExchangeGuid="x")
     records = await admin.click(first_done, first_id)
     assert "not the current step" in joined(records)
-    assert "You are at step 2 of up to 13" in joined(records)
+    assert "You are at step 2 of up to 20" in joined(records)
 
 
 async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
@@ -128,29 +135,30 @@ async def test_malformed_submits_get_a_short_answer_and_change_nothing(admin):
 async def test_help_status_and_dialect_switch_mid_dialog(admin):
     await begin(admin)
     records = await admin.say("help")
-    assert "start over" in joined(records) and "You are at step 1 of up to 13" in joined(records)
+    assert "start over" in joined(records) and "You are at step 1 of up to 20" in joined(records)
     records = await admin.say("status")
     text = joined(records)
     assert f"User: {UPN}" in text and "Entra ID (Azure AD) account: Hard-deleted" in text
-    assert "1. Connect to Exchange Online and Microsoft Graph: you are here" in text
+    assert "1. Connect the Exchange Online window: you are here" in text
     records = await admin.say("commands original")
     text = joined(records)
-    assert "Retired commands" in text and "Connect-MsolService" in text and "New-PSSession" in text
+    assert "Retired commands" in text and "New-PSSession" in text
     await admin.press("Done")
     assert "Commands: original (retired)" in joined(await admin.say("status"))  # the choice stays with the case
-    records = await admin.say("Commands Modern")
+    records = await admin.say("Commands Modern")  # step 2: the Graph window
     assert "Connect-MsolService" not in joined(records)
-    assert "Get-Mailbox -Identity 'o''brien@contoso.com'" in joined(records)
+    assert "Connect-MgGraph -Scopes" in joined(records)
 
 
 async def test_destructive_step_asks_to_record_values_first(admin):
     await begin(admin)
-    await admin.press("Done")  # connect
-    guid = "0f1e2d3c-4b5a-4968-8776-655443322110"
-    await admin.press("Done", **{"value.exchange_guid": guid, "value.primary_smtp": "obrien@contoso.com"})
-    records = await admin.press("Done: False or empty (soft match allowed)")
+    await admin.press("Done")  # the Exchange Online window
+    await admin.press("Done")  # the Graph window
+    guid = RECORDED["value.exchange_guid"]
+    await admin.press("Done", **RECORDED)
+    records = await admin.press("Done: No, that user is gone")
     card = last_card(records)
-    assert card["body"][0]["text"].startswith("Before step 4 of up to 13: Soft-delete the orphaned mailbox")
+    assert card["body"][0]["text"].startswith("Before step 5 of up to 20: Soft-delete the orphaned mailbox")
     assert "Remove-Mailbox deletes the mailbox" in joined(records)
     assert guid in json.dumps(card)  # the recorded value is shown back
     records = await admin.press("I have recorded them")
@@ -161,18 +169,20 @@ async def test_destructive_step_asks_to_record_values_first(admin):
 
 async def test_a_refused_value_brings_the_step_back_at_the_bottom_with_the_note(admin):
     await begin(admin)
-    step_two = next(r for r in await admin.press("Done") if r.kind == "send")
+    await admin.press("Done")
+    step_three = next(r for r in await admin.press("Done") if r.kind == "send")
     records = await admin.press("Done", **{"value.exchange_guid": "not-a-guid"})
     assert "Not saved: The ExchangeGuid of the soft-deleted mailbox must be a GUID" in joined(records)
     # The card answered above loses its buttons; the same step comes again as the last card.
-    assert [r.kind for r in records] == ["update", "send"] and records[0].activity_id == step_two.activity_id
+    assert [r.kind for r in records] == ["update", "send"] and records[0].activity_id == step_three.activity_id
     retired, again = cards_of(records)
     assert not retired.get("actions") and "Shown again below" in str(retired)
-    assert again["body"][0]["text"].startswith("Step 2 of up to 13") and again.get("actions")
+    assert again["body"][0]["text"].startswith("Step 3 of up to 20") and again.get("actions")
 
 
 async def test_sub_question_answer_that_ends_in_support(admin):
-    await begin(admin, ("Deleted", "Soft-deleted", "Present"))  # A7
+    await begin(admin, ("Deleted", "Soft-deleted", "Present", "The user, who is coming back"))  # A7
+    await admin.press("Done")
     await admin.press("Done")
     await admin.press(
         "Done", **{"value.object_id": "0f1e2d3c-4b5a-4968-8776-655443322110", "value.immutable_id": "AbCdEfGhIjKlMnOpQrStUw=="}

@@ -67,7 +67,7 @@ async def escalate(admin: Admin, description: str = "Remove-Mailbox failed: acce
 
 
 async def test_walkthrough_ending_in_escalation_makes_one_ticket_with_summary_and_transcript(requester, connector, playbook):
-    walk = await walk_leaf(requester, playbook, {"onprem": "deleted", "entra": "present", "mailbox": "present"})  # A1
+    walk = await walk_leaf(requester, playbook, {"onprem": "deleted", "entra": "present", "mailbox": "not_present"})  # A2
     assert "needs Microsoft Support" in walk.ending_text
     await requester.say("my client secret is abc~DEF1234567890123456789012345678")  # a secret, typed by mistake
     records = await requester.press("Escalate to support")
@@ -87,7 +87,7 @@ async def test_walkthrough_ending_in_escalation_makes_one_ticket_with_summary_an
         requester.tenant_id,
         requester.name,
         requester.aad_object_id,
-        "A1",
+        "A2",
         "Deleted",
         "Present",
         "Collect the facts support will ask for: done",
@@ -240,7 +240,7 @@ async def test_an_escalated_case_can_be_resumed_where_it_stopped(admin):
     await escalate(admin)
     case_id = re.search(r"MR-[A-Z0-9]{8}", joined(await admin.say("cases"))).group(0)
     records = await admin.say(f"resume {case_id}")
-    assert "Question 2 of up to 5: What is the current state of the user's Entra ID" in joined(records)
+    assert "Question 2 of up to 6: What is the current state of the user's Entra ID" in joined(records)
 
 
 async def test_the_retry_loop_never_posts_a_ticket_being_posted(requester, connector, support_bot):

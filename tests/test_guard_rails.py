@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bot.playbook import DEFAULT_PATH, Leaf, Step, load_playbook
+from bot.playbook import DEFAULT_PATH, Leaf, Playbook, Step, load_playbook
 from bot.storage import SqliteDocumentStore
 from tests.conftest import RunningBot, with_settings
 from tests.harness import Admin, Recorded, cards_of, find_action, flatten, joined
@@ -25,6 +25,7 @@ from tests.walker import (
     is_step,
     latest_card,
     moved_below,
+    path,
     step_failing_into_support,
     step_without_alternative,
     straight,
@@ -35,6 +36,21 @@ from tests.walker import (
 )
 
 BAD_GUID = "not-a-guid"
+
+
+def playbook_with_a_bare_destructive_step(tmp_path) -> str:
+    """The shipped playbook with B2's owner lookup no longer collecting the object id: its
+    destructive soft delete then gets that value only from its own card (the shipped playbook
+    collects every value before the step that uses it)."""
+    source = DEFAULT_PATH.read_text(encoding="utf-8")
+    start = source.index('id = "B2"')
+    chunk = source[start : source.index("[[leaves]]", start)]
+    owner = 'collect = ["exchange_guid", "legacy_dn", "object_id"]'
+    changed = chunk.replace(owner, 'collect = ["exchange_guid", "legacy_dn"]', 1)
+    assert changed != chunk
+    path = tmp_path / "playbook.toml"
+    path.write_text(source.replace(chunk, changed), encoding="utf-8")
+    return str(path)
 
 
 def code_of(content: dict) -> str:
@@ -52,7 +68,17 @@ def last_state_of_each_card(records: list[Recorded]) -> dict[str, dict]:
 # --- 1. record before destroy ---------------------------------------------------------------------
 
 
-async def test_a_destructive_step_is_unreachable_with_empty_or_invalid_values(admin, playbook):
+async def test_a_destructive_step_is_unreachable_with_empty_or_invalid_values(settings, connector, tmp_path):
+    path = playbook_with_a_bare_destructive_step(tmp_path)
+    async with RunningBot(with_settings(settings, playbook_path=path)) as bot:
+        admin = Admin(bot.url, connector)
+        try:
+            await destructive_step_is_gated(admin, load_playbook(path))
+        finally:
+            await admin.close()
+
+
+async def destructive_step_is_gated(admin, playbook):
     leaf, destructive = destructive_with_nothing_collected(playbook)
     confirm = await walk_to(admin, playbook, leaf, is_confirm(destructive))
     _, confirm_id = latest_card(admin)
@@ -202,11 +228,15 @@ def playbook_with_an_alternative(tmp_path) -> tuple[str, Leaf, Step, Step]:
     for leaf in shipped.leaves.values():
         if not straight(leaf) or len(leaf.steps) < 3:
             continue
+        start = source.index(f'id = "{leaf.id}"\n')
+        end = source.find("[[leaves]]", start)
+        chunk = source[start : end if end != -1 else len(source)]
         for step in leaf.steps[1:-1]:
-            line = f'id = "{step.id}"\n'
-            if not step.on_failure and not step.destructive and source.count(line) == 1:
+            line = f'use = "{step.id}"\n'
+            if not step.on_failure and not step.destructive and chunk.count(line) == 1:
+                changed_chunk = chunk.replace(line, f'{line}on_failure = "{leaf.steps[-1].id}"\n')
                 path = tmp_path / "playbook.toml"
-                path.write_text(source.replace(line, f'{line}on_failure = "{leaf.steps[-1].id}"\n'), encoding="utf-8")
+                path.write_text(source.replace(chunk, changed_chunk), encoding="utf-8")
                 changed = load_playbook(path)
                 return str(path), changed.leaves[leaf.id], changed.leaves[leaf.id].step(step.id), leaf.steps[-1]
     raise AssertionError("no step to give an alternative")
@@ -319,8 +349,17 @@ async def test_a_case_closed_by_start_over_can_be_reopened(admin, playbook):
     assert "State: in progress" in joined(await admin.say("status"))
 
 
+def destructive_on_the_path(playbook: Playbook) -> tuple[Leaf, Step]:
+    """A destructive step a first-option walk reaches (its values may have been collected earlier)."""
+    for leaf in playbook.leaves.values():
+        for step in path(playbook, leaf):
+            if step.destructive and step.record:
+                return leaf, step
+    raise AssertionError("no destructive step on a first-option path")
+
+
 async def test_a_case_confirmed_without_its_values_before_the_gate_existed_is_asked_again(admin, playbook, settings):
-    leaf, destructive = destructive_with_nothing_collected(playbook)
+    leaf, destructive = destructive_on_the_path(playbook)
     await walk_to(admin, playbook, leaf, is_confirm(destructive))
     values = {f"value.{n}": value_for(playbook, n) for n in destructive.record}
     await admin.press("I have recorded them", **values)

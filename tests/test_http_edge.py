@@ -73,7 +73,7 @@ async def test_a_stored_dialog_stack_that_no_longer_fits_restarts_from_the_case(
     records = await admin.say("whatever")
     text = "\n".join(texts_of(records))
     assert "Picking up case MR-" in text and "where you left it" in text
-    assert "Question 2 of up to 5: What is the current state of the user's Entra ID" in text
+    assert "Question 2 of up to 6: What is the current state of the user's Entra ID" in text
 
 
 async def test_tenant_is_read_from_channel_data(admin):

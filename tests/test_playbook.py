@@ -12,21 +12,44 @@ from bot.walkthrough.rules import collected_at
 from tests.test_playbook_defects import route  # the steps an admin is shown for a set of answers
 
 # The reference table (docs/reference/mailbox-recovery.md), written out independently of the
-# data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids.
+# data file: (on-prem, Entra, mailbox) -> outcome, ordered step ids (both routes of "Who needs this
+# mailbox's content?": the leaver's steps are listed too; issue 23 added the Graph window, the
+# backup question, the insurance copy, the leaver route and the closing checklist).
 EXPECTED = {
     "A1": (
         "deleted",
         "present",
         "present",
-        "support",
-        ["pause_sync", "connect", "gather_for_support"],
+        "self_service",
+        [
+            "pause_sync",
+            "connect",
+            "connect_graph",
+            "record_state",
+            "try_restore_ad_user",
+            "restore_ad_object",
+            "hold_mailbox",
+            "resume_sync",
+            "verify_entra_user",
+            "verify_mailbox",
+            "find_soft_deleted",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
+        ],
     ),
     "A2": (
         "deleted",
         "present",
         "not_present",
         "support",
-        ["connect", "gather_for_support"],
+        [
+            "connect",
+            "connect_graph",
+            "backup_check",
+            "gather_for_support",
+        ],
     ),
     "A3": (
         "deleted",
@@ -35,15 +58,27 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
             "hybrid_gate",
+            "find_soft_deleted",
+            "insurance_offer",
+            "insurance_shared_mailbox",
+            "insurance_copy",
+            "release_insurance_x500",
+            "read_immutable_id",
             "restore_ad_user",
             "delta_sync",
             "verify_entra_user",
             "check_reconnected",
             "license",
-            "find_mailbox_guids",
+            "find_target_mailbox",
+            "add_x500",
             "restore_request",
             "verify_mailbox",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
         ],
     ),
     "A4": (
@@ -53,23 +88,29 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
             "record_mailbox",
-            "check_soft_match",
+            "check_owner",
             "remove_mailbox",
-            "inactive_state",
-            "read_inactive_mailbox",
-            "new_mailbox_inactive",
-            "new_mailbox_inactive_federated",
-            "undo_soft_deleted",
-            "undo_soft_deleted_federated",
-            "match_address_federated",
-            "license",
-            "license_federated",
+            "insurance_offer",
+            "insurance_shared_mailbox",
+            "insurance_copy",
+            "release_insurance_x500",
             "restore_ad_user",
+            "restore_ad_object",
             "read_addresses",
             "create_ad_user",
             "delta_sync",
+            "verify_entra_user",
+            "license",
+            "find_target_mailbox",
+            "add_x500",
+            "restore_request",
             "verify_mailbox",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
         ],
     ),
     "A5": (
@@ -79,15 +120,20 @@ EXPECTED = {
         "new_mailbox",
         [
             "connect",
+            "connect_graph",
+            "backup_check",
             "try_restore_ad_user",
+            "restore_ad_object",
             "create_ad_user_new",
+            "enable_remote_mailbox",
             "delta_sync",
             "verify_entra_user",
-            "enable_remote_mailbox",
-            "sync_remote_mailbox",
+            "check_guid_free",
             "check_license",
             "license",
             "compare_exchange_guids",
+            "verify_mailbox",
+            "closing_checklist",
         ],
     ),
     "A6": (
@@ -97,21 +143,32 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
             "inactive_state",
             "read_inactive_mailbox",
             "check_soft_match",
+            "insurance_offer",
+            "insurance_shared_mailbox",
+            "insurance_copy",
+            "release_insurance_x500",
             "new_mailbox_inactive",
             "new_mailbox_inactive_federated",
             "undo_soft_deleted",
             "undo_soft_deleted_federated",
+            "match_address",
             "match_address_federated",
             "license",
             "license_federated",
             "try_restore_ad_user",
+            "restore_ad_object",
             "read_addresses",
             "create_ad_user",
             "delta_sync",
             "verify_mailbox",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
         ],
     ),
     "A7": (
@@ -121,14 +178,19 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
             "deleted_user_id",
             "compare_ids",
             "try_restore_ad_user",
+            "restore_ad_object",
             "check_source_anchor",
             "read_addresses",
             "create_ad_user_anchored",
+            "block_sign_in_ad",
             "delta_sync",
             "wait_replication",
+            "convert_to_shared",
+            "closing_checklist",
         ],
     ),
     "A8": (
@@ -138,14 +200,23 @@ EXPECTED = {
         "new_mailbox",
         [
             "connect",
+            "connect_graph",
+            "backup_check",
+            "read_immutable_id",
             "try_restore_ad_user",
-            "create_ad_user_new",
+            "restore_ad_object",
+            "check_source_anchor",
+            "create_ad_user_anchored",
+            "block_sign_in_ad",
             "enable_remote_mailbox",
             "delta_sync",
             "verify_entra_user",
             "check_license",
             "license",
             "compare_exchange_guids",
+            "check_old_mail",
+            "convert_to_shared",
+            "closing_checklist",
         ],
     ),
     "A9": (
@@ -155,13 +226,20 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
+            "find_soft_deleted",
             "read_immutable_id",
             "try_restore_ad_user",
+            "restore_ad_object",
             "check_source_anchor",
             "read_addresses",
             "create_ad_user_anchored",
             "delta_sync",
             "wait_replication",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
         ],
     ),
     "B1": (
@@ -169,49 +247,128 @@ EXPECTED = {
         "present",
         "present",
         "nothing",
-        ["connect", "check_link", "check_license", "item_recovery"],
+        [
+            "connect",
+            "connect_graph",
+            "check_link",
+            "check_license",
+            "older_mailboxes",
+            "record_older_mailbox",
+            "find_target_mailbox",
+            "add_x500",
+            "restore_request",
+            "item_recovery",
+            "block_sign_in_ad",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "B2": (
         "present",
         "present",
         "soft_deleted",
         "self_service",
-        ["connect", "mailbox_owner", "compare_ids", "soft_delete_user", "restore_user", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "mailbox_owner",
+            "compare_ids",
+            "soft_delete_user",
+            "restore_user",
+            "verify_mailbox",
+            "block_sign_in_ad",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
+        ],
     ),
     "B3": (
         "present",
         "present",
         "not_present",
         "new_mailbox",
-        ["connect", "check_license", "license", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "backup_check",
+            "check_license",
+            "check_guid_free",
+            "license",
+            "compare_exchange_guids",
+            "verify_mailbox",
+            "block_sign_in_ad",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "B4": (
         "present",
         "soft_deleted",
         "present",
         "self_service",
-        ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "move_to_synced_ou", "delta_sync", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "mailbox_owner",
+            "find_deleted_user",
+            "restore_user",
+            "block_sign_in_ad",
+            "move_to_synced_ou",
+            "delta_sync",
+            "verify_mailbox",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "B5": (
         "present",
         "soft_deleted",
         "soft_deleted",
         "self_service",
-        ["connect", "move_to_synced_ou", "delta_sync", "verify_entra_user", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "block_sign_in_ad",
+            "move_to_synced_ou",
+            "delta_sync",
+            "verify_entra_user",
+            "verify_mailbox",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "B6": (
         "present",
         "soft_deleted",
         "not_present",
         "new_mailbox",
-        ["connect", "deleted_user_licenses", "move_to_synced_ou", "delta_sync", "check_license", "license"],
+        [
+            "connect",
+            "connect_graph",
+            "backup_check",
+            "deleted_user_licenses",
+            "block_sign_in_ad",
+            "move_to_synced_ou",
+            "delta_sync",
+            "check_license",
+            "license",
+            "verify_mailbox",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "B7": (
         "present",
         "hard_deleted",
         "present",
         "support",
-        ["delta_sync", "connect", "gather_for_support"],
+        [
+            "delta_sync",
+            "connect",
+            "connect_graph",
+            "gather_for_support",
+        ],
     ),
     "B8": (
         "present",
@@ -220,21 +377,32 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
             "inactive_state",
             "read_inactive_mailbox",
             "check_soft_match",
+            "insurance_offer",
+            "insurance_shared_mailbox",
+            "insurance_copy",
+            "release_insurance_x500",
             "new_mailbox_inactive",
             "new_mailbox_inactive_federated",
             "undo_soft_deleted",
             "undo_soft_deleted_federated",
             "verify_entra_user",
             "verify_entra_user_federated",
+            "match_address",
             "match_address_federated",
             "license",
             "license_federated",
             "move_to_synced_ou",
             "delta_sync",
             "verify_mailbox",
+            "block_sign_in_ad",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
         ],
     ),
     "B9": (
@@ -244,12 +412,18 @@ EXPECTED = {
         "new_mailbox",
         [
             "connect",
+            "connect_graph",
+            "backup_check",
+            "block_sign_in_ad",
+            "move_to_synced_ou",
+            "enable_remote_mailbox",
             "delta_sync",
             "verify_entra_user",
-            "enable_remote_mailbox",
-            "sync_remote_mailbox",
+            "check_guid_free",
             "license",
             "compare_exchange_guids",
+            "verify_mailbox",
+            "closing_checklist",
         ],
     ),
     "C1": (
@@ -257,49 +431,128 @@ EXPECTED = {
         "present",
         "present",
         "nothing",
-        ["connect", "check_link", "check_license", "item_recovery"],
+        [
+            "connect",
+            "connect_graph",
+            "check_link",
+            "check_license",
+            "older_mailboxes",
+            "record_older_mailbox",
+            "find_target_mailbox",
+            "add_x500",
+            "restore_request",
+            "item_recovery",
+            "block_sign_in_cloud",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "C2": (
         "none",
         "present",
         "soft_deleted",
         "self_service",
-        ["connect", "compare_owner", "check_license", "license", "find_mailbox_guids", "restore_request", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "compare_owner",
+            "insurance_offer",
+            "insurance_shared_mailbox",
+            "insurance_copy",
+            "release_insurance_x500",
+            "check_license",
+            "license",
+            "find_target_mailbox",
+            "copy_addresses",
+            "restore_request",
+            "verify_mailbox",
+            "block_sign_in_cloud",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
+        ],
     ),
     "C3": (
         "none",
         "present",
         "not_present",
         "new_mailbox",
-        ["connect", "license"],
+        [
+            "connect",
+            "connect_graph",
+            "backup_check",
+            "check_license",
+            "license",
+            "verify_mailbox",
+            "block_sign_in_cloud",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "C4": (
         "none",
         "soft_deleted",
         "present",
         "self_service",
-        ["connect", "mailbox_owner", "find_deleted_user", "restore_user", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "mailbox_owner",
+            "find_deleted_user",
+            "restore_user",
+            "block_sign_in_cloud",
+            "verify_mailbox",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "C5": (
         "none",
         "soft_deleted",
         "not_present",
         "new_mailbox",
-        ["connect", "restore_deleted_user", "check_license", "license"],
+        [
+            "connect",
+            "connect_graph",
+            "backup_check",
+            "restore_deleted_user",
+            "block_sign_in_cloud",
+            "check_license",
+            "license",
+            "verify_mailbox",
+            "convert_to_shared",
+            "closing_checklist",
+        ],
     ),
     "C6": (
         "none",
         "soft_deleted",
         "soft_deleted",
         "self_service",
-        ["connect", "restore_deleted_user", "check_license", "verify_mailbox"],
+        [
+            "connect",
+            "connect_graph",
+            "restore_deleted_user",
+            "check_license",
+            "verify_mailbox",
+            "find_soft_deleted",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
+        ],
     ),
     "C7": (
         "none",
         "hard_deleted",
         "present",
         "support",
-        ["connect", "gather_for_support"],
+        [
+            "connect",
+            "connect_graph",
+            "gather_for_support",
+        ],
     ),
     "C8": (
         "none",
@@ -308,6 +561,7 @@ EXPECTED = {
         "self_service",
         [
             "connect",
+            "connect_graph",
             "inactive_state",
             "read_inactive_mailbox",
             "new_mailbox_inactive",
@@ -320,6 +574,10 @@ EXPECTED = {
             "license_federated",
             "verify_mailbox",
             "verify_mailbox_federated",
+            "shared_mailbox",
+            "copy_to_shared",
+            "grant_access",
+            "closing_checklist",
         ],
     ),
     "C9": (
@@ -327,13 +585,48 @@ EXPECTED = {
         "hard_deleted",
         "not_present",
         "new_mailbox",
-        ["connect", "create_user", "license"],
+        [
+            "connect",
+            "connect_graph",
+            "backup_check",
+            "create_user",
+            "license",
+            "verify_mailbox",
+            "closing_checklist",
+        ],
     ),
 }
 
 # Key cmdlets: step id -> (in the modern dialect, in the original dialect).
 KEY_CMDLETS = {
-    "connect": ("Connect-ExchangeOnline", "Connect-MsolService"),
+    "connect": ("Connect-ExchangeOnline", "New-PSSession"),
+    "connect_graph": ("Connect-MgGraph -Scopes", "Connect-MsolService"),
+    "record_state": ("Get-MgUser", "Get-MsolUser"),
+    "hold_mailbox": ("-LitigationHoldEnabled $true", "-LitigationHoldEnabled $true"),
+    "resume_sync": ("Set-ADSyncScheduler -SyncCycleEnabled $true", "Set-ADSyncScheduler -SyncCycleEnabled $true"),
+    "find_soft_deleted": ("Get-Mailbox -SoftDeletedMailbox", "Get-Mailbox -SoftDeletedMailbox"),
+    "older_mailboxes": ("Get-Mailbox -SoftDeletedMailbox", "Get-Mailbox -SoftDeletedMailbox"),
+    "record_older_mailbox": ("Get-Mailbox -SoftDeletedMailbox", "Get-Mailbox -SoftDeletedMailbox"),
+    "shared_mailbox": ("New-Mailbox -Shared", "New-Mailbox -Shared"),
+    "insurance_shared_mailbox": ("New-Mailbox -Shared", "New-Mailbox -Shared"),
+    "copy_to_shared": ("New-MailboxRestoreRequest -SourceMailbox {exchange_guid}", "New-MailboxRestoreRequest"),
+    "insurance_copy": ("New-MailboxRestoreRequest -SourceMailbox {exchange_guid}", "New-MailboxRestoreRequest"),
+    "insurance_offer": ("", ""),  # a question: no command
+    "backup_check": ("", ""),  # a question to whoever runs backups: no command
+    "closing_checklist": ("", ""),  # a checklist: no command
+    "grant_access": ("Add-MailboxPermission", "Add-MailboxPermission"),
+    "convert_to_shared": ("Set-Mailbox -Identity {upn} -Type Shared", "Set-Mailbox -Identity {upn} -Type Shared"),
+    "block_sign_in_ad": ("Set-ADUser -Enabled $false", "Set-ADUser -Enabled $false"),
+    "block_sign_in_cloud": ("-AccountEnabled:$false", "-BlockCredential $true"),
+    "find_target_mailbox": ("Get-Mailbox -Identity {upn}", "Get-Mailbox -Identity {upn}"),
+    "add_x500": ("{legacy_dn_x500}", "{legacy_dn_x500}"),
+    "copy_addresses": ("-EmailAddresses @{Add = $addresses}", "-EmailAddresses @{Add = $addresses}"),
+    "check_owner": ("Get-MgDirectoryDeletedItemAsUser -DirectoryObjectId {object_id}", "-ReturnDeletedUsers"),
+    "check_guid_free": ("Get-Mailbox -SoftDeletedMailbox -Identity {remote_exchange_guid}", "Get-RemoteMailbox"),
+    "check_old_mail": ("WhenMailboxCreated", "WhenMailboxCreated"),
+    "match_address": ("-WindowsEmailAddress {primary_smtp}", "-WindowsEmailAddress {primary_smtp}"),
+    "match_address_federated": ("Set-Mailbox -Identity {onmicrosoft_upn}", "Set-Mailbox -Identity {onmicrosoft_upn}"),
+    "release_insurance_x500": ("@{Remove = {legacy_dn_x500}}", "@{Remove = {legacy_dn_x500}}"),
     "delta_sync": ("Start-ADSyncSyncCycle -PolicyType Delta", "Start-ADSyncSyncCycle -PolicyType Delta"),
     "verify_entra_user": ("Get-MgUser", "Get-MsolUser"),
     "license": ("Set-MgUserLicense", "Set-MsolUserLicense"),
@@ -363,7 +656,7 @@ KEY_CMDLETS = {
     "verify_mailbox": ("Get-MailboxStatistics", "Get-MailboxStatistics"),
     "record_mailbox": ("ExchangeGuid", "ExchangeGuid"),
     "read_mailbox": ("Get-Mailbox -SoftDeletedMailbox", "Get-Mailbox -SoftDeletedMailbox"),
-    "read_inactive_mailbox": ("MicrosoftOnlineServicesID", "MicrosoftOnlineServicesID"),
+    "read_inactive_mailbox": ("WhenSoftDeleted", "WhenSoftDeleted"),
     "mailbox_owner": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     "check_link": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     "wait_replication": ("Get-Mailbox", "Get-Mailbox"),
@@ -388,17 +681,20 @@ KEY_CMDLETS = {
         "-MicrosoftOnlineServicesID {onmicrosoft_upn}",
     ),
     "undo_soft_deleted_federated": ("-WindowsLiveID {onmicrosoft_upn}", "-WindowsLiveID {onmicrosoft_upn}"),
-    "match_address_federated": ("-WindowsEmailAddress {primary_smtp}", "-WindowsEmailAddress {primary_smtp}"),
-    "try_restore_ad_user": ("Restore-ADObject", "Restore-ADObject"),
+    "try_restore_ad_user": ("Get-ADObject -Filter {ad_deleted_filter} -IncludeDeletedObjects", "-IncludeDeletedObjects"),
+    "restore_ad_object": ("Restore-ADObject -Identity {ad_object_guid}", "Restore-ADObject -Identity {ad_object_guid}"),
     "read_addresses": ("EmailAddresses -join", "EmailAddresses -join"),
     "create_ad_user_new": ("New-ADUser", "New-ADUser"),
     "sync_remote_mailbox": ("Start-ADSyncSyncCycle -PolicyType Delta", "Start-ADSyncSyncCycle -PolicyType Delta"),
     "compare_exchange_guids": ("Get-RemoteMailbox", "Get-RemoteMailbox"),
     "compare_owner": ("ExternalDirectoryObjectId", "ExternalDirectoryObjectId"),
     ("B2", "compare_ids"): ("Get-MgUser -UserId {object_id}", "Get-MsolUser -ObjectId {object_id}"),
+    ("A3", "read_immutable_id"): ("OnPremisesImmutableId", "ImmutableId"),
+    ("A4", "restore_ad_user"): ("Get-ADObject -Filter {ad_deleted_filter} -IncludeDeletedObjects", "-IncludeDeletedObjects"),
 }
 RETIRED = re.compile(r"Msol|AzureAD|New-PSSession|Import-PSSession|-Authentication Basic")
 ADDED = {"A5", "A8", "B1", "B7", "C1", "C4", "C7"}  # the seven leaves the seed leaves empty
+SITUATIONS = {"recreated_user": "R1", "license_removed": "L1", "auxiliary_archive": "AUX"}
 
 playbook = load_playbook()
 
@@ -409,7 +705,8 @@ def hints(leaf) -> dict[str, int]:
 
 
 def test_every_leaf_is_in_the_reference_table():
-    assert sorted(playbook.leaves) == sorted(EXPECTED)
+    assert sorted(playbook.by_answers.values()) == sorted(EXPECTED)
+    assert sorted(playbook.leaves) == sorted([*EXPECTED, *SITUATIONS.values()])
 
 
 @pytest.mark.parametrize("leaf_id", sorted(EXPECTED))
@@ -458,7 +755,7 @@ def test_no_source_typo_survives():
 
 def test_seed_and_added_guidance_are_marked():
     for leaf in playbook.leaves.values():
-        if leaf.id in ADDED:
+        if leaf.id in ADDED or leaf.situation:
             assert leaf.source == "added" and leaf.reference, leaf.id
         else:
             assert leaf.source == "seed", leaf.id
@@ -479,7 +776,8 @@ def test_every_destructive_step_warns_and_records_first():
     assert ("A4", "remove_mailbox") in destructive
     assert ("B2", "soft_delete_user") in destructive
     assert {("A3", "license"), ("C2", "license")} <= destructive
-    # A4 licenses the account its mailbox was reattached to: nothing waits soft-deleted then.
+    # A4 licenses a new user while the old mailbox waits inactive, kept by the hold placed before
+    # it was removed: nothing is purged by the license.
     assert ("A4", "license") not in destructive
     for leaf in playbook.leaves.values():
         for step in leaf.steps:
@@ -488,8 +786,8 @@ def test_every_destructive_step_warns_and_records_first():
 
 
 def test_sub_questions_and_failure_paths():
-    assert playbook.leaves["A6"].ask_first == ("hybrid_recover", "sso")
-    assert playbook.leaves["B9"].ask_first == ("hybrid",)
+    assert playbook.leaves["A6"].ask_first == ("mail_for", "hybrid_recover", "sso")
+    assert playbook.leaves["B9"].ask_first == ("mail_for", "hybrid")
     assert playbook.leaves["B8"].step("inactive_state").ask == "inactive"
     assert playbook.leaves["A7"].step("compare_ids").ask == "ids_match"
     assert playbook.leaves["B6"].step("deleted_user_licenses").ask == "has_license"
@@ -528,7 +826,7 @@ def test_every_command_renders_with_known_values_and_visible_hints(dialect):
     guids = playbook.leaves["A3"]
     rendered = render_commands(guids.step("restore_request").commands, dialect, playbook, values, hints(guids))
     # An unknown value is still one valid PowerShell string, naming what goes there and where it comes from.
-    assert "-SourceMailbox '<ExchangeGuid of the soft-deleted mailbox from step 8>'" in rendered
+    assert "-SourceMailbox '<ExchangeGuid of the soft-deleted mailbox from step 4>'" in rendered
 
 
 # The Exchange review of the playbook (prompts/review_exchange.md): one test per item applied, each
@@ -539,7 +837,7 @@ def shown(steps) -> str:
     return "\n".join(s.commands["modern"] for s in steps)
 
 
-def test_review_1_a3_asks_for_exchange_hybrid_before_restoring_the_ad_user():
+def test_a3_asks_for_exchange_hybrid_before_restoring_the_ad_user():
     # The restored, synced AD user carries the soft-deleted mailbox's ExchangeGuid: in hybrid, a
     # license on it can purge the mailbox, so the question comes before anything is restored.
     for mailbox_back in ("yes", "no"):
@@ -555,8 +853,8 @@ def test_review_1_a3_asks_for_exchange_hybrid_before_restoring_the_ad_user():
     assert "ExchangeGuid" in note and "Do not restore the AD user or license it" in note
 
 
-@pytest.mark.parametrize("leaf_id", ["A4", "A6", "B8", "C8"])
-def test_review_a_federated_recovery_licenses_the_account_by_the_address_it_has_now(leaf_id):
+@pytest.mark.parametrize("leaf_id", ["A6", "B8", "C8"])
+def test_a_federated_recovery_licenses_the_account_by_the_address_it_has_now(leaf_id):
     # Recovered into an onmicrosoft.com account (AD FS): the user's own UPN reaches it only when
     # sync matches the AD user, after the license; licensing {upn} would find no one.
     for sso, account in (("yes", "{onmicrosoft_upn}"), ("no", "{upn}")):
@@ -568,7 +866,7 @@ def test_review_a_federated_recovery_licenses_the_account_by_the_address_it_has_
             assert all(f"-UserPrincipalName {account}" in s.commands["original"] for s in licensing), (leaf_id, sso)
 
 
-def test_review_the_deleted_user_lookups_find_that_user_and_no_other():
+def test_the_deleted_user_lookups_find_that_user_and_no_other():
     # Entra puts the object id (32 hex digits) before a deleted user's UPN; an EndsWith lookup
     # for ann@ also found joann@, and the next step restored whoever it found.
     filters = re.compile(r"-match \('([^']*)' \+ \[regex\]::Escape\(\{upn\}\) \+ '([^']*)'\)")
@@ -587,17 +885,17 @@ def test_review_the_deleted_user_lookups_find_that_user_and_no_other():
 
 
 @pytest.mark.parametrize("leaf_id", ["A6", "B8"])
-def test_review_hybrid_goes_to_support_before_a_soft_deleted_mailbox_is_recovered(leaf_id):
+def test_hybrid_goes_to_support_before_a_soft_deleted_mailbox_is_recovered(leaf_id):
     # The recovered cloud mailbox would need the on-premises ExchangeGuid before the AD user syncs.
     leaf = playbook.leaves[leaf_id]
-    assert leaf.ask_first[0] == "hybrid_recover"
+    assert leaf.ask_first[:2] == ("mail_for", "hybrid_recover")  # who needs the mail, then hybrid
     sub = playbook.subquestions["hybrid_recover"]
     assert sub.option("yes").end == "support" and sub.option("no").continues
     assert "ExchangeGuid" in sub.option("yes").note
     assert not any(s.ask == "hybrid" for s in leaf.steps), "asked once, first, not after the sync"
 
 
-def test_review_a8_provisions_the_new_mailbox_from_on_premises_exchange_in_hybrid():
+def test_a8_provisions_the_new_mailbox_from_on_premises_exchange_in_hybrid():
     # Before the first sync: a restored AD user brings the soft-deleted Entra user back with its
     # licenses at that sync, and Exchange Online would make a mailbox of its own first.
     steps = route("A8", hybrid="yes", ad_restored="no")
@@ -609,13 +907,13 @@ def test_review_a8_provisions_the_new_mailbox_from_on_premises_exchange_in_hybri
     assert "enable_remote_mailbox" not in cloud_only and "license" in cloud_only
 
 
-def test_review_c2_says_what_the_license_does_for_each_owner():
+def test_c2_says_what_the_license_does_for_each_owner():
     warning = playbook.leaves["C2"].step("license").warning
     assert "new, empty mailbox" in warning and "reconnects the old mailbox" in warning
 
 
 @pytest.mark.parametrize("leaf_id", ["A7", "A9"])
-def test_review_2_a_new_ad_user_is_hard_matched_by_the_deleted_users_immutable_id(leaf_id):
+def test_a_new_ad_user_is_hard_matched_by_the_deleted_users_immutable_id(leaf_id):
     steps = route(leaf_id, ids_match="yes", ad_restored="no")
     order = [s.id for s in steps]
     reads = [s for s in steps if "OnPremisesImmutableId" in s.commands["modern"] and "immutable_id" in s.collect]
@@ -642,7 +940,7 @@ def test_review_2_a_new_ad_user_is_hard_matched_by_the_deleted_users_immutable_i
 
 
 @pytest.mark.parametrize("leaf_id", ["A6", "B8"])
-def test_review_3_soft_matching_is_checked_before_anything_that_cannot_be_undone(leaf_id):
+def test_soft_matching_is_checked_before_anything_that_cannot_be_undone(leaf_id):
     # Right after the read-only steps (connect, IsInactiveMailbox, the identifiers), before the first change.
     for inactive in ("true", "false"):
         for sso in ("no", "yes"):
@@ -651,10 +949,10 @@ def test_review_3_soft_matching_is_checked_before_anything_that_cannot_be_undone
             change = re.compile(r"-InactiveMailbox|Undo-SoftDeletedMailbox|Set-MgUserLicense|Set-Mailbox")
             first_change = next(i for i, s in enumerate(steps) if change.search(s.commands["modern"]))
             assert check < first_change, (leaf_id, inactive, sso)
-            assert all(s.id in ("connect", "inactive_state", "read_inactive_mailbox") for s in steps[:check])
+            assert all(s.id in ("connect", "connect_graph", "inactive_state", "read_inactive_mailbox") for s in steps[:check])
 
 
-def test_review_4_a4_puts_the_mailbox_on_hold_before_removing_it():
+def test_a4_puts_the_mailbox_on_hold_before_removing_it():
     steps = route("A4", hybrid_orphaned="no", sso="no")
     order = [s.id for s in steps]
     hold = next(i for i, s in enumerate(steps) if "-LitigationHoldEnabled $true" in s.commands["modern"])
@@ -663,14 +961,14 @@ def test_review_4_a4_puts_the_mailbox_on_hold_before_removing_it():
     assert "30-day clock applies" in steps[hold].look_for
 
 
-def test_review_6_a1_pauses_sync_before_the_deletion_reaches_entra():
+def test_a1_pauses_sync_before_the_deletion_reaches_entra():
     first = playbook.leaves["A1"].steps[0]
     assert "Set-ADSyncScheduler -SyncCycleEnabled $false" in first.commands["modern"]
     assert first.runs_in == ("entra_connect",) or list(first.runs_in) == ["entra_connect"]
     assert "-SyncCycleEnabled $true only after the AD user is restored" in first.look_for
 
 
-def test_review_7_b2_checks_licenses_before_deleting_and_deletes_the_recorded_object():
+def test_b2_checks_licenses_before_deleting_and_deletes_the_recorded_object():
     steps = route("B2", ids_match="yes")
     order = [s.id for s in steps]
     licenses = next(i for i, s in enumerate(steps) if "Get-MgUserLicenseDetail" in s.commands["modern"])
@@ -681,7 +979,7 @@ def test_review_7_b2_checks_licenses_before_deleting_and_deletes_the_recorded_ob
     assert "-ObjectId {object_id}" in delete.commands["original"]
 
 
-def test_review_8_an_inactive_mailbox_has_no_30_day_deadline():
+def test_an_inactive_mailbox_has_no_30_day_deadline():
     from datetime import UTC, datetime
 
     from bot.walkthrough.deadlines import applicable, deadlines, finish_before
@@ -698,61 +996,70 @@ def test_review_8_an_inactive_mailbox_has_no_30_day_deadline():
     assert "closed" not in text and "kept while the hold lasts" in text
 
 
-def test_review_9_b4_brings_the_restored_user_back_under_sync():
+def test_b4_brings_the_restored_user_back_under_sync():
     order = [s.id for s in route("B4", deleted_user_found="yes")]
     assert order.index("restore_user") < order.index("move_to_synced_ou") < order.index("delta_sync")
 
 
-def test_review_10_a3_shows_the_exchange_guid_before_the_license_records_it():
+def test_a3_shows_the_exchange_guid_before_the_license_records_it():
     check = playbook.leaves["A3"].step("check_reconnected")
-    assert "Get-Mailbox -SoftDeletedMailbox -Identity {upn} | Select-Object ExchangeGuid" in check.commands["modern"]
+    # Named by the ExchangeGuid recorded before the restore (several may share the address).
+    assert "Get-Mailbox -SoftDeletedMailbox -Identity {exchange_guid} | Select-Object ExchangeGuid" in check.commands["modern"]
+    find = playbook.leaves["A3"].index_of("find_soft_deleted")
+    assert find < playbook.leaves["A3"].index_of("check_reconnected")
+    assert "exchange_guid" in playbook.leaves["A3"].steps[find].collect
 
 
 @pytest.mark.parametrize("leaf_id", ["B8", "C8"])
-def test_review_11_a_federated_recovery_is_looked_up_by_its_onmicrosoft_address(leaf_id):
+def test_a_federated_recovery_is_looked_up_by_its_onmicrosoft_address(leaf_id):
     federated = shown(s for s in route(leaf_id, sso="yes", inactive="false") if "Get-MgUser" in s.commands["modern"])
     assert "Get-MgUser -UserId {onmicrosoft_upn}" in federated and "Get-MgUser -UserId {upn}" not in federated
     managed = shown(s for s in route(leaf_id, sso="no", inactive="false") if "Get-MgUser" in s.commands["modern"])
     assert "Get-MgUser -UserId {upn}" in managed
 
 
-def test_review_12_c8_says_how_a_federated_cloud_only_account_gets_its_name_back():
+def test_c8_says_how_a_federated_cloud_only_account_gets_its_name_back():
     for inactive in ("true", "false"):
         texts = " ".join(s.look_for for s in route("C8", sso="yes", inactive=inactive))
         assert "Update-MgUser -UserPrincipalName" in texts, inactive
 
 
-@pytest.mark.parametrize("leaf_id, create", [("A4", "create_ad_user"), ("A8", "create_ad_user_new")])
-def test_review_13_without_the_ad_recycle_bin_the_ad_user_is_created(leaf_id, create):
+@pytest.mark.parametrize("leaf_id, create", [("A4", "create_ad_user"), ("A8", "create_ad_user_anchored")])
+def test_without_the_ad_recycle_bin_the_ad_user_is_created(leaf_id, create):
     answers = dict(hybrid_orphaned="no", sso="no", inactive="false", soft_match="allowed")
     leaf = playbook.leaves[leaf_id]
-    assert any(s.ask == "ad_restored" and "Restore-ADObject" in s.commands["modern"] for s in leaf.steps)
+    assert any(s.ask == "ad_restored" and "-IncludeDeletedObjects" in s.commands["modern"] for s in leaf.steps)
+    assert create not in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
+    assert "restore_ad_object" in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
     assert create in [s.id for s in route(leaf_id, ad_restored="no", **answers)]
     assert create not in [s.id for s in route(leaf_id, ad_restored="yes", **answers)]
 
 
 @pytest.mark.parametrize("leaf_id", ["A5", "A8", "B6"])
-def test_review_14_licenses_are_checked_before_one_is_assigned(leaf_id):
+def test_licenses_are_checked_before_one_is_assigned(leaf_id):
     order = [s.id for s in playbook.leaves[leaf_id].steps]
     assert order.index("check_license") == order.index("license") - 1
 
 
-def test_review_15_b5_waits_for_the_mailbox_and_asks_whether_it_reconnected():
+def test_b5_waits_for_the_mailbox_and_asks_whether_it_reconnected():
     verify = playbook.leaves["B5"].step("verify_mailbox")
     assert verify.wait_minutes == 30 and verify.wait_check and verify.ask == "reconnected"
 
 
-def test_review_16_b6_says_the_purged_mailbox_is_gone_either_way():
+def test_b6_never_says_purged_while_a_removed_license_may_reconnect():
+    # Issue 23 (B3/C3/A8/B6): never "purged" while a license removed within 30 days may still
+    # reconnect the mailbox; the note says what decides it and where old mail can come from.
     sub = playbook.subquestions["has_license"]
-    assert sub.option("no").note == "The old mailbox is purged either way: the next steps give the user a new, empty mailbox."
+    note = sub.option("no").note
+    assert "purged either way" not in note and "30 days" in note and "backup" in note
     assert not sub.option("yes").note
 
 
-def test_review_17_item_recovery_looks_back_over_the_whole_retention_period():
+def test_item_recovery_looks_back_over_the_whole_retention_period():
     step = playbook.leaves["B1"].step("item_recovery")
     assert "AddDays(-14)" not in step.commands["modern"] and "(Get-Date).AddDays(-30)" in step.commands["modern"]
     assert any("up to your retention period" in b.condition for b in step.blocks)
 
 
-def test_review_19_the_closing_window_allows_for_inactive_mailboxes():
+def test_the_closing_window_allows_for_inactive_mailboxes():
     assert any("(inactive mailboxes: as long as the hold lasts)" in r for r in playbook.resources)

@@ -30,7 +30,8 @@ def step(data, leaf_id, step_id):
 
 
 def test_the_shipped_playbook_loads():
-    assert len(load_playbook().leaves) == 27
+    playbook = load_playbook()
+    assert len(playbook.by_answers) == 27 and len(playbook.leaves) == 30  # and three situation leaves
 
 
 def test_a_missing_combination_is_refused():
@@ -50,23 +51,23 @@ def test_a_sub_question_answer_that_leads_nowhere_is_refused():
 
 def test_a_self_service_step_without_a_command_is_refused():
     def no_original(data):
-        leaf(data, "B2")["steps"][3]["original"] = ""
+        step(data, "B2", "soft_delete_user")["original"] = ""
 
-    assert "leaf B2, step 4 ('soft_delete_user'): no original command" in broken(no_original)
+    assert "leaf B2, step 5 ('soft_delete_user'): no original command" in broken(no_original)
 
 
 def test_an_unknown_placeholder_is_refused():
     def typo(data):
-        leaf(data, "C9")["steps"][1]["modern"] = "New-MgUser -UserPrincipalName {upm}"
+        step(data, "C9", "create_user")["modern"] = "New-MgUser -UserPrincipalName {upm}"
 
-    assert "leaf C9, step 2 ('create_user'): unknown placeholder {upm}" in broken(typo)
+    assert "leaf C9, step 4 ('create_user'): unknown placeholder {upm}" in broken(typo)
 
 
 def test_a_goto_to_a_missing_step_is_refused():
     def bad_goto(data):
         step(data, "A4", "remove_mailbox")["on_failure"] = "step_8"
 
-    assert "leaf A4, step 4 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
+    assert "leaf A4, step 5 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
         bad_goto
     )
 
@@ -75,12 +76,12 @@ def test_a_destructive_step_without_warning_is_refused():
     def no_warning(data):
         del step(data, "A4", "remove_mailbox")["warning"]
 
-    assert "leaf A4, step 4 ('remove_mailbox'): a destructive step needs a 'warning'" in broken(no_warning)
+    assert "leaf A4, step 5 ('remove_mailbox'): a destructive step needs a 'warning'" in broken(no_warning)
 
 
 def test_a_password_typed_into_a_command_is_refused():
     def seed_password(data):
-        leaf(data, "C9")["steps"][1]["original"] = (
+        step(data, "C9", "create_user")["original"] = (
             "New-MsolUser -Password (ConvertTo-SecureString -String 'Pa$$word1' -AsPlainText -Force)"
         )
 
@@ -123,10 +124,10 @@ def test_the_bot_does_not_start_with_a_broken_playbook(tmp_path):
 )
 def test_a_command_that_destroys_data_for_good_is_refused_naming_leaf_and_step(command, named):
     def purge(data):
-        leaf(data, "B2")["steps"][3]["modern"] = command
+        step(data, "B2", "soft_delete_user")["modern"] = command
 
     message = broken(purge)
-    assert "leaf B2, step 4 ('soft_delete_user'): the modern command destroys data for good" in message
+    assert "leaf B2, step 5 ('soft_delete_user'): the modern command destroys data for good" in message
     assert named in message
 
 
@@ -141,7 +142,7 @@ def test_a_step_must_say_where_it_runs():
     def nowhere(data):
         del data["steps"]["delta_sync"]["runs_in"]
 
-    assert "step 3 ('delta_sync'): say where its commands run ('runs_in')" in broken(nowhere)
+    assert "step 10 ('delta_sync'): say where its commands run ('runs_in')" in broken(nowhere)
 
     def elsewhere(data):
         data["steps"]["delta_sync"]["runs_in"] = ["the_server_room"]

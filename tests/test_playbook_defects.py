@@ -19,10 +19,12 @@ DESTRUCTIVE_FOR_THE_SOURCE = re.compile(r"Remove-Mailbox|Remove-MgUser|Remove-Ms
 
 
 def route(leaf_id: str, **answers: str) -> list:
-    """The steps an admin is shown for these sub-answers, in order."""
+    """The steps an admin is shown for these sub-answers, in order (for a returning user unless
+    `mail_for` says otherwise)."""
     leaf = playbook.leaves[leaf_id]
     case = RecoveryCase("MR-TEST00", "admin")
     case.answers.update(leaf.answers)
+    case.answers.setdefault("mail_for", "returning")
     case.answers.update(answers)
     return applicable_steps(case, leaf)
 
@@ -35,31 +37,24 @@ def modern(step) -> str:
     return step.commands["modern"]
 
 
-def test_1_a4_never_licenses_a_new_user_while_its_mailbox_waits_and_protects_it_first():
+def test_1_a4_holds_and_removes_the_mailbox_before_any_identity_changes_and_merges_it_back():
     leaf = playbook.leaves["A4"]
     hybrid = [q for q in leaf.ask_first if "hybrid" in playbook.subquestions[q].prompt.lower()]
     assert hybrid, "A4 must ask whether this is an Exchange hybrid deployment"
     yes = next(o for o in playbook.subquestions[hybrid[0]].options if o.id == "yes")
     assert yes.end == "support", "in hybrid the restored AD user carries the mailbox's ExchangeGuid: support"
-    for inactive in ("true", "false"):
-        for sso in ("no", "yes"):
-            steps = route("A4", **{hybrid[0]: "no", "sso": sso, "inactive": inactive})
-            order = ids(steps)
-            remove = order.index("remove_mailbox")
-            reattach = next(i for i, s in enumerate(steps) if re.search(r"-InactiveMailbox|Undo-SoftDeletedMailbox", modern(s)))
-            assert remove < reattach, "the removed mailbox is reattached to an account of its own"
-            # Nothing syncs the AD user back (which would create a new user with the same
-            # ExchangeGuid) and nothing licenses before the mailbox has its own account again.
-            assert order.index("restore_ad_user") > reattach
-            licensing = next(s for s in steps if s.id.startswith("license"))
-            assert steps.index(licensing) > reattach
-            # The account keeps its onmicrosoft.com address until sync matches the AD user.
-            account = "{onmicrosoft_upn}" if sso == "yes" else "{upn}"
-            assert f"Set-MgUserLicense -UserId {account}" in modern(licensing)
-            assert "restore_request" not in order, "no new empty mailbox to merge into: the original comes back"
+    for restored in ("yes", "no"):
+        steps = route("A4", **{hybrid[0]: "no", "ad_restored": restored, "owner_gone": "no"})
+        order = ids(steps)
+        hold = next(i for i, s in enumerate(steps) if "-LitigationHoldEnabled $true" in modern(s))
+        remove = order.index("remove_mailbox")
+        # Held first (so the removed mailbox is inactive and kept), then removed, and only then
+        # does anything bring an AD user back or license one.
+        assert hold < remove < order.index("restore_ad_user") < order.index("license")
+        assert order.index("license") < order.index("restore_request")
+        assert not any(re.search(r"-InactiveMailbox|Undo-SoftDeletedMailbox", modern(s)) for s in steps)
     warning = leaf.step("remove_mailbox").warning
-    assert "waits soft-deleted" not in " ".join(s.warning for s in leaf.steps)
-    assert "30 days" in warning and "licens" in warning.lower()
+    assert "30 days" in warning and "hold" in warning.lower()
 
 
 def test_2_the_entra_check_and_every_deleted_user_lookup_use_parameters_that_exist():
@@ -118,7 +113,7 @@ def test_5_sub_questions_route_by_inactive_state_federation_and_soft_match():
         federated = " ".join(modern(s) for s in route(leaf_id, inactive="true", sso="yes"))
         assert "-MicrosoftOnlineServicesID {onmicrosoft_upn}" in federated, leaf_id
     # Every leaf that relies on a soft match checks first that the tenant has not blocked it.
-    for leaf_id in ("A4", "A6", "B8"):  # (A7 and A9 hard-match: test_playbook.py, review 2)
+    for leaf_id in ("A6", "B8"):  # (A7, A9 hard-match: test_playbook.py; A4 syncs a new user, no match)
         steps = playbook.leaves[leaf_id].steps
         check = next((i for i, s in enumerate(steps) if "blockSoftMatchEnabled" in modern(s)), None)
         assert check is not None, leaf_id
@@ -133,15 +128,18 @@ GRAPH_SCOPES = {
     "Get-MgUser": "User.Read.All",
     "Get-MgUserLicenseDetail": "User.Read.All",
     "Get-MgDirectoryDeletedItemAsUser": "User.Read.All",
+    # Learn's permission tables: subscribedSkus lists LicenseAssignment.Read.All (least), never the
+    # ReadWrite scope; assignLicense needs User.ReadWrite.All (issue 23, X2).
     "Get-MgSubscribedSku": "LicenseAssignment.Read.All",
+    "Get-MgUserMemberOf": "User.Read.All",
     "Update-MgUser": "User.ReadWrite.All",
     "New-MgUser": "User.ReadWrite.All",
-    "Set-MgUserLicense": "LicenseAssignment.ReadWrite.All",
+    "Set-MgUserLicense": "User.ReadWrite.All",
     "Restore-MgDirectoryDeletedItem": "User.DeleteRestore.All",
     "Remove-MgUser": "User.DeleteRestore.All",
     "Invoke-MgGraphRequest": "OnPremDirectorySynchronization.Read.All",
 }
-IMPLIED = {"User.ReadWrite.All": {"User.Read.All"}, "LicenseAssignment.ReadWrite.All": {"LicenseAssignment.Read.All"}}
+IMPLIED = {"User.ReadWrite.All": {"User.Read.All"}}
 
 
 @pytest.mark.parametrize("leaf_id", sorted(playbook.leaves))
@@ -184,7 +182,7 @@ def test_8_a3_checks_whether_the_mailbox_reconnected_before_licensing_and_mergin
     back = ids(route("A3", mailbox_back="yes"))
     assert "license" not in back and "restore_request" not in back and "verify_mailbox" in back
     not_back = ids(route("A3", mailbox_back="no"))
-    check = next(i for i, s in enumerate(playbook.leaves["A3"].steps) if s.ask == "mailbox_back")
+    check = not_back.index("check_reconnected")
     assert check < not_back.index("license") < not_back.index("restore_request")
 
 
@@ -194,8 +192,11 @@ def test_9_the_merge_covers_the_archive_and_keeps_replies_to_old_mail_working():
     assert "-SourceIsArchive" in text and "-TargetIsArchive" in text
     archive = next(b for b in step.blocks if "-SourceIsArchive" in b.commands["modern"])
     assert "archive" in archive.condition.lower()
-    assert "{legacy_dn_x500}" in text, "the old LegacyExchangeDN becomes an X500 proxy"
-    assert "legacy_dn" in playbook.leaves["A3"].step("find_mailbox_guids").collect
+    order = [s.id for s in playbook.leaves["A3"].steps]
+    x500 = playbook.leaves["A3"].step("add_x500")
+    assert "{legacy_dn_x500}" in modern(x500), "the old LegacyExchangeDN becomes an X500 proxy"
+    assert order.index("add_x500") < order.index("restore_request"), "before the request, which checks it"
+    assert "legacy_dn" in playbook.leaves["A3"].step("find_soft_deleted").collect
     c2 = playbook.leaves["C2"]
     compare = next((s for s in c2.steps if "ExternalDirectoryObjectId" in modern(s) and s.ask), None)
     assert compare is not None and c2.steps.index(compare) < c2.index_of("license")
@@ -249,4 +250,4 @@ def test_alternatives_are_separate_blocks_each_with_its_condition_and_place():
     step = playbook.leaves["A9"].step("read_addresses")
     rendered = render_blocks(step.blocks, "modern", playbook, {"upn": "jane@contoso.com"})
     assert len(rendered) == 2 and all(b.condition for b in rendered)
-    assert all(b.where == "Exchange Online PowerShell" and not b.retired for b in rendered)
+    assert all(b.where == "the Exchange Online window (Exchange Online PowerShell)" and not b.retired for b in rendered)

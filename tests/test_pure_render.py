@@ -67,14 +67,16 @@ def test_commands_render_in_the_chosen_dialect_and_a_missing_dialect_shows_nothi
 
 
 def test_where_a_block_runs_names_one_place_or_every_place_in_one_window():
-    assert where_label(("exchange_online",), "modern") == "Exchange Online PowerShell"
-    assert where_label(("graph",), "modern") == "Microsoft Graph PowerShell"
+    # Graph and Exchange Online are two windows (the loader refuses a block that needs both).
+    assert where_label(("exchange_online",), "modern") == "the Exchange Online window (Exchange Online PowerShell)"
+    assert where_label(("graph",), "modern") == "the Graph window (Microsoft Graph PowerShell)"
     assert where_label(("graph",), "original") == "MSOnline PowerShell (retired)"
-    assert where_label(("exchange_online", "graph"), "modern") == (
-        "Exchange Online PowerShell and Microsoft Graph PowerShell (one window)"
+    assert where_label(("ad", "exchange_online"), "modern") == (
+        "a domain-joined computer with the ActiveDirectory module and the Exchange Online window"
+        " (Exchange Online PowerShell) (one window)"
     )
     assert where_label(("ad", "exchange_online", "graph"), "original") == (
-        "a domain-joined computer with the ActiveDirectory module, Exchange Online PowerShell"
+        "a domain-joined computer with the ActiveDirectory module, the Exchange Online window (Exchange Online PowerShell)"
         " and MSOnline PowerShell (retired) (one window)"
     )
 
@@ -102,12 +104,14 @@ def test_blocks_render_in_the_dialect_with_where_they_run_and_blocks_without_tha
     values = {"upn": "jane@contoso.com"}
     modern = render_blocks(blocks, "modern", PLAYBOOK, values, {"alias": 3})
     assert modern == [
-        RenderedBlock("", "Get-MgUser -UserId 'jane@contoso.com'", ("graph",), "Microsoft Graph PowerShell", False),
+        RenderedBlock(
+            "", "Get-MgUser -UserId 'jane@contoso.com'", ("graph",), "the Graph window (Microsoft Graph PowerShell)", False
+        ),
         RenderedBlock(
             "If the mailbox is active",
             "Get-Mailbox '<Alias from step 3>'",
             ("exchange_online",),
-            "Exchange Online PowerShell",
+            "the Exchange Online window (Exchange Online PowerShell)",
             False,
         ),
     ]
@@ -120,7 +124,8 @@ def test_blocks_render_in_the_dialect_with_where_they_run_and_blocks_without_tha
             "",
             "Get-ADUser 'jane@contoso.com'",
             ("ad", "exchange_online"),
-            "a domain-joined computer with the ActiveDirectory module and Exchange Online PowerShell (one window)",
+            "a domain-joined computer with the ActiveDirectory module and the Exchange Online window"
+            " (Exchange Online PowerShell) (one window)",
             False,
         ),
     ]

@@ -77,7 +77,19 @@ def code_of(card: dict) -> str:
 
 
 def leaf_where(playbook, predicate):
-    return next(leaf for leaf in playbook.leaves.values() if predicate(leaf))
+    """The first leaf reached by the three answers (not a situation leaf) that fits."""
+    return next(leaf for leaf in playbook.leaves.values() if not leaf.situation and predicate(leaf))
+
+
+def no_own_questions(leaf) -> bool:
+    """Only the question every leaf asks first ("Who needs this mailbox's content?")."""
+    return set(leaf.ask_first) <= {"mail_for"}
+
+
+def plain(step) -> bool:
+    """Shown on the first-option path without depending on an answer still to come (the first
+    answer to "Who needs this mailbox's content?" is the returning user)."""
+    return not (set(step.when) - {"mail_for"}) and step.when.get("mail_for", "returning") == "returning"
 
 
 # --- 7. the route, "you are here", questions counted with their sub-questions ----------------
@@ -101,11 +113,17 @@ async def test_the_plan_lists_every_step_with_its_wait_before_the_first_step(adm
 
 
 async def test_the_plan_says_which_steps_depend_on_an_answer_still_to_come(admin, playbook):
-    leaf = leaf_where(playbook, lambda x: any(s.when for s in x.steps) and not x.ask_first)
+    def later(leaf):
+        return next((s for s in leaf.steps if set(s.when) - set(leaf.ask_first) and plain_but(s, leaf)), None)
+
+    def plain_but(step, leaf):
+        return all(step.when.get(q, "returning") == "returning" for q in leaf.ask_first)
+
+    leaf = leaf_where(playbook, lambda x: no_own_questions(x) and later(x))
     records = await answer_questions(admin, playbook, leaf)
     plan = joined([r for r in records if "Your recovery plan" in joined([r])])
-    step = next(s for s in leaf.steps if s.when)
-    sub, value = next(iter(step.when.items()))
+    step = later(leaf)
+    sub, value = next((q, v) for q, v in step.when.items() if q not in leaf.ask_first)
     question = playbook.subquestions[sub]
     row = next(line for line in plan.splitlines() if f".: {step.title}" in line)  # the step's row on the route
     assert f"only if the answer to '{question.prompt}' is {question.option(value).label}" in row
@@ -127,7 +145,7 @@ async def test_status_during_the_questions_says_which_question(admin):
     await admin.press("Next", upn=UPN)
     await admin.press("Deleted")
     status = joined(await admin.say("status"))
-    assert "You are here: question 2 of up to 5: What is the current state of the user's Entra ID (Azure AD) account?" in status
+    assert "You are here: question 2 of up to 6: What is the current state of the user's Entra ID (Azure AD) account?" in status
 
 
 async def test_a_sub_question_is_counted_with_the_questions(admin, playbook):
@@ -215,9 +233,9 @@ async def test_a_saved_value_fills_the_rest_of_the_same_card_and_every_later_com
     def fills_itself(step):
         return any("{" + name + "}" in step.commands["modern"] for name in step.collect)
 
-    leaf = leaf_where(playbook, lambda x: not x.ask_first and any(fills_itself(s) and not s.when for s in x.steps))
+    leaf = leaf_where(playbook, lambda x: no_own_questions(x) and any(fills_itself(s) and plain(s) for s in x.steps))
     # (the first Done answers of each sub-question are the path taken, as in tests/walker.py)
-    step = next(s for s in leaf.steps if fills_itself(s))
+    step = next(s for s in leaf.steps if fills_itself(s) and plain(s))
     name = next(n for n in step.collect if "{" + n + "}" in step.commands["modern"])
     label = playbook.placeholders[name].label
     await answer_questions(admin, playbook, leaf)
@@ -249,12 +267,12 @@ async def test_a_value_recorded_on_a_card_fills_every_later_command(admin, playb
     def later_use(leaf):
         for i, step in enumerate(leaf.steps):
             for name in step.collect:
-                later = [s for s in leaf.steps[i + 1 :] if uses(s, name) and not s.when]
-                if later and not step.when:
+                later = [s for s in leaf.steps[i + 1 :] if uses(s, name) and plain(s)]
+                if later and plain(step):
                     return step, name, later
         return None
 
-    leaf = leaf_where(playbook, lambda x: not x.ask_first and later_use(x))
+    leaf = leaf_where(playbook, lambda x: no_own_questions(x) and later_use(x))
     _, name, later = later_use(leaf)
     answers = {q: leaf.answers[q] for q in ("onprem", "entra", "mailbox")}
     walk = await walk_leaf(admin, playbook, answers)  # types a sample value into every field
@@ -277,8 +295,8 @@ def strongest(card: dict) -> list[dict]:
 
 
 async def test_data_loss_warnings_are_the_strongest_style_on_the_card(admin, playbook):
-    leaf = leaf_where(playbook, lambda x: not x.ask_first and any(s.destructive and not s.when for s in x.steps))
-    step = next(s for s in leaf.steps if s.destructive)
+    leaf = leaf_where(playbook, lambda x: no_own_questions(x) and any(s.destructive and plain(s) for s in x.steps))
+    step = next(s for s in leaf.steps if s.destructive and plain(s))
     records = await answer_questions(admin, playbook, leaf)
     plan = next(c for c in sent_cards(records) if title_of(c) == "Your recovery plan")
     confirm = await advance_until(admin, playbook, lambda c: title_of(c).startswith("Before step"))
@@ -302,7 +320,7 @@ def joined_text(node) -> str:
 
 
 async def test_it_failed_is_not_louder_than_done(admin, playbook):
-    leaf = leaf_where(playbook, lambda x: not x.ask_first and x.steps and not x.steps[0].ask)
+    leaf = leaf_where(playbook, lambda x: no_own_questions(x) and x.steps and not x.steps[0].ask)
     records = await answer_questions(admin, playbook, leaf)
     buttons = {a["title"]: a for a in sent_cards(records)[-1]["actions"]}
     assert buttons["Done"].get("style") == "positive"
@@ -341,8 +359,8 @@ async def test_an_unrecognised_answer_lists_the_options_once(admin):
 
 
 async def test_done_without_the_answer_a_step_asks_lists_its_options_once(admin, playbook):
-    leaf = leaf_where(playbook, lambda x: not x.ask_first and any(s.ask for s in x.steps))
-    step = next(s for s in leaf.steps if s.ask)
+    leaf = leaf_where(playbook, lambda x: no_own_questions(x) and any(s.ask and plain(s) for s in x.steps))
+    step = next(s for s in leaf.steps if s.ask and plain(s))
     question = playbook.subquestions[step.ask]
     await answer_questions(admin, playbook, leaf)
     await advance_until(admin, playbook, lambda c: title_of(c).endswith(step.title))

@@ -24,8 +24,9 @@ from tests.harness import Admin, cards_of, flatten, joined
 UPN = "o'brien@contoso.com"
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
-B7 = ("Present (synced)", "Hard-deleted", "Present")  # step 1 is a 30-minute delta sync
-B5 = ("Present (synced)", "Soft-deleted", "Soft-deleted")  # both 30-day clocks run
+RETURNING = "The user, who is coming back"  # "Who needs this mailbox's content?", asked in every leaf
+B7 = ("Present (synced)", "Hard-deleted", "Present", RETURNING)  # step 1 is a 30-minute delta sync
+B5 = ("Present (synced)", "Soft-deleted", "Soft-deleted", RETURNING)  # both 30-day clocks run
 
 
 async def open_case(admin: Admin, answers: tuple[str, ...]) -> list:

@@ -94,6 +94,7 @@ async def answer_scoping(admin: Admin, labels: tuple[str, ...]) -> list:
     records = []
     for label in labels:
         records += await admin.press(label)
+    records += await admin.press("The user, who is coming back")  # who needs the mail, asked before the plan
     return records
 
 

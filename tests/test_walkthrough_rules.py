@@ -9,7 +9,7 @@ from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.rules import complete_step, current_step, fail_step
 from tests.test_playbook_checks import RAW, leaf
 
-A3 = {"onprem": "deleted", "entra": "present", "mailbox": "soft_deleted"}
+A3 = {"onprem": "deleted", "entra": "present", "mailbox": "soft_deleted", "mail_for": "returning"}
 
 
 def playbook_with_a_failure_path():

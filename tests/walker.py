@@ -24,6 +24,7 @@ SAMPLE_VALUES = {
         "X500:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=1b3f4c5d-obrien"
     ),
     "hex": "00000000A1B2C3D4E5F60718293A4B5C",
+    "sam": "obrien",
 }
 
 
@@ -121,8 +122,9 @@ def path(playbook: Playbook, leaf: Leaf) -> list[Step]:
 
 
 def straight(leaf: Leaf) -> bool:
-    """A leaf walked without any sub-question: every step applies, in order."""
-    return not leaf.ask_first and not any(s.when or s.ask for s in leaf.steps)
+    """A leaf walked without any sub-question of its own (every leaf asks who needs the mail first):
+    every step applies, in order."""
+    return set(leaf.ask_first) <= {"mail_for"} and not any(s.when or s.ask for s in leaf.steps)
 
 
 def destructive_with_nothing_collected(playbook: Playbook) -> tuple[Leaf, Step]:
@@ -151,7 +153,7 @@ def step_without_alternative(playbook: Playbook) -> tuple[Leaf, Step]:
     for leaf in playbook.leaves.values():
         first = leaf.steps[0]
         # A first step whose original dialect is retired (A1 now starts on the Entra Connect server).
-        if straight(leaf) and not first.on_failure and not first.collect and "Connect-MsolService" in first.commands["original"]:
+        if straight(leaf) and not first.on_failure and not first.collect and "New-PSSession" in first.commands["original"]:
             return leaf, first
     raise AssertionError("no leaf starting with a plain step")
 

@@ -55,6 +55,7 @@ _STEP_FIELDS = {
     "record",
     "wait_minutes",
     "wait_check",
+    "check_every_minutes",
     "runs_in",
     "blocks",
 }
@@ -206,6 +207,8 @@ def _blocks(merged: dict[str, Any], where: str, problems: list[str]) -> tuple[Co
             return ()
         if not step_places:
             problems.append(f"{where}: say where its commands run ('runs_in')")
+        if {"graph", "exchange_online"} <= set(step_places):
+            problems.append(f"{where}: Graph and Exchange Online commands run in two windows; give each its own block")
         return (CommandBlock(commands, step_places),)
     if merged.get("modern") or merged.get("original"):
         problems.append(f"{where}: has both 'blocks' and its own commands; put every command in a block")
@@ -218,6 +221,8 @@ def _blocks(merged: dict[str, Any], where: str, problems: list[str]) -> tuple[Co
         condition = raw.get("condition", "")
         if len(raw_blocks) > 1 and not condition.strip():
             problems.append(f"{at}: one of several alternatives needs its 'condition'")
+        if {"graph", "exchange_online"} <= set(places):
+            problems.append(f"{at}: Graph and Exchange Online commands run in two windows; give each its own block")
         blocks.append(CommandBlock(_commands(raw), places, condition.strip()))
     return tuple(blocks)
 
@@ -261,6 +266,7 @@ def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, p
         record=tuple(merged.get("record", ())),
         wait_minutes=int(merged.get("wait_minutes", 0)),
         wait_check=merged.get("wait_check", ""),
+        check_every_minutes=int(merged.get("check_every_minutes", 0)),
     )
 
 
@@ -291,17 +297,28 @@ def _build(data: dict[str, Any], problems: list[str]) -> Playbook:
     subquestions = {qid: _question(qid, raw, "sub-question", problems) for qid, raw in data.get("subquestions", {}).items()}
     library = data.get("steps", {})
 
+    every_leaf = tuple(str(q) for q in data.get("ask_every_leaf", ()))
+    for sub in every_leaf:
+        if sub not in subquestions:
+            problems.append(f"ask_every_leaf names unknown sub-question '{sub}'")
+
     leaves: dict[str, Leaf] = {}
     by_answers: dict[tuple[str, ...], str] = {}
+    by_situation: dict[str, str] = {}
     for raw in data.get("leaves", []):
-        leaf = _leaf(raw, library, problems)
+        leaf = _leaf(raw, library, every_leaf, problems)
         if leaf.id in leaves:
             problems.append(f"leaf {leaf.id}: defined twice")
         leaves[leaf.id] = leaf
-        key = tuple(leaf.answers.get(q.id, "") for q in questions)
-        if key in by_answers:
-            problems.append(f"leaf {leaf.id}: same answers as leaf {by_answers[key]}")
-        by_answers[key] = leaf.id
+        if leaf.situation:
+            if leaf.situation in by_situation:
+                problems.append(f"leaf {leaf.id}: same situation as leaf {by_situation[leaf.situation]}")
+            by_situation[leaf.situation] = leaf.id
+        else:
+            key = tuple(leaf.answers.get(q.id, "") for q in questions)
+            if key in by_answers:
+                problems.append(f"leaf {leaf.id}: same answers as leaf {by_answers[key]}")
+            by_answers[key] = leaf.id
         _check_leaf(leaf, questions, subquestions, placeholders, problems)
 
     # Every combination of the three answers must lead to a leaf.
@@ -329,16 +346,29 @@ def _build(data: dict[str, Any], problems: list[str]) -> Playbook:
         support_always=tuple(closing.get("support_always", ())),
         by_answers=MappingProxyType(by_answers),
         links=_links(closing.get("links", ()), problems),
+        by_situation=MappingProxyType(by_situation),
+        ask_every_leaf=every_leaf,
     )
 
 
-def _leaf(raw: dict[str, Any], library: dict[str, dict[str, Any]], problems: list[str]) -> Leaf:
+SITUATION_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _leaf(raw: dict[str, Any], library: dict[str, dict[str, Any]], every_leaf: tuple[str, ...], problems: list[str]) -> Leaf:
     lid = raw.get("id", "?")
     where = f"leaf {lid}"
     steps = tuple(_step(s, library, f"{where}, step {n}", problems) for n, s in enumerate(raw.get("steps", []), start=1))
+    situation = raw.get("situation", "")
+    if not isinstance(situation, str) or (situation and not SITUATION_RE.match(situation)):
+        problems.append(f"{where}: situation must be an id such as 'recreated_user'")
+        situation = ""
+    if situation and raw.get("answers"):
+        problems.append(f"{where}: has both 'answers' and a 'situation'; a leaf is reached by one or the other")
+    own = tuple(raw.get("ask_first", ()))
     return Leaf(
         id=lid,
-        answers=MappingProxyType(dict(raw.get("answers", {}))),
+        situation=situation,
+        answers=MappingProxyType({} if situation else dict(raw.get("answers", {}))),
         outcome=raw.get("outcome", ""),
         source=raw.get("source", ""),
         summary=_text(raw, "summary", where, problems),
@@ -346,7 +376,7 @@ def _leaf(raw: dict[str, Any], library: dict[str, dict[str, Any]], problems: lis
         reference=raw.get("reference", ""),
         duration=raw.get("duration", ""),
         verify=raw.get("verify", ""),
-        ask_first=tuple(raw.get("ask_first", ())),
+        ask_first=tuple(dict.fromkeys((*every_leaf, *own))),
         support_needs=tuple(raw.get("support_needs", ())),
         differs=raw.get("differs", ""),
     )
@@ -366,7 +396,7 @@ def _check_leaf(
     problems: list[str],
 ) -> None:
     where = f"leaf {leaf.id}"
-    for q in questions:
+    for q in questions if not leaf.situation else ():
         if q.option(leaf.answers.get(q.id, "")) is None:
             problems.append(f"{where}: answer {q.id}={leaf.answers.get(q.id)!r} is not an option of that question")
     if leaf.outcome not in OUTCOMES:
@@ -422,6 +452,14 @@ def _check_leaf(
                 problems.append(f"{at}: on failure goes back to step '{step.on_failure}'; only later steps are allowed")
         if step.wait_minutes and not step.wait_check:
             problems.append(f"{at}: waits {step.wait_minutes} minutes but does not say how to check ('wait_check')")
+        if step.check_every_minutes and not step.wait_minutes:
+            problems.append(f"{at}: checks every {step.check_every_minutes} minutes but has no 'wait_minutes'")
+        elif step.check_every_minutes > step.wait_minutes:
+            problems.append(
+                f"{at}: checks every {step.check_every_minutes} minutes, longer than its wait of {step.wait_minutes} minutes"
+            )
+        if step.check_every_minutes < 0 or step.wait_minutes < 0:
+            problems.append(f"{at}: a negative wait or check interval")
 
     # A sub-question that branches (later steps run only for some answers) must lead each answer
     # somewhere: to an end, to a step of its own, or on with the common steps when the option

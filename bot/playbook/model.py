@@ -11,16 +11,21 @@ DIALECTS = ("modern", "original")
 OUTCOMES = {
     "self_service": "The data can be recovered by following the steps.",
     "support": "Microsoft Support is needed.",
-    "nothing": "Nothing is lost: there is nothing to recover.",
-    "new_mailbox": "The user gets a new, empty mailbox; the old data is lost.",
+    "nothing": "The mailbox is there: the steps check that nothing older is waiting to be recovered.",
+    "new_mailbox": (
+        "No mailbox is left to reconnect: a license removed less than 30 days ago may still bring the old one back;"
+        " otherwise the user gets a new, empty mailbox and old mail can only come from a backup."
+    ),
 }
 ENDS = ("support",)
 # Where a block of commands runs: part of the advice (a command pasted into the wrong shell fails
 # or, worse, acts on the wrong directory). Labels per dialect: the original dialect's Entra
-# commands are MSOnline, not Graph.
+# commands are MSOnline, not Graph. Graph and Exchange Online run in two windows, each connected
+# once: loaded into one PowerShell session their sign-in libraries conflict (msgraph-sdk-powershell
+# issue 3394, "Method not found ... WithLogging").
 RUNS_IN = {
-    "exchange_online": "Exchange Online PowerShell",
-    "graph": "Microsoft Graph PowerShell",
+    "exchange_online": "the Exchange Online window (Exchange Online PowerShell)",
+    "graph": "the Graph window (Microsoft Graph PowerShell)",
     "exchange_onprem": "the on-premises Exchange Management Shell",
     "ad": "a domain-joined computer with the ActiveDirectory module",
     "entra_connect": "the Entra Connect server",
@@ -124,6 +129,9 @@ class Step:
     record: tuple[str, ...] = ()
     wait_minutes: int = 0
     wait_check: str = ""
+    # While wait_minutes has not passed, the dialog offers "Not yet: remind me in
+    # check_every_minutes minutes" instead of treating a "no" as a failure.
+    check_every_minutes: int = 0
 
     def applies(self, sub_answers: Mapping[str, str]) -> bool:
         """True when every condition is met; a condition not answered yet counts as not met."""
@@ -133,7 +141,7 @@ class Step:
 @dataclass(frozen=True)
 class Leaf:
     id: str
-    answers: Mapping[str, str]
+    answers: Mapping[str, str]  # the three scoping answers; empty for a situation leaf
     outcome: str
     source: str
     summary: str
@@ -144,6 +152,9 @@ class Leaf:
     ask_first: tuple[str, ...] = ()
     support_needs: tuple[str, ...] = ()
     differs: str = ""  # why this leaf departs from Microsoft's current walkthrough, if it does
+    # A leaf reached not by the three answers but by evidence read from a pasted diagnostic
+    # ("recreated_user", "license_removed", "auxiliary_archive"); such a leaf has no answers.
+    situation: str = ""
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -167,6 +178,8 @@ class Playbook:
     support_always: tuple[str, ...]
     by_answers: Mapping[tuple[str, ...], str]  # (onprem, entra, mailbox) -> leaf id
     links: tuple[Link, ...] = ()  # the completion card's resources, as buttons
+    by_situation: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # situation -> leaf id
+    ask_every_leaf: tuple[str, ...] = ()  # sub-questions the loader puts first in every leaf's ask_first
 
     def question(self, question_id: str) -> Question | None:
         for q in self.questions:
@@ -176,4 +189,9 @@ class Playbook:
 
     def leaf_for(self, answers: Mapping[str, str]) -> Leaf | None:
         leaf_id = self.by_answers.get(tuple(answers.get(q.id) for q in self.questions))
+        return self.leaves[leaf_id] if leaf_id else None
+
+    def leaf_for_situation(self, situation: str) -> Leaf | None:
+        """The leaf for a situation read from a diagnostic, or None when the playbook has none."""
+        leaf_id = self.by_situation.get(situation)
         return self.leaves[leaf_id] if leaf_id else None

@@ -137,6 +137,23 @@ def _check_dn(value: str, what: str) -> str:
     return value
 
 
+SAM_MAX = 20  # sAMAccountName: at most 20 characters
+SAM_FORBIDDEN = set('"/\\[]:;|=,+*?<>@')
+
+
+def _check_sam(value: str, what: str) -> str:
+    """An on-premises logon name (sAMAccountName) as Active Directory accepts it."""
+    value = _check_plain(value, what, 1_000)
+    if len(value) > SAM_MAX:
+        raise InvalidValue(f"The {what} is {len(value)} characters long; a sAMAccountName can have at most {SAM_MAX}.")
+    bad = next((ch for ch in value if ch in SAM_FORBIDDEN), None)
+    if bad is not None:
+        raise InvalidValue(f"The {what} contains {_describe_char(bad)}, which a sAMAccountName cannot contain.")
+    if value.endswith("."):
+        raise InvalidValue(f"The {what} cannot end with a dot.")
+    return value
+
+
 PROXY_ADDRESSES_MAX = 8000
 _PROXY_ADDRESS = re.compile(r"^[A-Za-z0-9]{1,9}:[^;\s][^;]*$")
 _HEX = re.compile(r"^[0-9A-Fa-f]{16,512}$")
@@ -167,6 +184,7 @@ VALIDATORS = {
     "country": _check_pattern(_COUNTRY, "US (two letters)", str.upper),
     "account_sku": _check_pattern(_ACCOUNT_SKU, "contoso:ENTERPRISEPACK"),
     "dn": _check_dn,
+    "sam": _check_sam,
     "proxy_addresses": _check_proxy_addresses,
     "hex": _check_pattern(_HEX, "an EntryID such as 00000000A1B2... (hexadecimal)"),
 }

@@ -317,8 +317,8 @@ def take_back(case: RecoveryCase, playbook: Playbook, question_id: str) -> None:
     if question_id not in case.answers:
         return
     before = plan_titles(case, playbook)
-    scoping = {q.id for q in playbook.questions}
-    gone = [question_id] + ([q for q in case.answers if q not in scoping] if question_id in scoping else [])
+    kept = {q.id for q in playbook.questions} | set(playbook.ask_every_leaf)  # not tied to one scenario
+    gone = [question_id] + ([q for q in case.answers if q not in kept] if question_id in kept else [])
     for question in gone:
         case.answers.pop(question, None)
         case.answered_by.pop(question, None)

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.diagnostics.reading import merge, read_paste
 from bot.playbook import load_playbook
 from tests.harness import TENANT
 
@@ -431,3 +432,16 @@ NO_MARKER = (
     "Get-Mailbox : The operation couldn't be performed because object 'o'brien@contoso.com' couldn't be found on "
     "'AM0PR01A001DC01.EURPR01A001.prod.outlook.com'."
 )
+
+def read_all(case: Case, order: list[str] | None = None) -> dict:
+    """The evidence the case's pastes give, read and merged in `order` (each must read cleanly)."""
+    evidence: dict = {}
+    for place in order or case.pastes:
+        reading = read_paste(case.pastes[place], upn=UPN, now=NOW, tenant_id=TENANT)
+        assert reading.problems == [], reading.problems
+        assert list(reading.readings) == [place]
+        evidence, notes = merge(evidence, reading)
+        assert notes == []
+    if case.choose:
+        evidence["choice"] = {"exchange_guid": case.choose}
+    return evidence

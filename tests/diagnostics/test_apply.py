@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from bot.diagnostics.apply import BY, apply, source_time
 from bot.diagnostics.assess import assess
+from bot.playbook import load_playbook
 from bot.walkthrough.case import CASE_SCHEMA_VERSION, RecoveryCase, migrate_diagnostics
 from bot.walkthrough.deadlines import to_ask
 from bot.walkthrough.rules import leaf_of, pending_question
 from tests.diagnostics import corpus
-from tests.diagnostics.fakes import SituationPlaybook
-from tests.diagnostics.test_corpus import read_all
+from tests.diagnostics.corpus import read_all
 from tests.harness import TENANT
 
-playbook = SituationPlaybook()
+playbook = load_playbook()
 
 
 def a_case(name: str) -> RecoveryCase:
@@ -24,8 +24,9 @@ def a_case(name: str) -> RecoveryCase:
 
 def test_confirm_records_answers_values_and_exact_deadlines():
     case = a_case("C6")
-    apply(case, assess(case.evidence, playbook, now=corpus.NOW), playbook)
+    apply(case, assess(case.evidence, playbook, now=corpus.NOW), playbook, mail_for="returning")
     assert case.answers == {
+        "mail_for": "returning",
         "onprem": "none",
         "entra": "soft_deleted",
         "mailbox": "soft_deleted",

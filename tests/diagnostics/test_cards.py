@@ -12,14 +12,14 @@ from bot.diagnostics.assess import assess
 from bot.diagnostics.errors import load_catalog
 from bot.diagnostics.reading import merge, read_paste
 from bot.diagnostics.scripts import load_scripts
+from bot.playbook import load_playbook
 from bot.walkthrough.case import RecoveryCase
 from tests.cardcheck import schema_problems
 from tests.diagnostics import corpus
-from tests.diagnostics.fakes import SituationPlaybook
-from tests.diagnostics.test_corpus import read_all
+from tests.diagnostics.corpus import read_all
 from tests.harness import TENANT, flatten
 
-playbook = SituationPlaybook()
+playbook = load_playbook()
 
 
 def a_case() -> RecoveryCase:

@@ -8,24 +8,14 @@ import pytest
 
 from bot.diagnostics.assess import assess
 from bot.diagnostics.reading import merge, read_paste, shown
+from bot.playbook import load_playbook
 from tests.diagnostics import corpus
-from tests.diagnostics.fakes import SituationPlaybook
+from tests.diagnostics.corpus import read_all
 from tests.harness import TENANT
 
-playbook = SituationPlaybook()
+playbook = load_playbook()
 
 
-def read_all(case: corpus.Case, order=None):
-    evidence: dict = {}
-    for place in order or case.pastes:
-        reading = read_paste(case.pastes[place], upn=corpus.UPN, now=corpus.NOW, tenant_id=TENANT)
-        assert reading.problems == [], reading.problems
-        assert list(reading.readings) == [place]
-        evidence, notes = merge(evidence, reading)
-        assert notes == []
-    if case.choose:
-        evidence["choice"] = {"exchange_guid": case.choose}
-    return evidence
 
 
 @pytest.mark.parametrize("name", [*corpus.LEAVES, *corpus.SITUATIONS])

@@ -8,30 +8,21 @@ import pytest
 
 from bot.diagnostics.assess import assess
 from tests.diagnostics import corpus
-from tests.diagnostics.fakes import SituationPlaybook
-from tests.diagnostics.test_corpus import read_all
+from tests.diagnostics.corpus import read_all
 from tests.diagnostics.walk import walk_case
 from tests.harness import cards_of, flatten, texts_of
-
-SITUATION_LEAVES = {"R1", "L1", "AUX"}
-
-
-def needs_situations(playbook, leaf: str):
-    if leaf in SITUATION_LEAVES and not hasattr(playbook, "leaf_for_situation"):
-        pytest.skip("the situation leaves (R1, L1, AUX) land with engineer P's playbook (issue 23)")
 
 
 @pytest.mark.parametrize("name", [*corpus.LEAVES, *corpus.SITUATIONS])
 async def test_case_walked_from_start_with_pastes(name, admin, playbook):
     case = corpus.CORPUS[name]
-    needs_situations(playbook, case.leaf)
     walk = await walk_case(admin, playbook, case)
     assert f"Reference for support: scenario {case.leaf}" in walk.plan_text
     budget = 5 if case.synced else 4
     extra = len(playbook.leaves[case.leaf].ask_first) if case.leaf in playbook.leaves else 0
     assert walk.turns_to_first_command <= budget + extra + (len(case.pastes) - 1)
     # Every value the paste gave, on the step that asks for it, pre-filled and saying where from.
-    provided = assess(read_all(case), SituationPlaybook(playbook), now=corpus.NOW).values
+    provided = assess(read_all(case), playbook, now=corpus.NOW).values
     assert set(case.values) <= set(provided)
     for name_ in set(provided) & walk.asked - {"upn"}:
         assert walk.prefilled.get(name_) == provided[name_], name_

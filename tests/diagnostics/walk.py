@@ -46,7 +46,7 @@ async def walk_case(admin: Admin, playbook: Playbook, case: Case, *, one_message
     for paste in pastes:
         await turn(admin.say(paste))
     inputs = {"exchange_guid": case.choose} if case.choose else {}
-    await turn(admin.press("Confirm", **inputs))
+    await turn(admin.press("Confirm", mail_for="returning", **inputs))  # who needs the mail, on the same card
     for _ in range(60):
         last = cards_of(walk.records[-4:])
         card = last[-1]
