@@ -86,7 +86,7 @@ class Settings:
     support_service_url: str = ""
     support_tenant_id: str = ""
     handoff_enabled: bool = False
-    diagnostics: bool = False  # DIAGNOSTICS=true: after the UPN, offer the read-only diagnostics before the questions
+    diagnostics: bool = True  # after the UPN, the read-only diagnostics before the questions (DIAGNOSTICS=false: questions only)
     ticket_retry_seconds: float = 60.0
     allow_open_without_auth: bool = False
     playbook_path: str = ""
@@ -233,7 +233,7 @@ class Settings:
             support_service_url=env.get("SUPPORT_SERVICE_URL", ""),
             support_tenant_id=env.get("SUPPORT_TENANT_ID", ""),
             handoff_enabled=_bool(env.get("HANDOFF_ENABLED")),
-            diagnostics=_bool(env.get("DIAGNOSTICS")),
+            diagnostics=_bool(env.get("DIAGNOSTICS"), default=True),
             ticket_retry_seconds=float(env.get("TICKET_RETRY_SECONDS", "60") or 60),
             allow_open_without_auth=_bool(env.get("ALLOW_OPEN_WITHOUT_AUTH")),
             playbook_path=env.get("PLAYBOOK_PATH", ""),

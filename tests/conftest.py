@@ -76,7 +76,11 @@ async def connector(monkeypatch):
 def settings(tmp_path, request) -> Settings:
     # The walkthrough tests click faster than any admin: the rate limit has its own test.
     local = {"local_service_url": request.getfixturevalue("connector").url} if "connector" in request.fixturenames else {}
-    return Settings(state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"), turns_per_minute=0, **local)
+    # The walkthrough tests take the questions path, as an admin who presses "I'd rather answer the
+    # questions" does; tests/diagnostics and the Playground test read pasted diagnostics.
+    return Settings(
+        state_store="sqlite", sqlite_path=str(tmp_path / "state.sqlite3"), turns_per_minute=0, diagnostics=False, **local
+    )
 
 
 @pytest_asyncio.fixture

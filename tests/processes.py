@@ -48,7 +48,8 @@ def stop(process: subprocess.Popen | None) -> None:
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = int(env.get("PORT") or free_port())
-        self.env = {**os.environ, "PORT": str(self.port), "PYTHONUNBUFFERED": "1", **env}
+        # The questions path unless the test turns the diagnostics on (as tests/conftest.py's settings).
+        self.env = {**os.environ, "PORT": str(self.port), "PYTHONUNBUFFERED": "1", "DIAGNOSTICS": "false", **env}
         self.env["PORT"] = str(self.port)
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
