@@ -10,6 +10,7 @@ small dataclasses; the request is kept on the dialog stack as plain JSON.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,14 +25,17 @@ from bot.cards.base import Card
 from bot.diagnostics.assess import assess
 from bot.diagnostics.reading import MAX_PASTE_CHARS, marker_re
 from bot.diagnostics.scripts import default_scripts
-from bot.playbook import InvalidValue, Question, check_upn
+from bot.playbook import InvalidValue, Question, Step, check_upn
+from bot.playbook.model import RUNS_IN, RUNS_IN_ORIGINAL
 from bot.turn.replies import say
 from bot.turn.services import Services
+from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.rules import alternative_of, check_every, current_step, gives_up, pending_question, step_number, wait_left
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
 MAX_ERROR_TEXT = 2000  # except pasted error text, after 'It failed'
+DONE_WORDS = ("done", "ok", "next", "finished", "completed")
 RETRY_WORDS = ("try again", "retry", "again", "try the step again")
 STEER_WORDS = "You can also say 'back', 'change an answer', 'cancel' or 'help'."
 ALTERNATIVE_WORDS = ("alternative", "skip", "go on", "take the alternative")
@@ -79,6 +83,7 @@ class StepAnswer:
     result: str  # done | failed | save | confirm
     option: str | None = None  # the step's own question's answer, with done
     values: dict[str, str] = field(default_factory=dict)
+    error: str = ""  # with failed: the error text the admin typed or pasted
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,10 @@ def has_marker(text: str) -> bool:
 class PromptResult:
     answer: Answer
     clicked: str | None = None  # the card clicked (replyToId), where it was a click
+
+
+class Reply(InvalidValue):
+    """Not an answer but a question about the card (how long, where, why): said, and the card stays."""
 
 
 class CasePrompt(Prompt):
@@ -192,7 +201,7 @@ class CasePrompt(Prompt):
                 answer = self._from_click(turn_context, click, request)
             else:
                 text = activity.text or ""
-                limit = MAX_ERROR_TEXT if request.kind == "failure" else MAX_TEXT
+                limit = MAX_ERROR_TEXT if request.kind in ("failure", "step") else MAX_TEXT  # a step: an error pasted
                 if request.kind == "diagnostic" or (request.kind == "step" and has_marker(text)):
                     limit = MAX_PASTE_CHARS * 2  # read_paste refuses what is over its own cap, with its message
                 if len(text) > limit:
@@ -275,20 +284,50 @@ class CasePrompt(Prompt):
             return FailureAnswer("error", text.strip())  # the pasted error text
         if said in ("failed", "it failed", "fail", "error"):
             return StepAnswer("failed")
+        asked = step_question(said)
+        if asked:  # answered from the step's own fields; the step stays as it is
+            raise Reply(self._about_step(case, step, asked))
+        if said in ("skip", "skip it", "skip this step"):
+            raise InvalidValue(
+                "This step is part of the recovery and cannot be skipped. If it cannot be done, say 'it failed' "
+                "to see the other ways, or 'escalate'."
+            )
         if step.ask:
             question = self.services.playbook.subquestions[step.ask]
             answer_text = said.removeprefix("done").strip(" :-")
+            option = question.recognise(answer_text) if answer_text else None
+            if option is not None:
+                self._not_while_waiting(context, request, option.id)
+                return StepAnswer("done", option.id)
+            if looks_like_an_error(said):
+                return StepAnswer("failed", error=text.strip())
             if not answer_text:
                 raise InvalidValue("Done, with which answer?")
-            option = match_option(question, answer_text)
-            self._not_while_waiting(context, request, option)
-            return StepAnswer("done", option)
-        if said in ("done", "ok", "next", "finished", "completed"):
+            match_option(question, answer_text)  # raises: not one of the answers
+        first_word = said.split(" ", 1)[0].strip(",.!:;-")
+        if said in DONE_WORDS or (first_word in DONE_WORDS and not looks_like_an_error(said)):  # "done, no errors"
             return StepAnswer("done")
+        if looks_like_an_error(said):
+            return StepAnswer("failed", error=text.strip())
         raise InvalidValue(
             "I did not understand that. Say 'done' when the step worked, 'it failed' (or paste the error) if it did not, "
             "'not yet' while you wait, 'back' to reopen the previous step, or 'escalate'."
         )
+
+    def _about_step(self, case: RecoveryCase, step: Step, asked: str) -> str:
+        if asked == "how_long":
+            if not step.wait_minutes:
+                return "This step has no wait: run it, check what it says to look for, then press Done."
+            left = wait_left(case, step, self.services.clock.now(), self.services.wait_scale)
+            still = f" About {cards.minutes_words(max(1, round(left.total_seconds() / 60)))} of it is left." if left else ""
+            return cards.wait_line(step) + still
+        if asked == "where":
+            labels = RUNS_IN if case.dialect == "modern" else RUNS_IN_ORIGINAL
+            places = [labels[p] for p in step.runs_in if p in labels]
+            if not places:
+                return "This step has no commands: it is done in the admin center or by checking what it says."
+            return "Run it in " + " and ".join(places) + ". Each block of commands on the card says where it runs."
+        return step.why
 
     def _not_while_waiting(self, context: TurnContext, request: PromptRequest, option: str | None) -> None:
         """Before a step's wait is over, 'No, still not' is 'not yet': it never ends the case."""
@@ -319,6 +358,32 @@ class CasePrompt(Prompt):
                 question = playbook.subquestions[step.ask]
                 return f"{question.prompt} {choices(question)} (for example 'done 1'), or say 'it failed'."
         return ""
+
+
+ERROR_WORDS = (
+    "error", "failed", "fails", "didn't work", "did not work", "doesn't work", "does not work", "not working",
+    "exception", "not recognized", "access denied", "denied", "couldn't", "could not", "cannot", "can't",
+    "categoryinfo", "fullyqualifiederrorid", "not found", "isn't valid", "is not valid",
+)  # fmt: skip
+STEP_QUESTIONS = {
+    "how_long": ("how long", "how much time", "when will it", "when is it done", "how many minutes"),
+    "where": ("where do i run", "where should i run", "which window", "where does this run", "which shell", "where to run"),
+    "what": ("what does this do", "what does it do", "why", "what is this", "what's this for", "what is this for"),
+}
+
+
+NO_ERROR = re.compile(r"\b(?:no|without|zero|0)\s+(?:errors?|problems?)\b")
+
+
+def looks_like_an_error(said: str) -> bool:
+    """A typed message that reports a failure ('it didn't work', a pasted PowerShell error), not
+    one that says there was none ('done, no errors')."""
+    return not NO_ERROR.search(said) and any(word in said for word in ERROR_WORDS)
+
+
+def step_question(said: str) -> str:
+    """Which question about the step a typed message asks, or ''."""
+    return next((kind for kind, phrases in STEP_QUESTIONS.items() if any(said.startswith(p) for p in phrases)), "")
 
 
 def choices(question: Question) -> str:

@@ -384,9 +384,13 @@ class StepsDialog(ComponentDialog):
             await services.live.answered(context, case, summary, result.clicked)
             return await step.replace_dialog(STEPS_LOOP)
 
-        if answer.result == "failed":
-            case.pending_failure = {"step": current.id, "error": ""}  # nothing is marked failed yet
+        if answer.result == "failed":  # nothing is marked failed yet: the admin chooses what next
+            error = redact(answer.error[: MAX_ERROR + 256])[:MAX_ERROR] if answer.error else ""
+            case.pending_failure = {"step": current.id, "error": error}
             case.touch()
+            entry = match_error(answer.error) if answer.error else None
+            if entry is not None:
+                await show(context, diagnostic_cards.error_card(entry, case.id), case.id)
             return await step.replace_dialog(STEPS_LOOP)
 
         missing = missing_values(case, playbook, current.collect)

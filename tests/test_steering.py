@@ -189,3 +189,37 @@ async def test_cases_says_how_many_there_are_and_each_row_has_its_button(admin):
 
 def button_titles_of_rows(card: dict) -> list[str]:
     return [a["title"] for e in card["body"] if e.get("type") == "ActionSet" for a in e["actions"]]
+
+
+# --- 5. words understood -----------------------------------------------------------------------
+
+
+async def test_an_error_typed_on_a_step_is_it_failed_with_that_error_read_against_the_catalog(admin):
+    await answer_scoping(admin, C_SOFT)
+    records = await admin.say(
+        "Connect-MgGraph : Method not found: 'Void Microsoft.Identity.Client.WithLogging'. Password: Hunter2!Summer"
+    )
+    text = joined(records)
+    assert "Open a new PowerShell window for Microsoft Graph" in text  # the catalog's advice
+    failure = cards_of(records)[-1]
+    assert "Try the step again" in button_titles(failure)
+    pasted = next(e for e in failure["body"] if e.get("id") == "error")
+    assert "Method not found" in pasted["value"] and "Hunter2" not in pasted["value"]
+    assert "failed" not in joined(await admin.say("status")).lower()  # nothing is marked failed before a choice
+
+
+async def test_questions_about_the_step_are_answered_from_its_own_fields(admin, playbook):
+    await answer_scoping(admin, C_SOFT)
+    _, card_id = latest_card(admin)
+    records = await admin.say("where do I run this?")
+    assert joined(records).startswith("Run it in the ") and not cards_of(records)  # a line; the card stays
+    records = await admin.say("how long does this take")
+    assert "no wait" in joined(records) or "Wait: up to" in joined(records)
+    records = await admin.say("what does this do?")
+    leaf = playbook.leaf_for({"onprem": "none", "entra": "soft_deleted", "mailbox": "soft_deleted"})
+    assert joined(records) == leaf.steps[0].why
+    assert latest_card(admin)[1] == card_id
+    records = await admin.say("skip")
+    assert "cannot be skipped" in joined(records)
+    records = await admin.say("done, no errors")
+    assert "Step 2 of" in joined(records)
