@@ -148,7 +148,6 @@ REGISTRY = Registry(
         CommandSpec(actions.EscalationSubmit.action),
         CommandSpec(actions.EscalationCancel.action),
         CommandSpec(actions.ReminderAction.action),
-        CommandSpec(actions.DeadlineAnswer.action),
         CommandSpec(actions.ChangeAnswer.action),
     )
 )

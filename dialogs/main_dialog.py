@@ -71,7 +71,6 @@ class MainDialog(ComponentDialog):
             "remind": self.reminders,
             "not yet": self.reminders,
             actions.ReminderAction.action: self.reminders,
-            actions.DeadlineAnswer.action: self.reminders,
         }
         unhandled = REGISTRY.names ^ set(self.handlers)
         if unhandled:  # at start-up, never in a turn
@@ -269,6 +268,11 @@ class MainDialog(ComponentDialog):
     async def change_answer(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
         case = self.steerable(dc)
         playbook = self.services.playbook
+        if case is not None and said.case_id and said.case_id != case.id:  # a card of a case put aside
+            await say(
+                dc.context, f"That card is from case {said.case_id}. Say 'resume {said.case_id}' first, then change its answer."
+            )
+            return None
         answered = answered_before_plan(case, playbook) if case else []
         if case is None or not answered:
             await say(dc.context, "No answer to change yet. " + describe_position(self.services, dc.context))

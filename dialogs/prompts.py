@@ -22,6 +22,7 @@ from bot.cards import actions, progress
 from bot.cards import diagnostics as diagnostic_cards
 from bot.cards import walkthrough as cards
 from bot.cards.base import Card
+from bot.cards.reminders import deadline_question_card
 from bot.diagnostics.assess import assess
 from bot.diagnostics.reading import MAX_PASTE_CHARS, marker_re
 from bot.diagnostics.scripts import default_scripts
@@ -30,11 +31,13 @@ from bot.playbook.model import RUNS_IN, RUNS_IN_ORIGINAL
 from bot.turn.replies import say
 from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase
+from bot.walkthrough.deadlines import KINDS
 from bot.walkthrough.rules import alternative_of, check_every, current_step, gives_up, pending_question, step_number, wait_left
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 500  # longer typed input is not an answer to anything the bot asks
 MAX_ERROR_TEXT = 2000  # except pasted error text, after 'It failed'
+UNKNOWN_WORDS = ("i don't know", "i do not know", "don't know", "dont know", "unknown", "not sure", "no idea")
 DONE_WORDS = ("done", "ok", "next", "finished", "completed")
 RETRY_WORDS = ("try again", "retry", "again", "try the step again")
 STEER_WORDS = "You can also say 'back', 'change an answer', 'cancel' or 'help'."
@@ -87,6 +90,14 @@ class StepAnswer:
 
 
 @dataclass(frozen=True)
+class DateAnswer:
+    """When a deadline's clock started, as given (validated by the dialog), or not known."""
+
+    date: str = ""
+    unknown: bool = False
+
+
+@dataclass(frozen=True)
 class FailureAnswer:
     choice: str  # retry | alternative | escalate | error (the pasted error text)
     error: str = ""
@@ -106,7 +117,7 @@ class DiagnosticAnswer:
     mail_for: str = ""
 
 
-Answer = UpnAnswer | OptionAnswer | StepAnswer | FailureAnswer | PasteAnswer | DiagnosticAnswer
+Answer = UpnAnswer | OptionAnswer | StepAnswer | DateAnswer | FailureAnswer | PasteAnswer | DiagnosticAnswer
 QUESTION_WORDS = ("questions", "answer the questions", "i'd rather answer the questions", "skip", "no diagnostic")
 CONFIRM_WORDS = ("confirm", "yes", "correct", "that's right", "right")
 
@@ -158,6 +169,8 @@ class CasePrompt(Prompt):
             return diagnostic_cards.diagnostic_card(case, services.playbook, default_scripts())
         if request.kind == "question":
             return cards.question_card(self.question(request.question), case, services.playbook)
+        if request.kind == "deadline":
+            return deadline_question_card(case.id, KINDS[request.question], case.upn or "", note=request.note)
         leaf = services.playbook.leaves[case.leaf_id or ""]
         step = leaf.step(request.step)
         if step is None:
@@ -226,6 +239,10 @@ class CasePrompt(Prompt):
         kind = request.kind
         if kind == "diagnostic" and isinstance(click, actions.DiagnosticAction):
             return DiagnosticAnswer(click.op, click.exchange_guid, click.mail_for)
+        if kind == "deadline" and isinstance(click, actions.DeadlineAnswer):
+            if click.which != request.question:
+                raise InvalidValue(f"That date was already given. {self._where(context)}")
+            return DateAnswer(click.date, click.unknown)
         if kind == "upn" and isinstance(click, actions.UpnSubmit):
             return UpnAnswer(check_upn(click.upn))
         if kind == "question" and isinstance(click, actions.Answer):
@@ -256,6 +273,8 @@ class CasePrompt(Prompt):
             raise InvalidValue("I got an empty message.")
         if kind == "upn":
             return UpnAnswer(check_upn(text))
+        if kind == "deadline":
+            return DateAnswer(unknown=True) if said.strip("'.!") in UNKNOWN_WORDS else DateAnswer(text.strip())
         if kind == "diagnostic":
             if said in QUESTION_WORDS:
                 return DiagnosticAnswer("questions")

@@ -17,6 +17,7 @@ from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialo
 from bot.cards import diagnostics as diagnostic_cards
 from bot.cards import progress as progress_cards
 from bot.cards import walkthrough as cards
+from bot.cards.reminders import deadline_question_card
 from bot.diagnostics.apply import apply as apply_reading
 from bot.diagnostics.assess import assess
 from bot.diagnostics.errors import match_error
@@ -26,9 +27,10 @@ from bot.integrations import graph
 from bot.integrations.graph_findings import describe
 from bot.playbook import InvalidValue, Leaf, Step
 from bot.support.redaction import redact
-from bot.turn.replies import say, show
+from bot.turn.replies import replace, say, show
 from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase, now_iso
+from bot.walkthrough.deadlines import KINDS, finish_before, record_start, to_ask_now
 from bot.walkthrough.rules import (
     alternative_of,
     answer,
@@ -47,6 +49,7 @@ from bot.walkthrough.rules import (
 
 from .prompts import (
     CasePrompt,
+    DateAnswer,
     DiagnosticAnswer,
     FailureAnswer,
     OptionAnswer,
@@ -63,6 +66,8 @@ log = logging.getLogger(__name__)
 RECOVERY_DIALOG = "recovery"
 STEPS_DIALOG = "recovery.steps"
 SUBQUESTIONS_DIALOG = "recovery.subquestions"
+DATES_DIALOG = "recovery.dates"
+DATES_LOOP = "recovery.dates.loop"
 PROMPT = "recovery.prompt"
 STEPS_LOOP = "recovery.steps.loop"
 SUBQUESTIONS_LOOP = "recovery.subquestions.loop"
@@ -114,6 +119,7 @@ class RecoveryDialog(ComponentDialog):
         playbook = services.playbook
         self.add_dialog(CasePrompt(PROMPT, services))
         self.add_dialog(SubQuestionsDialog(services))
+        self.add_dialog(DatesDialog(services))
         self.add_dialog(StepsDialog(services))
         self.add_dialog(DiagnoseDialog(services))
         scoping = [self._question_step(q.id) for q in playbook.questions]
@@ -125,6 +131,7 @@ class RecoveryDialog(ComponentDialog):
                     self.diagnose,
                     *scoping,
                     self.ask_subquestions,
+                    self.ask_dates,
                     self.show_plan,
                     self.walk_steps,
                     self.finish,
@@ -189,6 +196,9 @@ class RecoveryDialog(ComponentDialog):
 
         ask.__name__ = f"ask_{question_id}"
         return ask
+
+    async def ask_dates(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.begin_dialog(DATES_DIALOG)
 
     async def ask_subquestions(self, step: WaterfallStepContext) -> DialogTurnResult:
         await self._record(step)
@@ -312,6 +322,49 @@ class SubQuestionsDialog(ComponentDialog):
         return await step.replace_dialog(SUBQUESTIONS_LOOP)
 
 
+class DatesDialog(ComponentDialog):
+    """When each 30-day clock started, where the bot cannot know it: asked one at a time, before
+    the plan, or after the Exchange Online connect step for a date read with a command."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(DATES_DIALOG)
+        self.services = services
+        self.add_dialog(CasePrompt(PROMPT, services))
+        self.add_dialog(WaterfallDialog(DATES_LOOP, [self.ask, self.record]))
+        self.initial_dialog_id = DATES_LOOP
+
+    async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        case = self.services.current(step.context)
+        kinds = to_ask_now(case, self.services.playbook)
+        if not kinds:
+            return await step.end_dialog(None)
+        step.values["kind"] = kinds[0].id
+        loop = step.options if isinstance(step.options, dict) else {}
+        return await step.begin_dialog(PROMPT, PromptRequest("deadline", question=kinds[0].id, note=str(loop.get("note") or "")))
+
+    async def record(self, step: WaterfallStepContext) -> DialogTurnResult:
+        services = self.services
+        context = step.context
+        case = services.current(context)
+        result = step.result
+        if not isinstance(result, PromptResult) or not isinstance(result.answer, DateAnswer):
+            return await step.replace_dialog(DATES_LOOP)
+        kind = KINDS[step.values["kind"]]
+        now = services.clock.now()
+        try:
+            answered = record_start(case, kind, result.answer.date, result.answer.unknown, now)
+        except InvalidValue as exc:
+            return await step.replace_dialog(DATES_LOOP, again(str(exc)))
+        summary = deadline_question_card(case.id, kind, case.upn or "", answered)
+        await services.live.answered(context, case, summary, result.clicked)
+        line = finish_before(case, now)
+        leaf = leaf_of(case, services.playbook)
+        if line and leaf is not None and case.plan_card_id:  # asked after the plan: the plan says it too
+            await say(context, line, case.id)
+            await replace(context, case.plan_card_id, cards.plan_card(leaf, case, services.playbook, now=now))
+        return await step.replace_dialog(DATES_LOOP)
+
+
 class StepsDialog(ComponentDialog):
     """One step per loop: record the values a destructive step needs first, show the step card,
     apply Done, and after 'It failed' let the admin choose: try again, the documented
@@ -321,6 +374,7 @@ class StepsDialog(ComponentDialog):
         super().__init__(STEPS_DIALOG)
         self.services = services
         self.add_dialog(CasePrompt(PROMPT, services))
+        self.add_dialog(DatesDialog(services))
         self.add_dialog(WaterfallDialog(STEPS_LOOP, [self.show, self.apply]))
         self.initial_dialog_id = STEPS_LOOP
 
@@ -330,6 +384,8 @@ class StepsDialog(ComponentDialog):
         current = current_step(case, leaf) if leaf is not None and case.is_open else None
         if current is None:
             return await step.end_dialog(None)
+        if to_ask_now(case, self.services.playbook):  # a date read with a command, now that Exchange is connected
+            return await step.begin_dialog(DATES_DIALOG)
         step.values["step"] = current.id
         if (case.pending_failure or {}).get("step") == current.id:
             kind = "failure"
@@ -351,7 +407,8 @@ class StepsDialog(ComponentDialog):
         context = step.context
         case = services.current(context)
         leaf = leaf_of(case, playbook)
-        current = leaf.step(step.values["step"]) if leaf is not None else None
+        # No step when this round asked a date instead (DatesDialog): the loop goes on.
+        current = leaf.step(step.values.get("step", "")) if leaf is not None else None
         result = step.result
         if leaf is None or current is None or not isinstance(result, PromptResult):
             return await step.replace_dialog(STEPS_LOOP)

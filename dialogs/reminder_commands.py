@@ -1,8 +1,7 @@
-"""What the admin says to reminders and deadlines, at any point of the walkthrough: `remind me in
-2 hours`, the buttons of a reminder card (Continue, Remind me in 30 minutes, It is still
-running), and the date that starts a deadline's 30-day clock (asked once, after the plan).
-
-Called from MainDialog.interrupt; the rules live in bot.reminders and bot.walkthrough.deadlines."""
+"""What the admin says to reminders at any point of the walkthrough: `remind me in 2 hours`,
+`not yet`, and the buttons of a reminder card (Continue, Remind me in 30 minutes, It is still
+running); and the plan card. Called from MainDialog.interrupt; the rules live in bot.reminders.
+(When a deadline's clock started is asked by the walkthrough itself: recovery_dialog.DatesDialog.)"""
 
 from __future__ import annotations
 
@@ -14,14 +13,12 @@ from botbuilder.dialogs import DialogContext, DialogTurnResult
 
 from bot.cards import actions
 from bot.cards import walkthrough as cards
-from bot.cards.reminders import deadline_question_card
 from bot.cards.walkthrough import minutes_words
 from bot.playbook import InvalidValue, Leaf
 from bot.reminders import SNOOZE_MINUTES, parse_remind_me
-from bot.turn.replies import replace, say, show
+from bot.turn.replies import say, show
 from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase
-from bot.walkthrough.deadlines import KINDS, finish_before, parse_when, to_ask
 from bot.walkthrough.rules import check_every, current_step
 
 from .commands import Said
@@ -39,10 +36,7 @@ def reference_of(context: TurnContext) -> dict[str, Any]:
 
 
 async def show_plan(context: TurnContext, services: Services, case: RecoveryCase, leaf: Leaf) -> None:
-    """The plan, after asking once for each deadline whose start the bot cannot know; the plan
-    card's id is kept so that a date given later puts "Finish before ..." on it."""
-    for kind in to_ask(case, services.playbook):
-        await show(context, deadline_question_card(case.id, kind, case.upn or ""), case.id)
+    """The plan; its card's id is kept so that a date given later puts "Finish before ..." on it."""
     sent = await show(context, cards.plan_card(leaf, case, services.playbook, now=services.clock.now()), case.id)
     case.plan_card_id = sent.id if sent is not None and sent.id else ""
 
@@ -77,9 +71,6 @@ async def handle(main, dc: DialogContext, command: str, case_id: str | None) -> 
         await _not_yet(services, context, case)
         return None
     click = actions.decode(context.activity.value)
-    if isinstance(click, actions.DeadlineAnswer):
-        await _deadline(services, context, case, click)
-        return None
     if not isinstance(click, actions.ReminderAction):
         return None
     if click.op == "snooze":
@@ -127,31 +118,3 @@ def _last_wait_minutes(services: Services, case: RecoveryCase) -> int:
     steps = [leaf.step(s) for s in case.reminded_steps] if leaf else []
     waits = [step.wait_minutes for step in steps if step is not None]
     return waits[-1] if waits else 0
-
-
-async def _deadline(services: Services, context: TurnContext, case: RecoveryCase, click: actions.DeadlineAnswer) -> None:
-    kind = KINDS.get(click.which)
-    if kind is None:
-        await say(context, "I did not recognise that card.", case.id)
-        return
-    now = services.clock.now()
-    if click.unknown:
-        answered = "Not known: this deadline is not counted. Finish within 30 days of the deletion to be safe."
-    else:
-        try:
-            start = parse_when(click.date, now)
-        except InvalidValue as exc:
-            await say(context, str(exc), case.id)
-            return
-        case.deadline_starts[kind.id] = start.isoformat()
-        answered = f"Started {start:%Y-%m-%d}."
-    if kind.id not in case.deadline_asked:
-        case.deadline_asked.append(kind.id)
-    case.touch()
-    await replace(context, context.activity.reply_to_id, deadline_question_card(case.id, kind, case.upn or "", answered))
-    line = finish_before(case, now)
-    if line:
-        await say(context, line, case.id)
-        leaf = services.playbook.leaves.get(case.leaf_id or "")
-        if leaf is not None and case.plan_card_id:
-            await replace(context, case.plan_card_id, cards.plan_card(leaf, case, services.playbook, now=now))

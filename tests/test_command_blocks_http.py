@@ -5,7 +5,7 @@ values as valid PowerShell strings."""
 from __future__ import annotations
 
 from tests.harness import cards_of
-from tests.walker import UPN
+from tests.walker import UPN, settle_dates
 
 A9 = ("Deleted", "Soft-deleted", "Soft-deleted", "The user, who is coming back")
 IMMUTABLE_ID = "AAECAwQFBgcICQoLDA0ODw=="
@@ -45,12 +45,13 @@ async def reach_a9(admin):
     records = []
     for label in A9:
         records = await admin.press(label)
-    return records
+    return records + await settle_dates(admin)
 
 
 async def to_the_ad_restore(admin):
     """A9 for a returning user: the two windows, the soft-deleted mailbox, the ImmutableId."""
     await admin.press("Done")  # the Exchange Online window
+    await settle_dates(admin)  # now that Exchange Online is connected: when was the mailbox soft-deleted?
     await admin.press("Done")  # the Graph window
     await admin.press("Done", **{"value.exchange_guid": EXCHANGE_GUID, "value.legacy_dn": LEGACY_DN})
     return await admin.press("Done", **{"value.immutable_id": IMMUTABLE_ID})
@@ -78,6 +79,7 @@ async def test_the_retired_banner_marks_only_blocks_with_retired_cmdlets(admin):
     connect = blocks_of(step_card(records))
     assert connect and all(retired for *_, retired in connect), "remote PowerShell is retired"
     records = await admin.press("Done")  # the Exchange Online window
+    records += await settle_dates(admin)  # then when the mailbox was soft-deleted
     graph = blocks_of(step_card(records))
     assert graph and all(retired for *_, retired in graph), "MSOnline is retired"
     await admin.press("Done")

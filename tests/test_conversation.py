@@ -7,7 +7,7 @@ import json
 import re
 
 from tests.harness import cards_of, find_action, joined
-from tests.walker import UPN
+from tests.walker import UPN, settle_dates
 
 A4 = ("Deleted", "Hard-deleted", "Present", "The user, who is coming back", "No")  # a returning user, not hybrid
 RECORDED = {
@@ -28,7 +28,7 @@ async def begin(admin, answers=A4):
     records = []
     for label in answers:
         records = await admin.press(label)
-    return records
+    return records + await settle_dates(admin)
 
 
 async def test_welcome_card_on_install_says_what_it_does_and_never_asks_for_a_password(admin):

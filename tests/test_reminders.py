@@ -147,36 +147,38 @@ async def test_a_removed_app_drops_the_reminder_with_a_log_line_and_a_case_note(
     assert "A reminder could not be delivered (Teams answered 403)" in joined(await person.say("transcript"))
 
 
-async def test_deadlines_on_the_cards_from_the_dates_the_admin_gives(running, clock, person):
+async def test_deadlines_are_asked_one_at_a_time_and_shown_on_the_cards(running, clock, person):
     records = await open_case(person, B5)
-    text = joined(records)
-    assert "When was the user deleted in Entra ID?" in text
-    assert "Get-Mailbox -SoftDeletedMailbox -Identity 'o''brien@contoso.com' | Select-Object WhenSoftDeleted" in text
+    # The Entra deletion date first, alone, before the plan; no card asks for a command before the
+    # step that connects to Exchange Online.
+    asked = flatten(cards_of(records)[-1])
+    assert "When was the user deleted in Entra ID?" in asked and "WhenSoftDeleted" not in asked
+    assert "Your recovery plan" not in joined(records)
+    bad = await person.press("Save the date", deadline_date="soon")
+    assert "is not a date I can read" in joined(bad) and "When was the user deleted in Entra ID?" in joined(bad)
+    said = await person.press("Save the date", deadline_date="2026-11-12")
+    assert "Started 2026-11-12." in joined(said) and "Your recovery plan" in joined(said)
+    _, plan_id = card_with_heading(said, "Your recovery plan")
+    assert "Finish before 12 December (17 days left)" in joined([r for r in said if r.activity_id == plan_id])
 
-    bad = await answer_deadline(person, records, "When was the user deleted in Entra ID?", "Save the date", deadline_date="soon")
-    assert "is not a date I can read" in joined(bad)
-    said = await answer_deadline(
-        person, records, "When was the user deleted in Entra ID?", "Save the date", deadline_date="2026-11-12"
-    )
-    assert "Finish before 12 December (17 days left)" in joined(said)
-    updated = [r for r in said if r.kind == "update"]
-    assert "Started 2026-11-12." in joined(updated)
-    plan = [r for r in updated if "scenario B5" in joined([r])]
-    assert plan and "Finish before 12 December (17 days left)" in joined(plan)  # the plan card, updated in place
-    assert plan[0].activity_id == card_with_heading(records, "Your recovery plan")[1]
+    step = await person.press("Done")  # the Exchange Online window is connected: now the mailbox's date
     question = "When was the mailbox soft-deleted? Paste its WhenSoftDeleted property."
-    await answer_deadline(person, records, question, "I don't know")
+    assert question in joined(step)
+    assert "Get-Mailbox -SoftDeletedMailbox -Identity 'o''brien@contoso.com' | Select-Object WhenSoftDeleted" in joined(step)
+    said = await person.press("Save the date", deadline_text="11/20/2026 3:04:05 PM")  # as PowerShell prints it
+    assert "Started 2026-11-20." in joined(said)
+    assert any(r.kind == "update" and r.activity_id == plan_id for r in said)  # the plan card, updated in place
 
     status = joined(await person.say("status"))
     assert "Finish before 12 December (17 days left)" in status
     first_case = status.split("Status of case ")[1][:11]
-    step = await person.press("Done")
-    assert "Finish before 12 December (17 days left)" in joined(step)
 
     # A second case whose mailbox was soft-deleted earlier comes first in `cases`, though the
     # first one was worked on last.
-    records = await open_case(person, B5)
-    await answer_deadline(person, records, question, "Save the date", deadline_date="11/1/2026 3:04:05 PM")
+    await open_case(person, B5)
+    await person.press("I don't know")
+    await person.press("Done")
+    await person.press("Save the date", deadline_date="2026-11-01")
     await person.say(f"resume {first_case}")
     await person.press("Done")
     listed = joined(await person.say("cases"))
@@ -185,8 +187,8 @@ async def test_deadlines_on_the_cards_from_the_dates_the_admin_gives(running, cl
 
 
 async def test_reminders_before_a_deadline_and_after_two_idle_days(running, clock, person):
-    records = await open_case(person, B5)
-    await answer_deadline(person, records, "When was the user deleted in Entra ID?", "Save the date", deadline_date="2026-11-12")
+    await open_case(person, B5)
+    await person.press("Save the date", deadline_date="2026-11-12")  # when was the user deleted in Entra ID?
 
     await round_at(running, clock, days=1, hours=23)
     assert reminders_in(person, "No progress") == []
@@ -213,9 +215,9 @@ async def test_reminders_before_a_deadline_and_after_two_idle_days(running, cloc
         for c in cards_of([r for r in person.history() if r.kind == "send"])
         if any(w in c["body"][0]["text"] for w in ("left for", "No progress", "Reminder:", "When was"))
     ]
-    assert len(shown) == 6  # two deadline questions, idle, 7 days, 1 day, asked
-    assert [schema_problems(c) for c in shown] == [[]] * 6
-    assert library_problems(shown) == [[]] * 6
+    assert len(shown) == 5  # the Entra date question (the mailbox one comes after connecting), idle, 7 days, 1 day, asked
+    assert [schema_problems(c) for c in shown] == [[]] * 5
+    assert library_problems(shown) == [[]] * 5
 
 
 async def test_an_unassigned_ticket_is_nudged_once_and_its_card_shows_the_deadline(settings, clock, connector):

@@ -7,7 +7,7 @@ from bot.cards.walkthrough import minutes_words
 from bot.playbook import Playbook, Step
 from bot.walkthrough.rules import check_every
 from tests.harness import Admin, cards_of, joined
-from tests.walker import button_titles, is_step, latest_card, path, title, walk_to
+from tests.walker import button_titles, is_step, latest_card, path, settle_dates, title, walk_to
 
 
 def wait_step_that_can_give_up(playbook: Playbook) -> tuple[object, Step]:
@@ -95,7 +95,11 @@ async def answer_scoping(admin: Admin, labels: tuple[str, ...]) -> list:
     for label in labels:
         records += await admin.press(label)
     records += await admin.press("The user, who is coming back")  # who needs the mail, asked before the plan
-    return records
+    return records + await settle_dates(admin)
+
+
+async def press_done(admin: Admin) -> list:
+    return await admin.press("Done") + await settle_dates(admin)
 
 
 async def test_back_at_a_question_asks_the_previous_one_again(admin):
@@ -113,7 +117,7 @@ async def test_back_at_a_question_asks_the_previous_one_again(admin):
 async def test_undo_in_the_steps_reopens_the_previous_step_with_its_values(admin, playbook):
     await answer_scoping(admin, C_SOFT)
     first, _ = latest_card(admin)
-    await admin.press("Done")
+    await press_done(admin)
     records = await admin.say("undo")
     assert "Back to the step" in joined(records)
     card, _ = latest_card(admin)
@@ -132,6 +136,7 @@ async def test_change_an_answer_on_the_plan_recomputes_it_and_says_what_changed(
     records = await admin.press(entra)
     assert "Answer it again" in joined(records)
     records = await admin.press("Present")
+    records += await settle_dates(admin)  # the new scenario may run a clock of its own
     assert "Your recovery plan" in joined(records) and "The plan changed" in joined(records)
     status = joined(await admin.say("status"))
     assert "Present" in status
@@ -145,7 +150,7 @@ async def test_cancel_asks_first_when_values_are_recorded_and_resume_brings_it_b
     records = await admin.say("resume")
     assert title(cards_of(records)[-1]) == title(card)
     # With a step done it asks first; 'Keep going' keeps the case, 'Put it aside' puts it aside.
-    await admin.press("Done")
+    await press_done(admin)
     records = await admin.say("stop")
     assert "Put case" in joined(records) and "put aside, nothing lost" not in joined(records)
     await admin.press("Keep going")
@@ -159,7 +164,7 @@ async def test_cancel_asks_first_when_values_are_recorded_and_resume_brings_it_b
 
 async def test_start_over_asks_before_closing_a_case_with_progress(admin):
     await answer_scoping(admin, C_SOFT)
-    await admin.press("Done")
+    await press_done(admin)
     records = await admin.say("start over")
     assert "Close case" in joined(records) and "Close it and start over" in str(cards_of(records))
     records = await admin.press("Keep going")
@@ -222,4 +227,22 @@ async def test_questions_about_the_step_are_answered_from_its_own_fields(admin, 
     records = await admin.say("skip")
     assert "cannot be skipped" in joined(records)
     records = await admin.say("done, no errors")
-    assert "Step 2 of" in joined(records)
+    assert "Step 2 of" in joined(records + await settle_dates(admin))
+
+
+# --- 4. one thing asked at a time ---------------------------------------------------------------
+
+
+async def test_after_the_last_answer_one_card_asks_one_thing(admin):
+    await admin.say("start")
+    await admin.press("Next", upn="jane.doe@contoso.com")
+    for label in C_SOFT:
+        records = await admin.press(label)
+    records += await admin.press("The user, who is coming back")
+    live = [c for c in cards_of(records) if c.get("actions") and "Change an answer" not in button_titles(c)]
+    assert len(live) == 1 and "When was the user deleted in Entra ID?" in str(live[0])  # a date, alone
+    assert "Your recovery plan" not in joined(records)
+    records = await admin.press("I don't know")
+    assert "Your recovery plan" in joined(records)
+    asking = [c for c in cards_of(records) if c.get("actions") and "Change an answer" not in button_titles(c)]
+    assert len(asking) == 1 and title(asking[0]).startswith("Step 1 of")  # the plan, then step 1: no date card

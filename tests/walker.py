@@ -58,6 +58,8 @@ def choose(titles: list[str], prefer: dict[str, str] | None = None) -> str:
     for title in titles:
         if prefer and title in prefer.values():
             return title
+    if "I don't know" in titles:  # when a 30-day clock started: the walker does not know
+        return "I don't know"
     dones = [t for t in titles if t and t.startswith("Done")]
     return dones[0]
 
@@ -84,7 +86,9 @@ async def walk_leaf(
             walk.ending_text = text
             return walk
         titles = button_titles(card)
-        if "I have recorded them" in titles:
+        if "I don't know" in titles:  # when a 30-day clock started: asked one at a time
+            turn = await admin.press("I don't know")
+        elif "I have recorded them" in titles:
             turn = await admin.press("I have recorded them", **inputs_for(card, playbook))
         else:
             walk.step_titles.append(card["body"][0]["text"])
@@ -203,6 +207,9 @@ async def walk_to(admin: Admin, playbook: Playbook, leaf: Leaf, stop: Callable[[
         if stop(content):
             return content
         titles = button_titles(content)
+        if "I don't know" in titles:  # when a 30-day clock started: asked one at a time
+            await admin.press("I don't know")
+            continue
         button = "I have recorded them" if "I have recorded them" in titles else choose(titles)
         await admin.press(button, **inputs_for(content, playbook))
     raise AssertionError("never reached the card")
@@ -225,3 +232,11 @@ def moved_below(records: list[Recorded], card_id: str) -> str:
         return ""
     last = carded[-1]
     return last.activity_id if last.kind == "send" and cards_of([last])[0].get("actions") else ""
+
+
+async def settle_dates(admin: Admin) -> list[Recorded]:
+    """Answer 'I don't know' to each date card the bot asks now (it asks them one at a time)."""
+    records: list[Recorded] = []
+    while "I don't know" in button_titles(latest_card(admin)[0]):
+        records += await admin.press("I don't know")
+    return records

@@ -251,7 +251,8 @@ def decode(value: Any) -> Click | None:
     if action == "change" and _text(value.get("question")):
         return ChangeAnswer(case, value["question"])
     if action == "deadline" and _text(value.get("which")):
-        return DeadlineAnswer(case, value["which"], value.get("unknown") is True, _text(value.get("deadline_date")))
+        date = _text(value.get("deadline_date")) or _text(value.get("deadline_text"))  # the picker, or a pasted value
+        return DeadlineAnswer(case, value["which"], value.get("unknown") is True, date)
     if action == "diagnostic" and value.get("op") in DIAGNOSTIC_OPS:
         return DiagnosticAction(case, value["op"], _text(value.get("exchange_guid"))[:64], _text(value.get("mail_for"))[:32])
     return Unrecognised(action, case)

@@ -11,6 +11,7 @@ from bot.playbook import ps_quote
 from bot.walkthrough.deadlines import DeadlineKind
 
 DEADLINE_INPUT = "deadline_date"
+DEADLINE_TEXT_INPUT = "deadline_text"
 
 
 def _who(reminder: Any) -> str:
@@ -53,22 +54,33 @@ def reminder_card(reminder: Any, deadline_line: str = "") -> Card:
     return card(body, actions)
 
 
-def deadline_question_card(case_id: str, kind: DeadlineKind, upn: str, answered: str | None = None) -> Card:
+def deadline_question_card(
+    case_id: str, kind: DeadlineKind, upn: str, answered: str | None = None, note: str = ""
+) -> Card:
+    """When a 30-day clock started: one date picker, the PowerShell value pasted as the alternative,
+    and "I don't know". Asked one at a time."""
     body = [heading(kind.ask), text(f"User: {upn} · case {case_id}", isSubtle=True)]
     body.append(text(f"It tells me when {kind.what}: 30 days after it, the data is gone.", isSubtle=True))
     if kind.input_kind == "text":
-        body.append(text("Run this and paste the WhenSoftDeleted value it shows:"))
+        body.append(text("Run this in the Exchange Online window and pick the WhenSoftDeleted date it shows:"))
         body.append(code_block(kind.hint.format(upn=ps_quote(upn))))
     else:
         body.append(text(kind.hint, isSubtle=True, size="Small"))
+    if note:
+        body.append(text(note, color="Attention"))
     if answered is not None:
-        body.append(text(answered, weight="Bolder", color="Good"))
+        body.append(text(answered, weight="Bolder", color="Good" if answered.startswith("Started") else "Default"))
         return card(body)
-    field: dict[str, Any] = {"type": "Input.Date" if kind.input_kind == "date" else "Input.Text", "id": DEADLINE_INPUT}
-    field["label"] = "Date" if kind.input_kind == "date" else "WhenSoftDeleted"
-    if kind.input_kind == "text":
-        field.update(placeholder="11/20/2026 3:04:05 PM", maxLength=64)
-    body.append(field)
+    body.append({"type": "Input.Date", "id": DEADLINE_INPUT, "label": "Date"})
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": DEADLINE_TEXT_INPUT,
+            "label": "Or paste the value as PowerShell prints it",
+            "placeholder": "11/20/2026 3:04:05 PM",
+            "maxLength": 64,
+        }
+    )
     return card(
         body,
         [

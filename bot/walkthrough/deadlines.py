@@ -95,6 +95,33 @@ def to_ask(case: RecoveryCase, playbook: Playbook) -> list[DeadlineKind]:
     return [k for k in applicable(case, playbook) if k.id not in known and k.id not in case.deadline_asked]
 
 
+CONNECT_STEP = "connect"  # the step that opens the Exchange Online window
+
+
+def to_ask_now(case: RecoveryCase, playbook: Playbook) -> list[DeadlineKind]:
+    """The clocks to ask about now, one at a time: a date the admin can look up anywhere before the
+    plan; one that needs an Exchange Online command only once the step connecting to Exchange
+    Online is done (or the leaf has none)."""
+    leaf = playbook.leaves.get(case.leaf_id or "")
+    connected = leaf is None or leaf.step(CONNECT_STEP) is None or CONNECT_STEP in case.steps
+    return [k for k in to_ask(case, playbook) if k.input_kind == "date" or connected]
+
+
+def record_start(case: RecoveryCase, kind: DeadlineKind, raw: str, unknown: bool, now: datetime) -> str:
+    """Keep when the clock started (or that it is not known); what the answered card says. Raises
+    InvalidValue with how to give it when the date cannot be read."""
+    if unknown:
+        answered = "Not known: this deadline is not counted. Finish within 30 days of the deletion to be safe."
+    else:
+        start = parse_when(raw, now)
+        case.deadline_starts[kind.id] = start.isoformat()
+        answered = f"Started {start:%Y-%m-%d}."
+    if kind.id not in case.deadline_asked:
+        case.deadline_asked.append(kind.id)
+    case.touch()
+    return answered
+
+
 def deadlines(case: RecoveryCase) -> list[Deadline]:
     found = []
     deleted = graph_deleted_at(case) if case.answers.get("entra", "soft_deleted") == "soft_deleted" else None

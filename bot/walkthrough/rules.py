@@ -317,8 +317,10 @@ def take_back(case: RecoveryCase, playbook: Playbook, question_id: str) -> None:
     if question_id not in case.answers:
         return
     before = plan_titles(case, playbook)
-    kept = {q.id for q in playbook.questions} | set(playbook.ask_every_leaf)  # not tied to one scenario
-    gone = [question_id] + ([q for q in case.answers if q not in kept] if question_id in kept else [])
+    scoping = {q.id for q in playbook.questions}
+    kept = scoping | set(playbook.ask_every_leaf)  # not tied to one scenario
+    # A scoping answer decides the scenario: the sub-questions of the old one go with it.
+    gone = [question_id] + ([q for q in case.answers if q not in kept] if question_id in scoping else [])
     for question in gone:
         case.answers.pop(question, None)
         case.answered_by.pop(question, None)
