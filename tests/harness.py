@@ -51,6 +51,7 @@ class Connector:
         self.create_waiting = asyncio.Event()
         self.uploads: list[Upload] = []
         self.fail_upload: list[int] = []  # HTTP statuses to answer uploads with before succeeding
+        self.redirect_upload = ""  # where to redirect uploads to (307), when set
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -109,8 +110,10 @@ class Connector:
 
     async def upload(self, request: web.Request) -> web.Response:
         body = await request.read()
-        status = self.fail_upload.pop(0) if self.fail_upload else 201
+        status = 307 if self.redirect_upload else self.fail_upload.pop(0) if self.fail_upload else 201
         self.uploads.append(Upload(request.match_info["name"], request.query_string, dict(request.headers), body, status))
+        if self.redirect_upload:
+            return web.Response(status=307, headers={"Location": self.redirect_upload})
         return web.json_response({"name": request.match_info["name"], "size": len(body)}, status=status)
 
     def upload_info(self, name: str, upload_url: str | None = None) -> dict[str, str]:

@@ -271,3 +271,52 @@ def test_the_upload_policy():
 def test_the_file_keeps_a_big_transcript():
     entries = [Entry("2026-11-25T17:00:00.000+00:00", "bot", "y" * 3_000) for _ in range(100)]
     assert transcript_file("MR-ABCDEFGH", entries).text.count("y" * 3_000) == 100 and MAX_FILE_TRANSCRIPT > 300_000
+
+
+async def test_an_accept_after_the_admin_moved_on_uploads_that_cases_transcript(admin, playbook, connector):
+    _, case_id = await escalate_after_a_failure(admin, playbook)
+    await admin.say("start")  # another case is current now
+    await admin.press("Next", upn="someone.else@contoso.com")
+    status, _, records = await accept(admin, case_id)
+    assert status == 200 and len(attachments(records, FILE_INFO)) == 1
+    body = connector.uploads[0].body.decode("utf-8")
+    assert f"Mailbox recovery case {case_id}" in body and "someone.else@contoso.com" not in body
+
+
+async def test_the_same_turn_run_again_does_not_upload_twice(connector):
+    from bot.hosting.file_upload import TranscriptUploader, UploadFailed, UploadPolicy
+
+    uploader = TranscriptUploader(UploadPolicy(local_service_url=connector.url))
+    url = connector.upload_info("t.txt")["uploadUrl"]
+    try:
+        await uploader.upload(url, b"once", once_per=("a:1", "activity-1"))
+        await uploader.upload(url, b"once", once_per=("a:1", "activity-1"))  # the turn re-run on fresh state
+        assert len(connector.uploads) == 1
+        connector.fail_upload = [503]
+        with pytest.raises(UploadFailed):
+            await uploader.upload(url, b"twice", once_per=("a:1", "activity-2"))
+        with pytest.raises(UploadFailed):  # answered as the first run was, without a second PUT
+            await uploader.upload(url, b"twice", once_per=("a:1", "activity-2"))
+        assert len(connector.uploads) == 2
+    finally:
+        await uploader.close()
+
+
+async def test_an_upload_is_never_redirected(admin, playbook, connector):
+    _, case_id = await escalate_after_a_failure(admin, playbook)
+    elsewhere = Connector()
+    await elsewhere.start()
+    try:
+        connector.redirect_upload = f"{elsewhere.url}upload/x"
+        status, _, records = await accept(admin, case_id)
+        assert status == 200 and [u.status for u in connector.uploads] == [307] and elsewhere.uploads == []
+        assert "could not be uploaded, so it was not sent" in flatten(collapsed(records))
+    finally:
+        await elsewhere.stop()
+
+
+def test_the_manifest_declares_file_support():
+    from bot.app_package import MANIFEST_DIR
+
+    manifest = json.loads((MANIFEST_DIR / "manifest.json").read_text(encoding="utf-8"))
+    assert [bot["supportsFiles"] for bot in manifest["bots"]] == [True]
