@@ -87,7 +87,7 @@ async def test_escalation_posts_the_ticket_and_offers_the_transcript_file(admin,
     assert len(posted) == 2  # the ticket card and the file consent card, nothing else
     ticket = cards_of(posted)[0]
     text = flatten(ticket)
-    for expected in (f"Case {case_id} is ready for support", "No support team is connected", UPN, "Where it stopped"):
+    for expected in (f"Case {case_id} is ready for support", "No support team is connected", UPN, TENANT, "Where it stopped"):
         assert expected in text, expected
     assert "Remove-Mailbox : Access is denied. (403)" in text and "Error pasted" in text  # what support asks for first
     assert SECRET not in text and "[redacted token]" in text

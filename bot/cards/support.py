@@ -222,6 +222,7 @@ def forward_ticket_card(summary: dict[str, Any], delivered: bool) -> Card:
                 ("Scenario", f"{summary['leaf'] or '?'}: {summary['outcome']}"),
                 *([("Where it stopped", summary["stopped_at"])] if summary.get("stopped_at") else []),
                 ("Admin", f"{admin.get('name', '')} {admin.get('upn', '')}".strip() or "unknown"),
+                ("Tenant", summary["tenant_id"] or "unknown"),
                 ("Contact", summary["contact"] or "—"),
                 *([("Finish before", summary["deadline"])] if summary.get("deadline") else []),
             ]

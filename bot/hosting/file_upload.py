@@ -96,11 +96,7 @@ class TranscriptUploader:
             log.warning("file upload refused: %s is not an allowed upload address", host_of(url))
             raise UploadRefused(host_of(url))
         size = len(data)
-        headers = {
-            "Content-Length": str(size),
-            "Content-Range": f"bytes 0-{size - 1}/{size}",
-            "Content-Type": "text/plain; charset=utf-8",
-        }
+        headers = {"Content-Length": str(size), "Content-Range": f"bytes 0-{size - 1}/{size}"}
         ok = False
         try:
             async with self._client().put(url, data=data, headers=headers, allow_redirects=False) as response:
