@@ -255,8 +255,9 @@ class EscalationDesk:
         if self.handoff_enabled:
             entries = await self.transcripts.read(case.ref)
             result.handoff = {"value": summary, "transcript": handoff_transcript(entries)}
-        address = await self.channel.address() if self.channel else None
-        if address is None:
+        channel = self.channel
+        address = await channel.address() if channel else None
+        if channel is None or address is None:
             result.outcome, result.forward = "no_channel", True
             result.cards = [forward_ticket_card(summary, delivered=False)]
             return result
@@ -274,12 +275,12 @@ class EscalationDesk:
                 )
                 return result
             who = request.admin.get("name") or "the admin"
-            await self.channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
+            await channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
             result.ticket = await self.tickets.update(ref, lambda t: t.record(who, "escalated again"))
             result.outcome, result.cards = "added", [added_to_ticket_card(case.id)]
             return result
         try:
-            result.ticket, _ = await self.channel.deliver(ref)
+            result.ticket, _ = await channel.deliver(ref)
         except Exception:  # kept and retried in the background; the admin has it all meanwhile
             log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
             result.outcome, result.forward = "not_delivered", True

@@ -106,14 +106,15 @@ async def answer_file_consent(context: TurnContext, services: Services) -> Invok
     if action == "decline":
         await show(context, await services.escalation.transcript_card(case, DECLINED), case.id)
         return answer(200)
-    info = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else {}
+    given = value.get("uploadInfo")
+    info: dict = given if isinstance(given, dict) else {}
     file = await services.escalation.transcript_file(case)
     try:
         if services.uploader is None:
             raise UploadRefused("files are not offered here")
         conversation = activity.conversation.id if activity.conversation else ""
         once = (conversation, activity.id) if activity.id else None
-        await services.uploader.upload(info.get("uploadUrl"), file.data, once_per=once)
+        await services.uploader.upload(str(info.get("uploadUrl") or ""), file.data, once_per=once)
     except (UploadRefused, UploadFailed):
         await show(context, await services.escalation.transcript_card(case, NOT_UPLOADED), case.id)
         return answer(200)
