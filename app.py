@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.hosting.adapter import BufferingCloudAdapter, create_adapter
+from bot.hosting.file_upload import TranscriptUploader, UploadPolicy
 from bot.hosting.lifecycle import Lifecycle, Periodic
 from bot.hosting.openid_keys import OpenIdKeys, channel_metadata_url, install
 from bot.hosting.outgoing import CardIds
@@ -149,6 +150,7 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
         reminders=reminder_desk,
         clock=clock,
         diagnostics=settings.diagnostics,
+        uploader=uploader_for(settings),
     )
     conversation_state = JsonConversationState(storage)
     role_check = (
@@ -190,6 +192,15 @@ def assemble(settings: Settings, credentials_factory=None, clock: Clock | None =
     return Assembly(settings, documents, adapter, services, bot, lifecycle, signing_keys, scheduler)
 
 
+def uploader_for(settings: Settings) -> TranscriptUploader | None:
+    """Where transcript files may be uploaded: OneDrive for Business (https), and with sign-in off
+    the local connector's own loopback host and port only (bot.hosting.file_upload)."""
+    if not settings.offers_files:
+        return None
+    local = "" if settings.auth_enabled else settings.local_service_url
+    return TranscriptUploader(UploadPolicy(local_service_url=local))
+
+
 def serve(assembly: Assembly) -> web.Application:
     """The aiohttp application for an assembly, with its background jobs."""
     settings, documents, services, lifecycle = assembly.settings, assembly.documents, assembly.services, assembly.lifecycle
@@ -221,6 +232,8 @@ def serve(assembly: Assembly) -> web.Application:
                 await task
         await documents.close()
         await assembly.adapter.sender.close()
+        if services.uploader is not None:
+            await services.uploader.close()
         if isinstance(services.graph, GraphClient):
             await services.graph.close()
 

@@ -86,6 +86,9 @@ class Settings:
     support_service_url: str = ""
     support_tenant_id: str = ""
     handoff_enabled: bool = False
+    # The transcript as a file (Teams' file consent, personal chats). None: with sign-in on (in
+    # Teams); off without it (the Agents Playground cannot show a file consent card).
+    transcript_files: bool | None = None
     diagnostics: bool = True  # after the UPN, the read-only diagnostics before the questions (DIAGNOSTICS=false: questions only)
     ticket_retry_seconds: float = 60.0
     allow_open_without_auth: bool = False
@@ -167,6 +170,11 @@ class Settings:
         return ()
 
     @property
+    def offers_files(self) -> bool:
+        """TRANSCRIPT_FILES, or by default whether sign-in is on (the bot is in Teams)."""
+        return self.auth_enabled if self.transcript_files is None else self.transcript_files
+
+    @property
     def service_url_policy(self) -> ServiceUrlPolicy:
         return ServiceUrlPolicy(
             self.service_url_hosts, allow_loopback=not self.auth_enabled, local_service_url=self.local_service_url
@@ -233,6 +241,7 @@ class Settings:
             support_service_url=env.get("SUPPORT_SERVICE_URL", ""),
             support_tenant_id=env.get("SUPPORT_TENANT_ID", ""),
             handoff_enabled=_bool(env.get("HANDOFF_ENABLED")),
+            transcript_files=_bool(env.get("TRANSCRIPT_FILES")) if (env.get("TRANSCRIPT_FILES") or "").strip() else None,
             diagnostics=_bool(env.get("DIAGNOSTICS"), default=True),
             ticket_retry_seconds=float(env.get("TICKET_RETRY_SECONDS", "60") or 60),
             allow_open_without_auth=_bool(env.get("ALLOW_OPEN_WITHOUT_AUTH")),

@@ -18,11 +18,12 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
-from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent, transcript_cards
+from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent
 from bot.integrations.graph_findings import describe
 from bot.support.escalation import EscalationRequest
 from bot.turn.replies import replace, say, show
 from bot.turn.services import Identity, Services
+from bot.turn.transcript_file import offer_transcript
 from bot.walkthrough.case import CLOSED, ESCALATED, NEEDS_SUPPORT, OPEN, RecoveryCase, TooManyOpenCases
 from bot.walkthrough.deadlines import by_deadline
 from bot.walkthrough.rules import answered_before_plan, current_step, step_back, take_back
@@ -157,9 +158,8 @@ class MainDialog(ComponentDialog):
             return
         # Showing the transcript is not part of it (it would copy itself into itself).
         self.services.transcript(dc.context).incoming_case = None
-        entries = await self.services.transcripts.read(case.ref)
-        for content in transcript_cards(entries, case.id):
-            await show(dc.context, content)
+        # A file in a Teams personal chat, else one collapsed card: never a run of monospace cards.
+        await offer_transcript(dc.context, self.services, case)
 
     async def dialect(self, dc: DialogContext, said: Said) -> None:
         dialect = said.name.split(" ", 1)[1]
@@ -463,6 +463,8 @@ class MainDialog(ComponentDialog):
             await context.send_activity(handoff_event(result.handoff))
         for content in result.cards:
             await show(context, content, target.id)
+        if result.forward:  # the ticket card above, and the transcript: a file, else one collapsed card
+            await offer_transcript(context, services, target)
         if target is book.current and not target.is_open:  # escalated: this walkthrough ends here
             await dc.cancel_all_dialogs()
             return DialogTurnResult(DialogTurnStatus.Complete)

@@ -26,8 +26,20 @@ class Recorded:
     authorization: str = ""
 
 
+@dataclass
+class Upload:
+    """A PUT to the loopback upload endpoint (what Teams' uploadInfo.uploadUrl points at in tests)."""
+
+    name: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+
 class Connector:
-    """A loopback Bot Connector: POST/PUT under /v3/conversations, answering like the real one."""
+    """A loopback Bot Connector: POST/PUT under /v3/conversations, answering like the real one;
+    and PUT /upload/<name>, standing in for the OneDrive upload session of a file consent."""
 
     def __init__(self) -> None:
         self.records: list[Recorded] = []
@@ -37,6 +49,9 @@ class Connector:
         self.members: dict[str, dict[str, Any]] = {}
         self.hold_create: asyncio.Event | None = None  # when set up, creating a conversation waits for it
         self.create_waiting = asyncio.Event()
+        self.uploads: list[Upload] = []
+        self.fail_upload: list[int] = []  # HTTP statuses to answer uploads with before succeeding
+        self.redirect_upload = ""  # where to redirect uploads to (307), when set
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -93,8 +108,27 @@ class Connector:
             return web.json_response({"error": {"code": "NotFound", "message": "member not found"}}, status=404)
         return web.json_response(profile)
 
+    async def upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        status = 307 if self.redirect_upload else self.fail_upload.pop(0) if self.fail_upload else 201
+        self.uploads.append(Upload(request.match_info["name"], request.query_string, dict(request.headers), body, status))
+        if self.redirect_upload:
+            return web.Response(status=307, headers={"Location": self.redirect_upload})
+        return web.json_response({"name": request.match_info["name"], "size": len(body)}, status=status)
+
+    def upload_info(self, name: str, upload_url: str | None = None) -> dict[str, str]:
+        """uploadInfo as Teams sends it with an accepted file consent, its uploadUrl on this connector."""
+        return {
+            "name": name,
+            "uploadUrl": upload_url or f"{self.url}upload/{name}?session=t0ken",
+            "contentUrl": f"https://contoso-my.sharepoint.com/personal/adele/Documents/Applications/{name}",
+            "uniqueId": "1150D938-8870-4044-9F2C-5BBDEBA70C9D",
+            "fileType": "txt",
+        }
+
     async def start(self) -> str:
         app = web.Application()
+        app.router.add_put("/upload/{name}", self.upload)
         app.router.add_get("/v3/conversations/{conversation}/members/{user}", self.member)
         app.router.add_post("/v3/conversations", self.create)
         app.router.add_post("/v3/conversations/{conversation}/activities", self.reply)
@@ -227,6 +261,13 @@ class Admin:
         response = await self.post(self.activity(**fields))
         assert response.status in (200, 201), response.status
         return [r for r in self.connector.records[before:] if r.conversation_id == self.conversation_id]
+
+    async def invoke(self, name: str, value: Any, **fields: Any) -> tuple[int, Any, list[Recorded]]:
+        """An invoke (fileConsent/invoke...): the HTTP status and body the bot answered, and what it sent."""
+        before = len(self.connector.records)
+        response = await self.post(self.activity(type="invoke", name=name, value=value, **fields))
+        body = json.loads(await response.text() or "null")
+        return response.status, body, [r for r in self.connector.records[before:] if r.conversation_id == self.conversation_id]
 
     async def say(self, text: str) -> list[Recorded]:
         return await self.send(text=text)

@@ -201,13 +201,20 @@ async def test_start_over_closes_the_case_and_begins_again(admin):
 
 
 async def test_escalate_without_a_support_channel_gives_everything_to_forward(admin):
+    """Where no file can be sent (here: no sign-in, as in the Agents Playground), the compact
+    ticket and the transcript in ONE collapsed card; the file consent: tests/test_transcript_file.py."""
     await begin(admin)
     records = await admin.say("escalate")
     assert "Escalate case MR-" in joined(records)
     records = await admin.press("Send to support", description="Remove-Mailbox said access denied")
-    text = joined(records)
-    assert "No support team is connected" in text
-    assert "Remove-Mailbox said access denied" in text and "Transcript of case" in text
+    posted = cards_of([r for r in records if r.kind == "send"])
+    assert len(posted) == 2  # the ticket and the transcript, never a run of transcript cards
+    ticket, transcript = posted
+    assert "No support team is connected" in json.dumps(ticket) and "Remove-Mailbox said access denied" in json.dumps(ticket)
+    assert transcript["body"][0]["text"].startswith("Transcript of case MR-")
+    (show,) = transcript["actions"]
+    assert show["type"] == "Action.ShowCard" and show["title"] == "Show the transcript"
+    assert "[answered] Who needs this mailbox's content?" in json.dumps(show["card"])  # the transcript, collapsed
 
 
 async def test_a_click_on_another_cases_card_changes_nothing(admin):

@@ -58,12 +58,9 @@ def summary_card(summary: dict[str, Any], title: str, actions: list[dict] | None
     body.append(written(f"Contact: {summary['contact'] or '—'}"))
     if summary["answers"]:
         body.append(shown_facts(summary["answers"].items()))
-    if summary["description"]:
-        body.append(written(f"What went wrong: {summary['description']}"))
     if summary["steps"]:
         body.append(shown_facts((s["title"], f"{s['status']} {short_time(s['at'])}".strip()) for s in summary["steps"]))
-    for name, value in summary["recorded_values"].items():
-        body.append(written(f"{name}: {value}"))
+    body.extend(ticket_details(summary))
     return card(body, actions)
 
 
@@ -195,31 +192,91 @@ def escalation_form_cancelled(case_id: str) -> Card:
     return card([heading(f"Escalate case {case_id} to support"), text("Not sent.", isSubtle=True)])
 
 
-def no_channel_card(case_id: str) -> Card:
-    return card(
-        [
-            heading(f"Case {case_id} is ready for support"),
-            text(
-                "No support team is connected to this bot. Forward the summary and transcript below to your support "
-                "team, or open a Microsoft Support request with them. If a support channel is connected later, the "
-                "ticket reaches it then.",
-                color="Warning",
-            ),
-        ]
-    )
+def forward_ticket_card(summary: dict[str, Any], delivered: bool) -> Card:
+    """The ticket for the admin to forward, compact: what support asks for first (the user, the
+    scenario, where it stopped, what went wrong, the errors pasted, the values recorded). The
+    rest (answers, every step, the transcript) is in the transcript the admin is given with it.
+    `delivered`: a support channel is connected but did not take it yet (else there is none)."""
+    case_id = summary["case_number"]
+    admin = summary["admin"]
+    if delivered:
+        title = f"Ticket {case_id} is saved but not delivered yet"
+        why = (
+            "The support channel did not accept it just now. I keep retrying and will tell you here when it "
+            "arrives; meanwhile, if it is urgent, forward this ticket and the transcript to your support team."
+        )
+    else:
+        title = f"Case {case_id} is ready for support"
+        why = (
+            "No support team is connected to this bot. Forward this ticket and the transcript to your support "
+            "team, or open a Microsoft Support request with them. If a support channel is connected later, the "
+            "ticket reaches it then."
+        )
+    body = [
+        heading(title),
+        text(why, color="Warning"),
+        shown_facts(
+            [
+                ("Case", case_id),
+                ("Target user", summary["target_upn"] or "not chosen"),
+                ("Scenario", f"{summary['leaf'] or '?'}: {summary['outcome']}"),
+                *([("Where it stopped", summary["stopped_at"])] if summary.get("stopped_at") else []),
+                ("Admin", f"{admin.get('name', '')} {admin.get('upn', '')}".strip() or "unknown"),
+                ("Tenant", summary["tenant_id"] or "unknown"),
+                ("Contact", summary["contact"] or "—"),
+                *([("Finish before", summary["deadline"])] if summary.get("deadline") else []),
+            ]
+        ),
+    ]
+    body.extend(ticket_details(summary))
+    return card(body)
 
 
-def not_delivered_card(case_id: str) -> Card:
-    return card(
-        [
-            heading(f"Ticket {case_id} is saved but not delivered yet"),
-            text(
-                "The support channel did not accept it just now. I keep retrying and will tell you here when it "
-                "arrives; meanwhile here is everything to forward if it is urgent.",
-                color="Warning",
-            ),
-        ]
-    )
+def ticket_details(summary: dict[str, Any]) -> list[dict]:
+    """What went wrong, the errors pasted and the values recorded: each shown as written."""
+    details = []
+    if summary["description"]:
+        details.append(written(f"What went wrong: {summary['description']}"))
+    for error in summary.get("errors") or []:  # tickets made before the errors were kept have none
+        first, *rest = visible(f"Error pasted ({error['where']}): {error['text']}").splitlines() or [""]
+        details.append(written("\n".join([first, *(CONTINUATION + line for line in rest)])))  # pasted lines stay its own
+    for name, value in summary["recorded_values"].items():
+        details.append(written(f"{name}: {value}"))
+    return details
+
+
+COLLAPSED_TRANSCRIPT_CHARS = 20_000  # of transcript in the one collapsed card (a message stays far under Teams' limit)
+COLLAPSED_TRANSCRIPT_LINES = 400
+
+
+def collapsed_transcript_card(entries: list[Entry], case_id: str, note: str) -> Card:
+    """The transcript in ONE card, collapsed: a line or two and a "Show the transcript" button
+    (Action.ShowCard) that opens it, one RichTextBlock per entry, continuation lines marked. Its
+    most recent part when it is longer than one message can carry, after a line saying so."""
+    blocks: list[dict] = []
+    size = lines = 0
+    kept = 0
+    for entry in reversed(entries or [Entry("", "bot", "(empty)")]):
+        pieces = transcript_blocks(entry, TRANSCRIPT_LINES_PER_CARD, TRANSCRIPT_CHARS_PER_CARD)
+        entry_size = sum(piece_size for _, piece_size, _ in pieces)
+        entry_lines_ = sum(piece_lines for piece_lines, _, _ in pieces)
+        if blocks and (size + entry_size > COLLAPSED_TRANSCRIPT_CHARS or lines + entry_lines_ > COLLAPSED_TRANSCRIPT_LINES):
+            break
+        blocks[:0] = [block for _, _, block in pieces]
+        size, lines, kept = size + entry_size, lines + entry_lines_, kept + 1
+    omitted = len(entries) - kept if entries else 0
+    inner: list[dict] = []
+    if omitted:
+        inner.append(text(f"{omitted} earlier entries are left out here, to fit one message.", isSubtle=True))
+    inner.extend(blocks)
+    span = f"{short_time(entries[0].at)} to {short_time(entries[-1].at)} UTC, " if entries else ""
+    body = [
+        heading(f"Transcript of case {case_id}"),
+        text(note, color="Warning"),
+        text(f"{len(entries)} entries, {span}secrets redacted.", isSubtle=True, size="Small"),
+    ]
+    show = {"type": "Action.ShowCard", "title": "Show the transcript", "card": {"type": "AdaptiveCard", "body": inner}}
+    return card(body, [show])
 
 
 def sent_card(case_id: str, team_name: str) -> Card:

@@ -4,8 +4,9 @@ A case has at most one ticket (bot.support.tickets), claimed with an insert-if-a
 posted; whether an escalation is the first or a later one is what that claim says, never a field
 on the case. Delivery to the support team goes through a `SupportChannel` (bot.teams.support_channel
 posts to a Teams channel); without a connected channel the admin gets the summary and transcript
-to forward, and the ticket waits for a channel to be connected. Plain Python: the edge turns what
-`escalate` returns into activities.
+to forward (its compact ticket card here, the transcript as a file or one collapsed card: the
+edge decides which, bot.turn.transcript_file), and the ticket waits for a channel to be
+connected. Plain Python: the edge turns what `escalate` returns into activities.
 """
 
 from __future__ import annotations
@@ -20,25 +21,27 @@ from bot.cards.support import (
     MAX_CONTACT,
     MAX_DESCRIPTION,
     added_to_ticket_card,
+    collapsed_transcript_card,
     escalation_form,
-    no_channel_card,
-    not_delivered_card,
+    forward_ticket_card,
     sent_card,
-    summary_card,
-    transcript_cards,
 )
+from bot.diagnostics.reading import PLACE_NAMES
 from bot.integrations import telemetry
 from bot.playbook import OUTCOMES, Playbook
 from bot.storage.keys import owner_scope
 from bot.support.redaction import redact
 from bot.support.tickets import ASSIGNED, NOTES_PER_HOUR, OPEN, PENDING, RESOLVED, Ticket, TicketStore
 from bot.support.transcript import Entry, TranscriptStore
+from bot.support.transcript_file import MAX_FILE_TRANSCRIPT, TranscriptFile, transcript_file
 from bot.walkthrough.case import ESCALATED, RecoveryCase, now_iso
 from bot.walkthrough.deadlines import nearest_deadline
 from bot.walkthrough.rules import ticket_values
 
 log = logging.getLogger(__name__)
 TICKETS_PER_DAY = 20  # tickets and notes one admin may send support a day (each posts to the channel)
+MAX_ERRORS = 10  # errors pasted, in a ticket
+MAX_ERROR_CHARS = 1000  # of each
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,47 @@ def answer_rows(case: RecoveryCase, playbook: Playbook) -> list[tuple[str, str]]
     return rows
 
 
+def pasted_errors(case: RecoveryCase, steps: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The command output the admin pasted: each failed step's error, the one of a failure not
+    settled yet, and what the diagnostics could not check; redacted (again: a case from the
+    store is not trusted to be), cut, at most MAX_ERRORS."""
+    titles = {step["id"]: step["title"] for step in steps}
+    found: list[tuple[str, str]] = [(step["title"], step["error"]) for step in steps if step.get("error")]
+    pending = case.pending_failure or {}
+    if pending.get("error"):
+        found.append((titles.get(pending.get("step", ""), "the current step"), pending["error"]))
+    for place, name in PLACE_NAMES.items():
+        evidence = case.evidence.get(place) if isinstance(case.evidence, dict) else None
+        errors = evidence.get("errors") if isinstance(evidence, dict) else None
+        for error in errors if isinstance(errors, list) else []:
+            found.append((f"{name} diagnostic", str(error)))
+    out: list[dict[str, str]] = []
+    for where, error in found:
+        text = redact(str(error)[: MAX_ERROR_CHARS + 256])[:MAX_ERROR_CHARS].strip()
+        if text and {"where": where, "text": text} not in out:
+            out.append({"where": where, "text": text})
+    return out[:MAX_ERRORS]
+
+
+def stopped_at(case: RecoveryCase, steps: list[dict[str, Any]]) -> str:
+    """Where the case stands for support: the step that failed, else the first one not done."""
+    pending = (case.pending_failure or {}).get("step")
+    for step in steps:
+        if step["id"] == pending:
+            return f"{step['title']} (failed)"
+    failed = [step for step in steps if step["status"] in ("failed", "stuck")]
+    if failed:
+        return f"{failed[-1]['title']} ({failed[-1]['status']})"
+    waiting = next((step for step in steps if step["status"] == "not done"), None)
+    return f"{waiting['title']} (not done yet)" if waiting else ("every step done" if steps else "")
+
+
 def ticket_summary(
     case: RecoveryCase, playbook: Playbook, admin: dict[str, str], description: str, contact: str
 ) -> dict[str, Any]:
     """Everything support needs, as plain data (also the handoff event's value)."""
     leaf = playbook.leaves.get(case.leaf_id or "")
+    redacted_description = redact(description[:MAX_DESCRIPTION])
     steps = []
     if leaf:
         for step in leaf.steps:
@@ -103,8 +142,10 @@ def ticket_summary(
         "case_state": case.status,
         "end_reason": case.end_reason,
         "steps": steps,
+        "stopped_at": stopped_at(case, steps),
+        "errors": [e for e in pasted_errors(case, steps) if e["text"] not in redacted_description],
         "recorded_values": ticket_values(case, playbook),  # each its expected shape, none a secret
-        "description": redact(description[:MAX_DESCRIPTION]),
+        "description": redacted_description,
         "contact": redact(contact[:MAX_CONTACT]),
         "support_needs": list(leaf.support_needs) if leaf else [],
         "created_at": case.created_at,
@@ -145,6 +186,7 @@ class EscalationResult:
     ticket: Ticket | None = None
     handoff: dict[str, Any] | None = None  # {"value": summary, "transcript": ...} when the handoff event is on
     note: str = ""
+    forward: bool = False  # support does not have it yet: the admin gets the transcript to forward
 
 
 class EscalationDesk:
@@ -213,10 +255,11 @@ class EscalationDesk:
         if self.handoff_enabled:
             entries = await self.transcripts.read(case.ref)
             result.handoff = {"value": summary, "transcript": handoff_transcript(entries)}
-        address = await self.channel.address() if self.channel else None
-        if address is None:
-            result.outcome = "no_channel"
-            result.cards = [no_channel_card(case.id), *await self.forward_cards(case, summary)]
+        channel = self.channel
+        address = await channel.address() if channel else None
+        if channel is None or address is None:
+            result.outcome, result.forward = "no_channel", True
+            result.cards = [forward_ticket_card(summary, delivered=False)]
             return result
         if ticket.delivered and not same_escalation:
             # A note in the thread is support's time as a ticket is: a few per ticket an hour, and
@@ -232,16 +275,16 @@ class EscalationDesk:
                 )
                 return result
             who = request.admin.get("name") or "the admin"
-            await self.channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
+            await channel.add_to_thread(ticket, f"Escalated again by {who}: {summary['description'] or '(no note)'}")
             result.ticket = await self.tickets.update(ref, lambda t: t.record(who, "escalated again"))
             result.outcome, result.cards = "added", [added_to_ticket_card(case.id)]
             return result
         try:
-            result.ticket, _ = await self.channel.deliver(ref)
+            result.ticket, _ = await channel.deliver(ref)
         except Exception:  # kept and retried in the background; the admin has it all meanwhile
             log.warning("ticket %s not delivered yet; it is kept and retried", case.id, exc_info=True)
-            result.outcome = "not_delivered"
-            result.cards = [not_delivered_card(case.id), *await self.forward_cards(case, summary)]
+            result.outcome, result.forward = "not_delivered", True
+            result.cards = [forward_ticket_card(summary, delivered=True)]
             return result
         result.cards = [sent_card(case.id, address.team_name)]
         return result
@@ -253,9 +296,16 @@ class EscalationDesk:
             "call your support team, or escalate tomorrow (your case is kept)."
         )
 
-    async def forward_cards(self, case: RecoveryCase, summary: dict[str, Any]) -> list[Card]:
-        entries = await self.transcripts.read(case.ref)
-        return [summary_card(summary, f"Support ticket {case.id}"), *transcript_cards(entries, case.id)]
+    async def transcript_file(self, case: RecoveryCase) -> TranscriptFile:
+        """The case's transcript as a file, read from the store now, with its ticket's summary on
+        top when it has a ticket (the one stored: the same file whenever it is asked for)."""
+        ticket = await self.tickets.load(case.ticket_id) if case.ticket_id else None
+        entries = await self.transcripts.read(case.ref, MAX_FILE_TRANSCRIPT)
+        return transcript_file(case.id, entries, ticket.summary if ticket else None)
+
+    async def transcript_card(self, case: RecoveryCase, note: str) -> Card:
+        """The transcript in one collapsed card (where no file can be sent): `note` says why."""
+        return collapsed_transcript_card(await self.transcripts.read(case.ref), case.id, note)
 
     async def record_handoff_status(self, ref: str, state: str) -> Ticket | None:
         """An agent hub's handoff.status, kept on the ticket (by its ref: case.ticket_id) with who-did-what."""

@@ -21,6 +21,7 @@ from bot.playbook import Playbook
 from bot.teams.support_handler import SupportChannelBot
 from bot.turn.replies import say, show
 from bot.turn.services import Services
+from bot.turn.transcript_file import FILE_CONSENT_INVOKE, answer_file_consent
 from bot.turn.turn_pipeline import TurnPipeline
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,12 @@ class RecoveryBot(ActivityHandler):
                 f"Picking up case {case.id} ({case.upn or 'user not chosen yet'}) where you left it; {why}.",
                 case.id,
             )
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Teams' file consent (the transcript file, bot.turn.transcript_file); others as the SDK does."""
+        if turn_context.activity.name == FILE_CONSENT_INVOKE:
+            return await answer_file_consent(turn_context, self.services)
+        return await super().on_invoke_activity(turn_context)
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         """handoff.status from an agent hub: record it on the ticket and tell the admin."""

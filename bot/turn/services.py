@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.clock import Clock, SystemClock
+from bot.hosting.file_upload import TranscriptUploader
 from bot.integrations.graph import EntraFinding
 from bot.playbook import Playbook
 from bot.reminders import ReminderDesk
@@ -42,6 +43,9 @@ class Services:
     reminders: ReminderDesk | None = None  # bot.reminders: None where reminders are not kept (unit tests)
     clock: Clock = field(default_factory=SystemClock)
     diagnostics: bool = False  # offer the read-only diagnostics after the UPN (issue 22)
+    # Transcripts as files (Teams' file consent, personal chats): None where files are not offered
+    # (the Agents Playground and the emulator cannot take them: one collapsed card instead).
+    uploader: TranscriptUploader | None = None
     live: LiveCard = field(init=False)  # the one owner of each case's live card
 
     def __post_init__(self) -> None:

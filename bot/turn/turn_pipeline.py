@@ -17,7 +17,7 @@ import re
 import weakref
 from collections.abc import Awaitable, Callable
 
-from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import metrics
@@ -70,6 +70,9 @@ def named_cases(activity: Activity) -> list[str]:
     named = []
     if isinstance(activity.value, dict) and isinstance(activity.value.get("case"), str):
         named.append(activity.value["case"])
+    consent = activity.value.get("context") if isinstance(activity.value, dict) else None
+    if activity.name == "fileConsent/invoke" and isinstance(consent, dict) and isinstance(consent.get("case"), str):
+        named.append(consent["case"])  # a file consent names its case in its context (bot.turn.transcript_file)
     match = _CASE_MENTION.search(activity.text or "")
     if match:
         named.append(match.group(0).upper())
@@ -127,6 +130,9 @@ class TurnPipeline:
                     "already processed: ignored" if claim == DONE else "in progress elsewhere: asked to retry",
                 )
                 self.telemetry.count("duplicates-ignored" if claim == DONE else "duplicates-in-progress")
+                if claim == DONE and context.activity.type == ActivityTypes.invoke:
+                    # Answered once already: the replay gets 200 too (the SDK would say 501), and nothing runs again.
+                    await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200)))
                 return metrics.DUPLICATE if claim == DONE else metrics.BUSY
             received_at = now_iso()
             for attempt in range(1, MAX_ATTEMPTS + 1):
