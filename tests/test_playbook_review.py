@@ -1,0 +1,61 @@
+"""Sign-off review of the recovery playbook (after issue 23), by an Exchange Online escalation
+engineer following every leaf literally against Microsoft's current pages.
+
+One test per critical or major finding, named by what it guards. Each failed on the playbook as
+the review found it and passes after the fix.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.playbook import load_playbook
+from tests.test_playbook_defects import route
+
+playbook = load_playbook()
+
+
+def modern(step) -> str:
+    return step.commands["modern"]
+
+
+def original(step) -> str:
+    return step.commands["original"]
+
+
+def ids(steps) -> list[str]:
+    return [s.id for s in steps]
+
+
+def first(steps, pattern: str) -> int | None:
+    return next((i for i, s in enumerate(steps) if re.search(pattern, modern(s))), None)
+
+
+# --- Critical: data loss ---------------------------------------------------------------------------
+
+
+def test_a4_reads_the_deleted_ad_users_exchange_guid_before_removing_or_restoring_anything():
+    # "Delete or restore user mailboxes in Exchange Online": a new user synchronized from the
+    # original on-premises recipient with the same ExchangeGuid, once licensed, hard-deletes the
+    # soft-deleted mailbox. A tenant that answers "not hybrid" may still have msExchMailboxGuid on
+    # its AD users (Exchange once ran on premises): A4 restores that AD object and licenses it.
+    for restored in ("yes", "no"):
+        steps = route("A4", hybrid_orphaned="no", owner_gone="no", ad_restored=restored, ad_carries_guid="no")
+        order = ids(steps)
+        gate = next(
+            (i for i, s in enumerate(steps) if "msExchMailboxGuid" in modern(s) and "-IncludeDeletedObjects" in modern(s)),
+            None,
+        )
+        assert gate is not None, "A4 never reads msExchMailboxGuid of the deleted AD user"
+        assert gate < order.index("remove_mailbox")
+        restore = first(steps, r"Restore-ADObject|New-ADUser")
+        assert restore is not None and gate < restore
+        # Shown as a GUID, comparable with the ExchangeGuid recorded (AD stores it as bytes).
+        assert "[guid]::new(" in modern(steps[gate])
+        sub = playbook.subquestions[steps[gate].ask]
+        assert any(o.end == "support" for o in sub.options), "the same ExchangeGuid ends in support"
+    # Once it carries the GUID, nothing is removed, restored or licensed.
+    stopped = route("A4", hybrid_orphaned="no", owner_gone="no", ad_carries_guid="yes")
+    gate_step = next(s for s in stopped if s.ask == "ad_carries_guid")
+    assert playbook.subquestions["ad_carries_guid"].option("yes").end == "support"
+    assert ids(stopped).index(gate_step.id) < ids(stopped).index("remove_mailbox")
