@@ -59,3 +59,31 @@ def test_a4_reads_the_deleted_ad_users_exchange_guid_before_removing_or_restorin
     gate_step = next(s for s in stopped if s.ask == "ad_carries_guid")
     assert playbook.subquestions["ad_carries_guid"].option("yes").end == "support"
     assert ids(stopped).index(gate_step.id) < ids(stopped).index("remove_mailbox")
+
+
+# --- Major: the admin fails or is misled -------------------------------------------------------------
+
+
+def test_every_copy_into_a_shared_mailbox_copies_the_archive_too():
+    # Purview "Restore an inactive mailbox": the archive is restored with its own request
+    # (-SourceIsArchive); a shared mailbox has no archive without a license, so the archive goes
+    # into a folder of its primary mailbox (-TargetRootFolder).
+    seen = 0
+    for leaf in playbook.leaves.values():
+        for step in leaf.steps:
+            for dialect in (modern, original):
+                text = dialect(step)
+                if "-TargetMailbox {shared_exchange_guid}" not in text or "New-MailboxRestoreRequest" not in text:
+                    continue
+                seen += 1
+                lines = text.splitlines()
+                archive = [line for line in lines if "New-MailboxRestoreRequest" in line and "-SourceIsArchive" in line]
+                assert archive, (leaf.id, step.id, "the old archive is never copied")
+                assert all("-TargetRootFolder" in line and "-TargetIsArchive" not in line for line in archive), (leaf.id, step.id)
+            if "New-MailboxRestoreRequest -SourceMailbox {exchange_guid} -TargetMailbox {shared_exchange_guid}" in modern(step):
+                assert any("ArchiveStatus" in b.condition for b in step.blocks if "-SourceIsArchive" in b.commands["modern"])
+    assert seen
+    # The leaves that copy from inactive_state show ArchiveStatus and warn about an auxiliary archive.
+    state = playbook.leaves["B8"].step("inactive_state")
+    assert "ArchiveStatus" in modern(state) and "ArchiveStatus" in original(state)
+    assert "AuxArchive" in state.look_for
