@@ -87,3 +87,15 @@ def test_every_copy_into_a_shared_mailbox_copies_the_archive_too():
     state = playbook.leaves["B8"].step("inactive_state")
     assert "ArchiveStatus" in modern(state) and "ArchiveStatus" in original(state)
     assert "AuxArchive" in state.look_for
+
+
+def test_new_mailbox_inactive_is_chosen_by_microsofts_test_an_empty_external_directory_object_id():
+    # Purview "Recover an inactive mailbox": an ExternalDirectoryObjectId that still has a value
+    # means the soft-deleted retention has not expired, and New-Mailbox -InactiveMailbox refuses it.
+    sub = playbook.subquestions["inactive_age"]
+    over = sub.option("over_30")
+    within = sub.option("within_30")
+    assert "ExternalDirectoryObjectId" in over.label + over.meaning and "empty" in (over.label + over.meaning).lower()
+    assert "ExternalDirectoryObjectId" in within.label + within.meaning
+    read = playbook.leaves["A6"].step("read_inactive_mailbox")
+    assert "ExternalDirectoryObjectId" in read.look_for and "ExternalDirectoryObjectId" in original(read)
