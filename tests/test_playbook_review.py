@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.playbook import load_playbook
 from tests.test_playbook_defects import route
 
@@ -99,3 +101,23 @@ def test_new_mailbox_inactive_is_chosen_by_microsofts_test_an_empty_external_dir
     assert "ExternalDirectoryObjectId" in within.label + within.meaning
     read = playbook.leaves["A6"].step("read_inactive_mailbox")
     assert "ExternalDirectoryObjectId" in read.look_for and "ExternalDirectoryObjectId" in original(read)
+
+
+@pytest.mark.parametrize("leaf_id", ["B1", "C1"])
+def test_item_recovery_never_demands_an_entry_id_when_nothing_is_missing(leaf_id):
+    # The dialog refuses Done until every value a step collects is filled in: an admin with
+    # nothing missing could not finish B1/C1 without inventing an EntryID.
+    leaf = playbook.leaves[leaf_id]
+    asks = [s for s in leaf.steps if "Get-RecoverableItems" in modern(s)]
+    assert asks and asks[0].ask, "the list of recoverable items asks what is missing"
+    question = playbook.subquestions[asks[0].ask]
+    nothing = [o for o in question.options if o.continues and not o.end]
+    assert nothing, "an answer that goes on without restoring anything"
+    for option in nothing:
+        steps = route(leaf_id, ids_match="yes", older_mailbox="none", **{asks[0].ask: option.id})
+        assert not any("entry_id" in s.collect for s in steps), option.id
+        assert ids(steps)[-1] == "closing_checklist"
+    for step in leaf.steps:
+        if "entry_id" in step.collect:
+            assert step.when.get(asks[0].ask), step.id
+            assert not step.ask
