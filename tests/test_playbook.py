@@ -296,6 +296,8 @@ EXPECTED = {
             "connect_graph",
             "backup_check",
             "check_license",
+            "enable_remote_mailbox",
+            "delta_sync",
             "check_guid_free",
             "license",
             "compare_exchange_guids",

@@ -121,3 +121,26 @@ def test_item_recovery_never_demands_an_entry_id_when_nothing_is_missing(leaf_id
         if "entry_id" in step.collect:
             assert step.when.get(asks[0].ask), step.id
             assert not step.ask
+
+
+def test_a1_leaver_waits_for_the_mailbox_to_turn_inactive_before_listing_it():
+    # The sync deletes the Entra user; Exchange Online soft-deletes the mailbox some time later.
+    steps = route("A1", mail_for="leaver")
+    resume = ids(steps).index("resume_sync")
+    listing = next(i for i, s in enumerate(steps) if i > resume and "-SoftDeletedMailbox" in modern(s))
+    step = steps[listing]
+    assert step.wait_minutes >= 30 and 0 < step.check_every_minutes <= step.wait_minutes
+    assert "IsInactiveMailbox" in step.wait_check
+
+
+def test_b3_hybrid_provisions_the_remote_mailbox_and_syncs_before_reading_its_exchange_guid():
+    # A user that is not a remote mailbox yet has no on-premises ExchangeGuid to paste, and a
+    # license before the sync gives the cloud mailbox an ExchangeGuid of its own.
+    steps = route("B3", hybrid="yes")
+    enable = first(steps, r"Enable-RemoteMailbox")
+    check = next(i for i, s in enumerate(steps) if s.ask == "guid_in_use")
+    license_at = first(steps, r"Set-MgUserLicense")
+    assert enable is not None and enable < check < license_at
+    sync = next((i for i, s in enumerate(steps) if enable < i < license_at and "Start-ADSyncSyncCycle" in modern(s)), None)
+    assert sync is not None
+    assert first(route("B3", hybrid="no"), r"Enable-RemoteMailbox") is None
