@@ -50,11 +50,12 @@ async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_pat
         recorded = {"exchange_guid": GUID, "primary_smtp": "obrien@contoso.com", "legacy_dn": "/o=x/cn=obrien", "object_id": GUID}
         await admin.press("Done", **{f"value.{k}": v for k, v in recorded.items()})
         await admin.press("Done: No, that user is gone")
+        await admin.press("Done: No (empty, or nothing listed)")  # the deleted AD user's msExchMailboxGuid
         bot.kill()
         restarted = BotProcess({**env, "PORT": str(bot.port)}, tmp_path / "bot.log").start()
         try:
             records = await admin.say("resume")  # the live card, updated in place
-            assert cards_of(records)[-1]["body"][0]["text"].startswith("Before step 5 of up to ")
+            assert cards_of(records)[-1]["body"][0]["text"].startswith("Before step 6 of up to ")
             assert cards_of(records)[-1]["body"][0]["text"].endswith(": Soft-delete the orphaned mailbox")
             assert GUID in json.dumps(cards_of(records))
             status = joined(await admin.say("status"))

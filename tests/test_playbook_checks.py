@@ -67,7 +67,7 @@ def test_a_goto_to_a_missing_step_is_refused():
     def bad_goto(data):
         step(data, "A4", "remove_mailbox")["on_failure"] = "step_8"
 
-    assert "leaf A4, step 5 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
+    assert "leaf A4, step 6 ('remove_mailbox'): on failure goes to step 'step_8', which the leaf does not have" in broken(
         bad_goto
     )
 
@@ -76,7 +76,7 @@ def test_a_destructive_step_without_warning_is_refused():
     def no_warning(data):
         del step(data, "A4", "remove_mailbox")["warning"]
 
-    assert "leaf A4, step 5 ('remove_mailbox'): a destructive step needs a 'warning'" in broken(no_warning)
+    assert "leaf A4, step 6 ('remove_mailbox'): a destructive step needs a 'warning'" in broken(no_warning)
 
 
 def test_a_password_typed_into_a_command_is_refused():
