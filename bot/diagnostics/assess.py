@@ -245,6 +245,13 @@ def assess(
     if owner is not None:
         _add_value(result, playbook, "object_id", owner["id"], "graph")
         _add_value(result, playbook, "immutable_id", owner.get("immutable_id"), "graph")
+    gone_in_ad = (ad or {}).get("deleted") or []
+    anchor = (owner or {}).get("immutable_id")
+    matching = [o for o in gone_in_ad if anchor and anchor in (o.get("object_guid_base64"), o.get("consistency_guid"))]
+    # The deleted AD object to restore: the one whose anchor is the Entra user's ImmutableId, or the only one.
+    restore = matching[0] if len(matching) == 1 else gone_in_ad[0] if len(gone_in_ad) == 1 and not anchor else None
+    if restore is not None and not (ad or {}).get("user"):
+        _add_value(result, playbook, "ad_object_guid", restore.get("object_guid"), "ad")
 
     # --- The scenario ----------------------------------------------------------------------------
     if result.situation:

@@ -36,10 +36,10 @@ class LiveCard:
         case.live_card_shows = dict(shows) if case.live_card else {}
 
     async def answered(self, context: Any, case: RecoveryCase, summary: Card, clicked: str | None = None) -> None:
-        """The live card becomes `summary`, without buttons (the card clicked, where none is live).
-        One update: the live card's id may be the provisional one of the turn that posted it, and
-        the same card as the id a click carries."""
-        await replace(context, case.live_card or clicked, summary)
+        """The card answered becomes `summary`, without buttons: the one clicked (the id Teams gave
+        it), else the live card (a typed answer). One update: the live card's id may be the
+        provisional one of the turn that posted it, and the same card as the id a click carries."""
+        await replace(context, clicked or case.live_card, summary)
         case.live_card = None
         case.live_card_shows = {}
 

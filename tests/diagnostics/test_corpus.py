@@ -189,3 +189,17 @@ def test_hostile_names_are_kept_as_text_shown_without_format_characters_and_neve
 def test_upn_and_case_compare_case_insensitively():
     reading = read_paste(corpus.console(corpus.exo(upn="O'Brien@Contoso.com")), upn=corpus.UPN, now=corpus.NOW, tenant_id=TENANT)
     assert list(reading.readings) == ["exo"]
+
+
+def test_the_deleted_ad_object_to_restore_is_the_one_anchored_to_the_entra_user():
+    found = assess(read_all(corpus.CORPUS["A9"]), playbook, now=corpus.NOW)
+    assert found.values["ad_object_guid"] == "3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9"
+    assert found.value_sources["ad_object_guid"] == "ad"
+    evidence = read_all(corpus.CORPUS["A9"])
+    other = dict(evidence["ad"]["deleted"][0], object_guid="9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a", object_guid_base64="AAAA")
+    other["consistency_guid"] = None
+    evidence["ad"]["deleted"] = [other, *evidence["ad"]["deleted"]]  # a second deleted object of the same name
+    found = assess(evidence, playbook, now=corpus.NOW)
+    assert found.values["ad_object_guid"] == "3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9"  # the anchored one, not the newest
+    evidence["ad"]["deleted"] = [other]  # only an object that does not carry the anchor: nothing is filled in
+    assert "ad_object_guid" not in assess(evidence, playbook, now=corpus.NOW).values
