@@ -18,6 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.cards import actions, progress
 from bot.cards import walkthrough as cards
+from bot.cards.base import valid_zone
 from bot.cards.support import MAX_CONTACT, MAX_DESCRIPTION, escalation_form_cancelled, escalation_form_sent
 from bot.integrations.graph_findings import describe
 from bot.support.escalation import EscalationRequest
@@ -77,7 +78,19 @@ class MainDialog(ComponentDialog):
         if unhandled:  # at start-up, never in a turn
             raise RuntimeError(f"commands without a handler or registry entry: {sorted(unhandled)}")
 
+    def note_time_zone(self, context: TurnContext) -> None:
+        """Times are shown in the admin's own zone: Teams sends it on every activity."""
+        case = self.services.case(context)
+        activity = context.activity
+        client = next((e for e in activity.entities or [] if getattr(e, "type", "") == "clientInfo"), None)
+        sent = activity.local_timezone or (getattr(client, "additional_properties", None) or {}).get("timezone")
+        zone = valid_zone(sent)
+        if case is not None and zone and zone != case.time_zone:
+            case.time_zone = zone
+            case.touch()
+
     async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
+        self.note_time_zone(inner_dc.context)
         interrupted = await self.interrupt(inner_dc)
         if interrupted is not None:
             return interrupted
@@ -89,6 +102,7 @@ class MainDialog(ComponentDialog):
         return DialogTurnResult(DialogTurnStatus.Complete)
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        self.note_time_zone(inner_dc.context)
         interrupted = await self.interrupt(inner_dc)
         if interrupted is not None:
             return interrupted

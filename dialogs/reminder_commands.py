@@ -5,7 +5,7 @@ running); and the plan card. Called from MainDialog.interrupt; the rules live in
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -13,10 +13,12 @@ from botbuilder.dialogs import DialogContext, DialogTurnResult
 
 from bot.cards import actions
 from bot.cards import walkthrough as cards
+from bot.cards.base import clock_time, time_zone
+from bot.cards.reminders import reminder_answered_card
 from bot.cards.walkthrough import minutes_words
 from bot.playbook import InvalidValue, Leaf
 from bot.reminders import SNOOZE_MINUTES, parse_remind_me
-from bot.turn.replies import say, show
+from bot.turn.replies import replace, say, show
 from bot.turn.services import Services
 from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.rules import check_every, current_step
@@ -73,6 +75,16 @@ async def handle(main, dc: DialogContext, command: str, case_id: str | None) -> 
     click = actions.decode(context.activity.value)
     if not isinstance(click, actions.ReminderAction):
         return None
+    if click.op == "not_yet":  # on the waiting step's own card, which stays as it is
+        await _remind(services, context, case, timedelta(minutes=click.minutes or SNOOZE_MINUTES), "")
+        return None
+    # A reminder card's button: that card keeps what was chosen, not its buttons.
+    chosen = {
+        "continue": "Continued below.",
+        "snooze": "Reminding you again later.",
+        "running": "Still running: reminding you again later.",
+    }
+    await replace(context, context.activity.reply_to_id, reminder_answered_card(case.id, case.upn or "", chosen[click.op]))
     if click.op == "snooze":
         await _remind(services, context, case, timedelta(minutes=click.minutes or SNOOZE_MINUTES), "")
         return None
@@ -98,7 +110,9 @@ async def _remind(services: Services, context: TurnContext, case: RecoveryCase, 
     due = await services.reminders.remind_in(
         case, owner_of(context), reference_of(context), delay, step.title if step else "", step.wait_check if step else ""
     )
-    when = due.strftime("%H:%M UTC") if due - services.clock.now() < timedelta(hours=20) else due.strftime("%d %B %H:%M UTC")
+    when = clock_time(due.isoformat(), case.time_zone)
+    if due - services.clock.now() >= timedelta(hours=20):
+        when = f"{due.astimezone(time_zone(case.time_zone) if case.time_zone else UTC):%d %B} {when}"
     await say(context, f"{why} I will remind you about {case.id} ({case.upn}) at {when}.".strip(), case.id)
 
 

@@ -221,6 +221,7 @@ class Admin:
     tenant_id: str = TENANT
     conversation_id: str = field(default_factory=lambda: "a:1" + uuid.uuid4().hex)
     session: aiohttp.ClientSession | None = None
+    time_zone: str = ""  # the IANA zone Teams reports for the admin's client
 
     @property
     def user_id(self) -> str:
@@ -239,6 +240,9 @@ class Admin:
             "channelData": {"tenant": {"id": self.tenant_id}},
             "locale": "en-US",
         }
+        if self.time_zone:  # as Teams sends it: the activity's localTimezone and the clientInfo entity
+            base["localTimezone"] = self.time_zone
+            base["entities"] = [{"type": "clientInfo", "locale": "en-US", "timezone": self.time_zone}]
         base.update(fields)
         return base
 

@@ -57,7 +57,7 @@ async def test_typed_answers_by_number_label_and_case(admin):
     records = await admin.say("1")
     assert "Exchange hybrid deployment" in joined(records)
     records = await admin.say("no")
-    assert "Your recovery plan" in joined(records) and "scenario A4" in joined(records)
+    assert "Your recovery plan" in joined(records) and "For support: route A4" in joined(records)
 
 
 async def test_unrecognised_answer_gets_a_short_re_ask_and_changes_nothing(admin):

@@ -160,12 +160,12 @@ def test_an_admin_walks_three_cases_in_the_playground(playground, tmp_path):
     assert "Let me read the state for you" in offered and "$upn = 'o''brien@contoso.com'" in offered
     assert "I'd rather answer the questions" in offered and "MAILBOX-RECOVERY-DIAG" in offered
     read = last["what-i-read"]
-    assert read.startswith("What I read") and "Reference for support: scenario C6" in read
+    assert read.startswith("What I read") and "For support: route C6" in read
     assert "Entra ID: soft-deleted" in read and "Mailbox: soft-deleted" in read
     assert "Who needs this mailbox's content?" in read and "The user, who is coming back" in read
     assert "Confirm" in read and "That's not right" in read
     plan = screen["c6-plan-and-first-step"]
-    assert "Your recovery plan" in plan and "scenario C6" in plan and "Recoverable" in plan
+    assert "Your recovery plan" in plan and "For support: route C6" in plan and "Recoverable" in plan
     assert "Question 1 of" not in plan  # the paste answered the questions, the card who needs the mail
     assert last["c6-plan-and-first-step"].startswith("Step 1 of 6: Connect the Exchange Online window")
     assert "Connect-ExchangeOnline" in last["c6-plan-and-first-step"]
@@ -190,7 +190,7 @@ def test_an_admin_walks_three_cases_in_the_playground(playground, tmp_path):
     assert "Get-ADUser -Filter 'userPrincipalName -eq ''o''''brien@contoso.com'''" in first  # filled in, on screen
     answered = screen["answered-cards"]
     assert "Answer: Deleted" in answered and "Answer: Hard-deleted" in answered
-    assert "scenario A4" in screen["a4-plan"] and last["a4-plan"].startswith("Step 1 of")
+    assert "For support: route A4" in screen["a4-plan"] and last["a4-plan"].startswith("Step 1 of")
     picker = last["change-answer-picker"]
     assert picker.startswith("Change which answer?")
     assert "Who needs this mailbox's content? — now: The user, who is coming back" in picker

@@ -193,7 +193,7 @@ PROPER_NAMES = ("Entra ID", "Azure AD", "Active Directory", "Exchange Online", "
 
 
 def internal_words(text: str, playbook) -> list[str]:
-    text = re.sub(r"Reference for support: scenario [A-Z]\d+", "", text)  # the small print for support
+    text = re.sub(r"For support: route [A-Z]\d+", "", text)  # the small print for support
     found = re.findall(r"\b(?:" + "|".join(playbook.leaves) + r")\b", text)
     found += re.findall(r"\bS\d{1,2}\b", text)
     # Identifiers, not words: "name" or "alias" may be said, "exchange_guid" may not.
@@ -215,7 +215,7 @@ async def test_no_internal_words_reach_the_admin(leaf_id, admin, playbook):
     for command in ("status", "cases", "transcript", "help"):
         records += await admin.say(command)
     text = admin_reads(records)
-    assert f"Reference for support: scenario {leaf_id}" in text
+    assert f"For support: route {leaf_id}" in text
     assert internal_words(text, playbook) == []
 
 
@@ -223,7 +223,7 @@ def test_the_internal_words_check_bites(playbook):
     said = "Plan C6 (S12): needs_support; record exchange_guid; Entra id (azure ad); upn"
     found = internal_words(said, playbook)
     assert {"C6", "S12", "needs_support", "exchange_guid", "Entra id", "azure ad", "upn"} <= set(found)
-    assert internal_words("Reference for support: scenario C6. The UPN of jane@contoso.com; $upn", playbook) == []
+    assert internal_words("For support: route C6. The UPN of jane@contoso.com; $upn", playbook) == []
 
 
 # --- 9. a value pasted on a card fills its own commands and every later one -----------------

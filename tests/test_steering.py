@@ -246,3 +246,26 @@ async def test_after_the_last_answer_one_card_asks_one_thing(admin):
     assert "Your recovery plan" in joined(records)
     asking = [c for c in cards_of(records) if c.get("actions") and "Change an answer" not in button_titles(c)]
     assert len(asking) == 1 and title(asking[0]).startswith("Step 1 of")  # the plan, then step 1: no date card
+
+
+# --- 10. the admin's own words and time ----------------------------------------------------------
+
+
+async def test_times_are_shown_in_the_admins_time_zone_and_in_utc_without_one(make_admin):
+    berlin = make_admin(time_zone="Europe/Berlin")
+    await answer_scoping(berlin, C_SOFT)
+    records = await press_done(berlin)
+    done_line = next(e["text"] for c in cards_of(records) for e in c["body"] if str(e.get("text", "")).startswith("Done at"))
+    assert done_line.endswith(("CET", "CEST")) and "UTC" not in done_line
+    nowhere = make_admin(time_zone="Mars/Olympus_Mons")  # not a zone: UTC
+    await answer_scoping(nowhere, C_SOFT)
+    records = await press_done(nowhere)
+    done_line = next(e["text"] for c in cards_of(records) for e in c["body"] if str(e.get("text", "")).startswith("Done at"))
+    assert done_line.endswith("UTC")
+
+
+async def test_no_code_words_reach_the_admin_on_a_failure(admin):
+    await answer_scoping(admin, C_SOFT)
+    text = joined(await admin.press("It failed"))
+    for words in ("playbook", "walkthrough has no", "Nothing is marked failed", "scenario C"):
+        assert words not in text

@@ -35,7 +35,7 @@ async def test_leaf_walked_end_to_end(leaf_id, admin, playbook):
     assert [a.split(" of ")[0] for a in asked] == [f"Question {n}" for n in range(1, count + 1)]
     assert asked[-1].startswith(f"Question {count} of {count}: ")
 
-    assert "Your recovery plan" in walk.plan_text and f"Reference for support: scenario {leaf_id}" in walk.plan_text
+    assert "Your recovery plan" in walk.plan_text and f"For support: route {leaf_id}" in walk.plan_text
     assert OUTCOME_HEADLINES[outcome] in walk.plan_text
 
     # The first option of each sub-question is the path taken (SSO no, hybrid yes, inactive true, ids match...).

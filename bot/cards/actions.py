@@ -118,7 +118,7 @@ class ReminderAction:
     """A button on a reminder: continue the case, remind again in `minutes`, or it is still running."""
 
     case: str
-    op: str  # continue | snooze | running
+    op: str  # continue | snooze | running (a reminder card's buttons) | not_yet (a waiting step's button)
     minutes: int = 0
     action = "reminder"
 
@@ -245,7 +245,7 @@ def decode(value: Any) -> Click | None:
         return EscalationCancel(case)
     if action == "ticket" and value.get("op") in ("assign", "resolve", "reopen"):
         return TicketAction(case, value["op"])
-    if action == "reminder" and value.get("op") in ("continue", "snooze", "running"):
+    if action == "reminder" and value.get("op") in ("continue", "snooze", "running", "not_yet"):
         minutes = value.get("minutes")
         return ReminderAction(case, value["op"], minutes if isinstance(minutes, int) and 0 < minutes <= 1440 else 0)
     if action == "change" and _text(value.get("question")):

@@ -8,7 +8,9 @@ monospace fallback so that no command is ever invisible in a client that does no
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.frozen_json import FrozenJson
 
@@ -82,6 +84,39 @@ def as_written(value: str, **style: Any) -> dict:
     """Text someone typed, shown as written: a TextRun never renders Markdown, so
     `[Reset your MFA](https://evil.example)` stays text instead of becoming a live link."""
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": value, **style}]}
+
+
+def clock_time(iso: str | None, zone: str = "") -> str:
+    """'15:02 CET' in the admin's time zone (Teams sends it on every activity), '14:02 UTC' where
+    none is known; '' when there is no time."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(time_zone(zone)) if zone else moment.astimezone(UTC)
+    return local.strftime("%H:%M %Z") if zone else local.strftime("%H:%M UTC")
+
+
+def time_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return UTC
+
+
+def valid_zone(name: object) -> str:
+    """The IANA zone name Teams sent, or '' for anything that is not one."""
+    if not isinstance(name, str) or not 0 < len(name) <= 64:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return ""
+    return name
 
 
 def short_time(iso: str | None) -> str:

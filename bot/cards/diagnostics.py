@@ -99,7 +99,7 @@ def reading_card(
         body.append(text("What this means", weight="Bolder"))
         if summary:
             body.append(text(summary))
-        body.append(small_print(f"Reference for support: scenario {leaf.id}"))
+        body.append(small_print(f"For support: route {leaf.id}"))
     missing = [PLACE_NAMES[p] for p in assessment.missing]
     if missing:
         body.append(

@@ -9,7 +9,7 @@ updated in place into one of the read-only cards here.
 from __future__ import annotations
 
 from bot.cards.actions import ChangeAnswer, Command, FailureChoice, data
-from bot.cards.base import Card, as_written, card, facts, heading, short_time, submit, text
+from bot.cards.base import Card, as_written, card, clock_time, facts, heading, submit, text
 from bot.playbook import Leaf, Playbook, Step
 from bot.walkthrough.case import CLOSED, RecoveryCase
 from bot.walkthrough.rules import step_number
@@ -17,8 +17,8 @@ from bot.walkthrough.rules import step_number
 OUTCOME_WORDS = {"done": "Done", "failed": "Failed", "stuck": "Failed", "skipped": "Skipped"}
 
 
-def _time(iso: str | None) -> str:
-    return f"{short_time(iso)[11:]} UTC" if iso else ""
+def _time(iso: str | None, zone: str = "") -> str:
+    return clock_time(iso, zone)
 
 
 def _step_title(leaf: Leaf, step: Step, case: RecoveryCase) -> str:
@@ -32,7 +32,7 @@ def step_summary_card(
     """A step the walkthrough moved past: title, Done/Failed at what time, the values recorded at it."""
     record = case.steps.get(step.id)
     status = OUTCOME_WORDS.get(record.status, record.status) if record else "Recorded"
-    line = f"{status} at {_time(record.at if record else None)}".strip()
+    line = f"{status} at {_time(record.at if record else None, case.time_zone)}".strip()
     if outcome:
         line += f": {outcome}"
     body: list[dict] = [heading(_step_title(leaf, step, case)), text(f"User: {case.upn}", isSubtle=True)]

@@ -54,6 +54,12 @@ def reminder_card(reminder: Any, deadline_line: str = "") -> Card:
     return card(body, actions)
 
 
+def reminder_answered_card(case_id: str, upn: str, what: str) -> Card:
+    """A reminder card once one of its buttons was pressed: no buttons left, what was chosen."""
+    who = f"{case_id} ({upn})" if upn else case_id
+    return card([heading(f"Earlier reminder for {who}"), text(what, weight="Bolder")])
+
+
 def deadline_question_card(
     case_id: str, kind: DeadlineKind, upn: str, answered: str | None = None, note: str = ""
 ) -> Card:

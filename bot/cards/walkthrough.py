@@ -15,6 +15,7 @@ from bot.cards.actions import Answer, Command, Confirm, ReminderAction, SaveValu
 from bot.cards.base import (
     Card,
     card,
+    clock_time,
     code_block,
     data_loss_warning,
     facts,
@@ -65,8 +66,8 @@ def case_state(case: RecoveryCase) -> str:
 
 
 def for_support(leaf: Leaf) -> dict:
-    """The scenario's id, in small print: what support looks a case up by."""
-    return small_print(f"Reference for support: scenario {leaf.id}")
+    """The route's id (A1..C9, R1, L1, AUX), in small print: what support looks a case up by."""
+    return small_print(f"For support: route {leaf.id}")
 
 
 def command_button(title: str, command: str, case_id: str | None = None, style: str | None = None) -> dict:
@@ -254,7 +255,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook, now: datetime 
     if leaf.source == "added":
         body.append(
             text(
-                "The walkthrough has no procedure for this case; this guidance is added from Microsoft's documentation.",
+                "Microsoft's guided walkthrough stops short here; these steps come from Microsoft's documentation.",
                 isSubtle=True,
                 size="Small",
             )
@@ -297,9 +298,9 @@ def _record_inputs(step: Step, names: Iterable[str], playbook: Playbook, case: R
         }
         if name in case.values:
             field_["value"] = case.values[name]
-            read_at = source_time(case, name)
+            read_at = clock_time(case.value_sources.get(name), case.time_zone) if source_time(case, name) else ""
             if read_at:  # filled in from a pasted diagnostic: said, and still editable
-                field_["label"] += f" (from your diagnostic at {read_at} UTC)"
+                field_["label"] += f" (from your diagnostic at {read_at})"
         inputs.append(field_)
     return inputs
 
@@ -375,7 +376,7 @@ def step_card(
         if waiting is not None:
             every = check_every(step)
             actions.append(
-                submit(f"Not yet — remind me in {minutes_words(every)}", data(ReminderAction(case.id, "snooze", every)))
+                submit(f"Not yet — remind me in {minutes_words(every)}", data(ReminderAction(case.id, "not_yet", every)))
             )
     else:
         actions.append(submit("Done", data(StepResult(case.id, step.id, "done")), done_style))

@@ -486,7 +486,9 @@ def _check(value: Any, place: str, *, upn: str, tenant_id: str, now: datetime, m
             f"The {name} line names no tenant: the diagnostic ran without a connection. Connect first, then run it again.",
             place,
         )
-    if tenant and tenant_id and tenant != tenant_id.lower():
+    # Teams always names the chat's tenant by its GUID; a local chat client (the Agents Playground
+    # without a configured tenant) names none that a diagnostic could match, so there is no check.
+    if tenant and tenant_id and _GUID.match(tenant_id) and tenant != tenant_id.lower():
         return Problem(
             "other_tenant",
             f"The {name} line was read in another tenant ({tenant}), not this one ({tenant_id}). Connect to this "

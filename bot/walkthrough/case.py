@@ -77,6 +77,7 @@ class RecoveryCase:
     plan_card_id: str = ""  # the plan card in the chat: a deadline given later is added to it
     step_shown: dict[str, str] = field(default_factory=dict)  # step id -> when its card was first shown (ISO)
     replan: list[str] | None = None  # an answer was changed: the plan's step titles before, to say what changed
+    time_zone: str = ""  # the admin's IANA time zone, as Teams last sent it ("" : times in UTC)
     # Diagnostics (bot.diagnostics, issue 22): what the admin's pasted diagnostics said, per place
     # (plain JSON, see bot/diagnostics/reading.py), where each value came from, and the situation
     # (a leaf reached by what the evidence shows rather than by the three answers).

@@ -203,3 +203,12 @@ def test_the_deleted_ad_object_to_restore_is_the_one_anchored_to_the_entra_user(
     assert found.values["ad_object_guid"] == "3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9"  # the anchored one, not the newest
     evidence["ad"]["deleted"] = [other]  # only an object that does not carry the anchor: nothing is filled in
     assert "ad_object_guid" not in assess(evidence, playbook, now=corpus.NOW).values
+
+
+def test_the_tenant_is_checked_when_the_chat_names_one_as_teams_does():
+    paste = corpus.CORPUS["C6"].pastes["exo"]
+    other = read_paste(paste, upn=corpus.UPN, now=corpus.NOW, tenant_id=corpus.OTHER_TENANT)
+    assert [p.code for p in other.problems] == ["other_tenant"]
+    # The Agents Playground's default tenant is no GUID: a local try-out reads pastes from any tenant.
+    local = read_paste(paste, upn=corpus.UPN, now=corpus.NOW, tenant_id="00000000-0000-0000-0000-0000000000001")
+    assert local.problems == [] and list(local.readings) == ["exo"]

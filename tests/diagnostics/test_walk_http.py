@@ -17,7 +17,7 @@ from tests.harness import cards_of, flatten, texts_of
 async def test_case_walked_from_start_with_pastes(name, admin, playbook):
     case = corpus.CORPUS[name]
     walk = await walk_case(admin, playbook, case)
-    assert f"Reference for support: scenario {case.leaf}" in walk.plan_text
+    assert f"For support: route {case.leaf}" in walk.plan_text
     budget = 5 if case.synced else 4
     extra = len(playbook.leaves[case.leaf].ask_first) if case.leaf in playbook.leaves else 0
     assert walk.turns_to_first_command <= budget + extra + (len(case.pastes) - 1)
