@@ -41,6 +41,7 @@ from bot.walkthrough.rules import (
     gives_up,
     leaf_of,
     missing_values,
+    needed_for_done,
     pending_question,
     plan_titles,
     record_values,
@@ -450,7 +451,7 @@ class StepsDialog(ComponentDialog):
                 await show(context, diagnostic_cards.error_card(entry, case.id), case.id)
             return await step.replace_dialog(STEPS_LOOP)
 
-        missing = missing_values(case, playbook, current.collect)
+        missing = missing_values(case, playbook, needed_for_done(leaf, current))
         if missing:
             note = f"Not done yet: fill in the {' and the '.join(missing)} on this card (later steps use it), then press Done."
             return await step.replace_dialog(STEPS_LOOP, again(note))

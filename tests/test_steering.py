@@ -269,3 +269,21 @@ async def test_no_code_words_reach_the_admin_on_a_failure(admin):
     text = joined(await admin.press("It failed"))
     for words in ("playbook", "walkthrough has no", "Nothing is marked failed", "scenario C"):
         assert words not in text
+
+
+# --- 8. the simple case as simple as the admin center --------------------------------------------
+
+
+async def test_a_cloud_only_restore_offers_the_admin_center_first_and_done_needs_no_id(admin):
+    await answer_scoping(admin, C_SOFT)
+    for _ in range(4):
+        card, _ = latest_card(admin)
+        if "Restore" in title(card):
+            break
+        await press_done(admin)
+    card, _ = latest_card(admin)
+    text = str(card)
+    assert "Simplest: Microsoft 365 admin center" in text and "Or with PowerShell:" in text
+    assert text.index("Simplest:") < text.index("Restore-MgDirectoryDeletedItem")
+    records = await press_done(admin)  # restored in the admin center: no object id to paste
+    assert "Not done yet" not in joined(records)

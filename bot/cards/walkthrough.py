@@ -344,6 +344,9 @@ def step_card(
     body.append(text(step.why))
     if step.destructive:
         body.append(data_loss_warning(f"Warning: {step.warning}"))
+    if step.admin_center:  # the simplest way first; the PowerShell stays as the alternative
+        body.append(text(f"Simplest: {step.admin_center}", weight="Bolder"))
+        body.append(text("Or with PowerShell:", isSubtle=True))
     body.extend(commands_section(blocks, playbook))
     if step.look_for:
         body.append(text(f"What to look for: {render_text(step.look_for, playbook, case.values)}"))

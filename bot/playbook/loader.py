@@ -55,6 +55,7 @@ _STEP_FIELDS = {
     "record",
     "wait_minutes",
     "wait_check",
+    "admin_center",
     "check_every_minutes",
     "runs_in",
     "blocks",
@@ -266,6 +267,7 @@ def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, p
         record=tuple(merged.get("record", ())),
         wait_minutes=int(merged.get("wait_minutes", 0)),
         wait_check=merged.get("wait_check", ""),
+        admin_center=merged.get("admin_center", ""),
         check_every_minutes=int(merged.get("check_every_minutes", 0)),
     )
 

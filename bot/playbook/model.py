@@ -129,6 +129,7 @@ class Step:
     record: tuple[str, ...] = ()
     wait_minutes: int = 0
     wait_check: str = ""
+    admin_center: str = ""  # the same step in the Microsoft 365 admin center, offered before the PowerShell
     # While wait_minutes has not passed, the dialog offers "Not yet: remind me in
     # check_every_minutes minutes" instead of treating a "no" as a failure.
     check_every_minutes: int = 0

@@ -239,6 +239,16 @@ def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step
     return _end(case, COMPLETE, note)
 
 
+def needed_for_done(leaf: Leaf, step: Step) -> tuple[str, ...]:
+    """The values Done waits for: all the step collects; where the step can be done in the admin
+    center instead, only those a later step's commands use (the admin center needs none)."""
+    if not step.admin_center:
+        return step.collect
+    later = leaf.steps[leaf.index_of(step.id) + 1 :]
+    used = "\n".join(text for s in later for text in s.commands.values())
+    return tuple(name for name in step.collect if "{" + name + "}" in used)
+
+
 def missing_values(case: RecoveryCase, playbook: Playbook, names: tuple[str, ...]) -> list[str]:
     """Labels of the values among `names` the case does not hold yet (only valid values are kept)."""
     return [playbook.placeholders[n].label for n in names if not case.values.get(n)]
