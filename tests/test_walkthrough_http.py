@@ -7,7 +7,7 @@ import pytest
 
 from bot.cards.walkthrough import OUTCOME_HEADLINES
 from tests.cardcheck import library_problems, schema_problems
-from tests.harness import cards_of, flatten
+from tests.harness import actions_of, cards_of, flatten
 from tests.test_playbook import EXPECTED
 from tests.walker import UPN, walk_leaf
 
@@ -88,8 +88,10 @@ async def test_question_cards_have_a_how_do_i_check_with_the_upn_filled_in(admin
     await admin.say("start")
     records = await admin.press("Next", upn=UPN)
     question = cards_of(records)[-1]
-    show = next(a for a in question["actions"] if a["type"] == "Action.ShowCard")
+    show = next(a for a in actions_of(question) if a["type"] == "Action.ShowCard")
     assert show["title"] == "How do I check?"
+    # It opens above the answer buttons (in the body), which stay in view below what it shows.
+    assert show not in question["actions"] and question["actions"][0]["title"] == "Deleted"
     text = flatten(show["card"])
     # Each command stands alone (no variable from an earlier line): the UPN is quoted for the AD
     # filter inside a PowerShell string, and each block says where it runs.

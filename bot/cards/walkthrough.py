@@ -186,14 +186,13 @@ def question_card(
     actions += [submit(o.label, data(Answer(case.id, question.id, o.id))) for o in question.options if o.id != suggested]
     if any(q != question.id for q in answered_before_plan(case, playbook)):
         actions.append(command_button("Change an answer", "change answer", case.id))
-    if question.check:
-        actions.append(
-            {
-                "type": "Action.ShowCard",
-                "title": "How do I check?",
-                "card": check_procedure_card(question, playbook, case.values, case.dialect),
-            }
-        )
+    if question.check:  # in the body: it opens above the answer buttons, which stay in view below it
+        how = {
+            "type": "Action.ShowCard",
+            "title": "How do I check?",
+            "card": check_procedure_card(question, playbook, case.values, case.dialect),
+        }
+        body.append({"type": "ActionSet", "actions": [how]})
     return card(body, actions)
 
 
@@ -274,6 +273,7 @@ def route_rows(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> list[tuple
     """Every step still on the route, numbered as its card will be: its title, its wait, and the
     answer it depends on when that answer is still to come."""
     rows = []
+    said_at: dict[str, int] = {}  # each condition said once, then referred to by its first step
     for number, step in enumerate((s for s in leaf.steps if may_apply(s, case)), start=1):
         parts = [step.title]
         if step.wait_minutes:
@@ -281,7 +281,10 @@ def route_rows(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> list[tuple
         for sub, value in step.when.items():
             if sub not in case.answers:
                 question = playbook.subquestions[sub]
-                parts.append(f"only if the answer to '{question.prompt}' is {question.option(value).label}")
+                option = question.option(value)
+                condition = f"only if the answer to '{question.prompt}' is {option.label if option else value}"
+                parts.append(f"same condition as step {said_at[condition]}" if condition in said_at else condition)
+                said_at.setdefault(condition, number)
         rows.append((f"{number}.", " · ".join(parts)))
     return rows
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.playbook.model import (
+    DEADLINE_KINDS,
     DIALECTS,
     ENDS,
     OUTCOMES,
@@ -56,6 +57,7 @@ _STEP_FIELDS = {
     "wait_minutes",
     "wait_check",
     "admin_center",
+    "resolves",
     "check_every_minutes",
     "runs_in",
     "blocks",
@@ -268,6 +270,7 @@ def _step(raw: dict[str, Any], library: dict[str, dict[str, Any]], where: str, p
         wait_minutes=int(merged.get("wait_minutes", 0)),
         wait_check=merged.get("wait_check", ""),
         admin_center=merged.get("admin_center", ""),
+        resolves=tuple(merged.get("resolves", ())),
         check_every_minutes=int(merged.get("check_every_minutes", 0)),
     )
 
@@ -454,6 +457,9 @@ def _check_leaf(
                 problems.append(f"{at}: on failure goes back to step '{step.on_failure}'; only later steps are allowed")
         if step.wait_minutes and not step.wait_check:
             problems.append(f"{at}: waits {step.wait_minutes} minutes but does not say how to check ('wait_check')")
+        for kind in step.resolves:
+            if kind not in DEADLINE_KINDS:
+                problems.append(f"{at}: resolves '{kind}', which is not one of {', '.join(DEADLINE_KINDS)}")
         if step.check_every_minutes and not step.wait_minutes:
             problems.append(f"{at}: checks every {step.check_every_minutes} minutes but has no 'wait_minutes'")
         elif step.check_every_minutes > step.wait_minutes:

@@ -18,6 +18,7 @@ OUTCOMES = {
     ),
 }
 ENDS = ("support",)
+DEADLINE_KINDS = ("entra_user", "mailbox", "license")  # bot.walkthrough.deadlines.KINDS
 # Where a block of commands runs: part of the advice (a command pasted into the wrong shell fails
 # or, worse, acts on the wrong directory). Labels per dialect: the original dialect's Entra
 # commands are MSOnline, not Graph. Graph and Exchange Online run in two windows, each connected
@@ -130,6 +131,7 @@ class Step:
     wait_minutes: int = 0
     wait_check: str = ""
     admin_center: str = ""  # the same step in the Microsoft 365 admin center, offered before the PowerShell
+    resolves: tuple[str, ...] = ()  # 30-day clocks (DEADLINE_KINDS) this step, once done, takes away
     # While wait_minutes has not passed, the dialog offers "Not yet: remind me in
     # check_every_minutes minutes" instead of treating a "no" as a failure.
     check_every_minutes: int = 0

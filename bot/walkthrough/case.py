@@ -78,6 +78,7 @@ class RecoveryCase:
     step_shown: dict[str, str] = field(default_factory=dict)  # step id -> when its card was first shown (ISO)
     replan: list[str] | None = None  # an answer was changed: the plan's step titles before, to say what changed
     time_zone: str = ""  # the admin's IANA time zone, as Teams last sent it ("" : times in UTC)
+    resolved: list[str] = field(default_factory=list)  # 30-day clocks a done step took away (no warning left)
     # Diagnostics (bot.diagnostics, issue 22): what the admin's pasted diagnostics said, per place
     # (plain JSON, see bot/diagnostics/reading.py), where each value came from, and the situation
     # (a leaf reached by what the evidence shows rather than by the three answers).

@@ -92,7 +92,11 @@ def graph_deleted_at(case: RecoveryCase) -> datetime | None:
 def to_ask(case: RecoveryCase, playbook: Playbook) -> list[DeadlineKind]:
     """Clocks whose start the bot does not know and has not asked about yet (asked once)."""
     known = {d.kind.id for d in deadlines(case)}
-    return [k for k in applicable(case, playbook) if k.id not in known and k.id not in case.deadline_asked]
+    return [
+        k
+        for k in applicable(case, playbook)
+        if k.id not in known and k.id not in case.deadline_asked and k.id not in case.resolved
+    ]
 
 
 CONNECT_STEP = "connect"  # the step that opens the Exchange Online window
@@ -132,7 +136,8 @@ def deadlines(case: RecoveryCase) -> list[Deadline]:
             continue
         if kind_id in KINDS and not (kind_id == "entra_user" and deleted is not None):
             found.append(Deadline(KINDS[kind_id], _aware(datetime.fromisoformat(start)), "admin"))
-    return sorted(found, key=lambda d: d.ends)
+    # A clock a done step took away (the user restored, the content safe) warns no more.
+    return sorted((d for d in found if d.kind.id not in case.resolved), key=lambda d: d.ends)
 
 
 def nearest(case: RecoveryCase) -> Deadline | None:

@@ -231,6 +231,7 @@ def complete_step(case: RecoveryCase, playbook: Playbook, leaf: Leaf, step: Step
             return _end(case, NEEDS_SUPPORT, note or "This answer needs Microsoft Support.")
     previous = case.steps.get(step.id)
     case.steps[step.id] = StepRecord("done", now_iso(), previous.failures if previous else 0)
+    case.resolved.extend(kind for kind in step.resolves if kind not in case.resolved)  # its warning goes
     case.touch()
     if current_step(case, leaf) is not None:
         return Progress("next", note)
