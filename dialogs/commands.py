@@ -87,7 +87,7 @@ REGISTRY = Registry(
         CommandSpec(
             "resume",
             ("pick up",),
-            ("resume", "continue your current case (or 'resume MR-XXXXXX' for another)"),
+            ("resume", "continue your current case (or 'resume MR-XXXXXXXX' for another)"),
             with_case_id=True,
         ),
         CommandSpec("reopen", ("reopen it",), with_case_id=True),
@@ -112,7 +112,7 @@ REGISTRY = Registry(
         CommandSpec(
             "status",
             ("where am i",),
-            ("status", "the current case: user, answers, steps ('status MR-XXXXXX' for another)"),
+            ("status", "the current case: user, answers, steps ('status MR-XXXXXXXX' for another)"),
             with_case_id=True,
         ),
         CommandSpec("cases", ("my cases", "list cases"), ("cases", "your latest cases, open, finished and escalated")),
@@ -126,7 +126,7 @@ REGISTRY = Registry(
         CommandSpec(
             "transcript",
             ("show transcript",),
-            ("transcript", "this case's transcript ('transcript MR-XXXXXX' for another)"),
+            ("transcript", "this case's transcript ('transcript MR-XXXXXXXX' for another)"),
             with_case_id=True,
         ),
         CommandSpec("recheck", ("check again",), ("recheck", "ask Microsoft Graph again about the user")),
