@@ -26,7 +26,7 @@ class CommandSpec:
     name: str
     words: tuple[str, ...] = ()  # what the admin may type (normalised)
     help: tuple[str, str] | None = None  # (what to say, what it does) on the help card
-    with_case_id: bool = False  # "<word> MR-XXXXXX" names one of the admin's cases
+    with_case_id: bool = False  # "<word> MR-XXXXXXXX" names one of the admin's cases
     prefix: str = ""  # typed text that starts with this ("remind me in 2 hours")
 
 

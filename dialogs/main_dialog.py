@@ -392,7 +392,7 @@ class MainDialog(ComponentDialog):
         target = book.cases.get(case_id) if case_id else None
         if target is None or target.status not in (CLOSED, NEEDS_SUPPORT):
             self.services.transcript(dc.context).incoming_case = None
-            await say(dc.context, f"There is no closed case {case_id} to reopen." if case_id else "Say 'reopen MR-XXXXXX'.")
+            await say(dc.context, f"There is no closed case {case_id} to reopen." if case_id else "Say 'reopen MR-XXXXXXXX'.")
             return None
         reopen_case(target, self.services.playbook)
         self.services.transcript(dc.context).incoming_case = target.id
