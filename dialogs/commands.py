@@ -55,8 +55,9 @@ class Registry:
         """The command a typed message or a clicked button stands for, or None."""
         click = actions.decode(activity.value)
         if click is not None:
-            if isinstance(click, actions.Command):
-                return Said(click.command, click.case) if click.command in self.specs else None
+            if isinstance(click, actions.Command):  # a case number it names is echoed back: only a well-formed one
+                case_id = click.case if click.case and CASE_ID.match(click.case) else None
+                return Said(click.command, case_id) if click.command in self.specs else None
             name = getattr(click, "action", "")
             if name in self.specs and not self.specs[name].words:  # buttons that have no words
                 return Said(name, getattr(click, "case", None))

@@ -46,6 +46,7 @@ from bot.walkthrough.rules import (
     plan_titles,
     record_values,
     set_upn,
+    wait_left,
 )
 
 from .prompts import (
@@ -487,6 +488,17 @@ class StepsDialog(ComponentDialog):
         verdict = verify(before, case.evidence, current.ask or "", case.values) if current.ask else None
         if verdict is None:
             await say(context, "Read. This step's result is not something the diagnostic shows: answer it on the card.", case.id)
+            return None
+        # The wait gate holds for every source: a paste read before the wait is over is "not yet".
+        left = wait_left(case, current, services.clock.now(), services.wait_scale)
+        if left is not None and gives_up(services.playbook, current, verdict.option):
+            minutes = max(1, round(left.total_seconds() / 60))
+            await say(
+                context,
+                f"From your diagnostic: {verdict.message} The wait is not over yet (about "
+                f"{cards.minutes_words(minutes)} left): paste it again later, or say 'not yet' and I will remind you.",
+                case.id,
+            )
             return None
         await say(context, f"From your diagnostic: {verdict.message}", case.id)
         return StepAnswer("done", verdict.option)

@@ -56,6 +56,18 @@ def facts(pairs: Iterable[tuple[str, str]]) -> dict:
     return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
 
 
+def values_shown(pairs: Iterable[tuple[str, str]]) -> list[dict]:
+    """Recorded values (typed or pasted) with their labels: each value a TextRun, so Markdown in a
+    value never renders (a FactSet's values do render Markdown in Teams)."""
+    return [
+        {
+            "type": "RichTextBlock",
+            "inlines": [{"type": "TextRun", "text": f"{label}: ", "weight": "Bolder"}, {"type": "TextRun", "text": value}],
+        }
+        for label, value in pairs
+    ]
+
+
 def submit(title: str, data: Mapping[str, Any], style: str | None = None) -> dict:
     action = {"type": "Action.Submit", "title": title, "data": dict(data)}
     if style:

@@ -150,7 +150,7 @@ def error_card(entry: CatalogEntry, case_id: str | None = None) -> Card:
         as_written(entry.meaning),
         text("What to do", weight="Bolder"),
         as_written(entry.action),
-        small_print(f"Error catalog entry: {entry.id}"),
+        small_print(f"For support: error {entry.id}"),
     ]
     if entry.wait_minutes:
         body.append(text(f"Say 'remind me in {entry.wait_minutes} minutes' and I come back to this case then.", color="Accent"))

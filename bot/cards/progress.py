@@ -9,7 +9,7 @@ updated in place into one of the read-only cards here.
 from __future__ import annotations
 
 from bot.cards.actions import ChangeAnswer, Command, FailureChoice, data
-from bot.cards.base import Card, as_written, card, clock_time, facts, heading, submit, text
+from bot.cards.base import Card, as_written, card, clock_time, heading, submit, text, values_shown
 from bot.playbook import Leaf, Playbook, Step
 from bot.walkthrough.case import CLOSED, RecoveryCase
 from bot.walkthrough.rules import step_number
@@ -40,7 +40,7 @@ def step_summary_card(
     body.append(text(line, weight="Bolder", color="Good" if status == "Done" and good else "Attention"))
     recorded = [(playbook.placeholders[n].label, case.values[n]) for n in (*step.collect, *step.record) if case.values.get(n)]
     if recorded:
-        body.append(facts(dict(recorded).items()))
+        body.extend(values_shown(dict(recorded).items()))
     if record and record.error:
         body.append(text("Error reported:", weight="Bolder", size="Small"))
         body.append(as_written(record.error))
@@ -53,7 +53,7 @@ def confirm_summary_card(leaf: Leaf, step: Step, case: RecoveryCase, playbook: P
     return card(
         [
             heading(f"Before step {number} of {total}: {step.title}"),
-            facts((playbook.placeholders[n].label, case.values.get(n, "")) for n in step.record),
+            *values_shown((playbook.placeholders[n].label, case.values.get(n, "")) for n in step.record),
             text("Recorded. Continue with the step below.", weight="Bolder", color="Good"),
         ]
     )

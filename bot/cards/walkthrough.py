@@ -25,6 +25,7 @@ from bot.cards.base import (
     small_print,
     submit,
     text,
+    values_shown,
 )
 from bot.diagnostics.apply import source_time
 from bot.diagnostics.verify import can_verify
@@ -415,7 +416,7 @@ def confirm_card(
         body.append(text(note, color="Attention", weight="Bolder"))
     known = [(playbook.placeholders[n].label, case.values[n]) for n in step.record if n in case.values]
     if known:
-        body.append(facts(known))
+        body.extend(values_shown(known))
     if answered is not None:
         body.append(text(answered, weight="Bolder", color=tone))
         return card(body)
@@ -432,6 +433,9 @@ def confirm_card(
 def ending_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> Card:
     if case.status == COMPLETE:
         body = [heading(playbook.complete_text), text(f"User: {case.upn} · case {case.id}", isSubtle=True)]
+        done = [r.at for r in case.steps.values() if r.status == "done"]
+        if done:  # what was confirmed, and when: a verified ending, not a congratulation
+            body.append(text(f"{len(done)} steps confirmed done, the last at {clock_time(max(done), case.time_zone)}."))
         if leaf.outcome == "nothing":
             body.append(text("Nothing needed recovering."))
         if case.end_reason:

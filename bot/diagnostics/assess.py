@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.diagnostics.reading import PLACE_NAMES, parse_time, shown
-from bot.playbook import InvalidValue, validate
+from bot.playbook import InvalidValue
+from bot.walkthrough.rules import accept_value
 
 # Situations (engineer P's contract): leaves reached by a situation, not by the three answers.
 RECREATED_USER = "recreated_user"  # -> R1: an active new mailbox and an older soft-deleted/inactive one
@@ -102,8 +103,8 @@ def _add_value(assessment: Assessment, playbook: Any, name: str, value: Any, sou
     placeholder = playbook.placeholders.get(name)
     if placeholder is None or value in (None, "") or name in assessment.values:
         return
-    try:
-        assessment.values[name] = validate(placeholder.kind, str(value), placeholder.label)
+    try:  # as a typed value is: capped, clean to the redaction screen, of its shape
+        assessment.values[name] = accept_value(placeholder, str(value))
         assessment.value_sources[name] = source
     except InvalidValue as exc:
         assessment.notes.append(f"Not filled in: {exc}")

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.diagnostics.assess import short_guid
-from bot.diagnostics.reading import shown
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,10 @@ def _ad_restored(before: Mapping, after: Mapping, values: Mapping) -> Verdict | 
     return Verdict(
         "ad_restored",
         "yes" if user else "no",
-        f"Get-ADUser returns {shown(user.get('dn'), 80)}." if user else "Get-ADUser returns no user for this UPN.",
+        # Only a validated field is said: a pasted DN is free text (a chat message renders Markdown).
+        f"Get-ADUser returns the user (ObjectGUID {user.get('object_guid') or 'not shown'})."
+        if user
+        else "Get-ADUser returns no user for this UPN.",
         True,
     )
 

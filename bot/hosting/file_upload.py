@@ -64,6 +64,8 @@ class UploadPolicy:
             return False
         if not host or parts.username is not None or parts.password is not None or parts.fragment:
             return False
+        if not all(0 < len(label) <= 63 for label in host.split(".")):  # a host name aiohttp can encode
+            return False
         if host in LOOPBACK:
             return parts.scheme in ("http", "https") and self._local is not None and (host, port) == self._local
         listed = host in self._exact or host.endswith(self._suffixes)
@@ -104,7 +106,7 @@ class TranscriptUploader:
                 ok = response.status in (200, 201)
                 if not ok:
                     log.warning("file upload to %s answered %d", host_of(url), response.status)
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:  # ValueError: a URL aiohttp cannot encode
             log.warning("file upload to %s failed: %s", host_of(url), type(error).__name__)
         if once_per is not None:
             self._done[once_per] = ok

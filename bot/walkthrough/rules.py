@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.playbook import Leaf, Playbook, Question, Step, validate
+from bot.playbook.model import Placeholder
 from bot.playbook.values import InvalidValue
 from bot.support.redaction import redact
 from bot.walkthrough.case import COMPLETE, NEEDS_SUPPORT, OPEN, RecoveryCase, StepRecord, now_iso
@@ -175,6 +176,20 @@ class Progress:
 MAX_VALUE = 256  # no identifier the walkthrough collects is longer
 
 
+def accept_value(placeholder: Placeholder, value: str) -> str:
+    """A value as it may be kept, typed or read from a paste alike: at most MAX_VALUE characters,
+    clean to the redaction screen (a password or key is never recorded) and of its placeholder's
+    shape; raises InvalidValue saying which."""
+    if len(value) > MAX_VALUE:
+        raise InvalidValue(f"The {placeholder.label} is {len(value):,} characters long; at most {MAX_VALUE} fit.")
+    if redact(value) != value:
+        raise InvalidValue(
+            f"The {placeholder.label} looks like it holds a password or a secret, so it was not recorded: "
+            "paste only the value the step asks for. The bot never needs a password."
+        )
+    return validate(placeholder.kind, value, placeholder.label)
+
+
 def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str], accepted: Iterable[str]) -> list[str]:
     """Validate and store the values a step collects (`accepted`: its collect or record list);
     returns the problems (the valid ones are kept). Anything else a card submit carries is ignored."""
@@ -183,18 +198,8 @@ def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str]
     for name, value in raw.items():
         if name not in accepted or name not in playbook.placeholders or not isinstance(value, str) or not value.strip():
             continue
-        placeholder = playbook.placeholders[name]
-        if len(value) > MAX_VALUE:
-            problems.append(f"The {placeholder.label} is {len(value):,} characters long; at most {MAX_VALUE} fit.")
-            continue
-        if redact(value) != value:  # the redaction screen: a password or key is never recorded
-            problems.append(
-                f"The {placeholder.label} looks like it holds a password or a secret, so it was not recorded: "
-                "paste only the value the step asks for. The bot never needs a password."
-            )
-            continue
         try:
-            case.values[name] = validate(placeholder.kind, value, placeholder.label)
+            case.values[name] = accept_value(playbook.placeholders[name], value)
         except InvalidValue as exc:
             problems.append(str(exc))
     case.touch()
@@ -202,16 +207,16 @@ def record_values(case: RecoveryCase, playbook: Playbook, raw: Mapping[str, str]
 
 
 def ticket_values(case: RecoveryCase, playbook: Playbook) -> dict[str, str]:
-    """The recorded values support may see: each of a known placeholder, still its expected shape,
-    and clean to the redaction screen. A value stored before these checks, or planted in a
-    stored case, never reaches a ticket."""
+    """The recorded values support may see: each of a known placeholder and still acceptable as it
+    is kept (accept_value). A value stored before these checks, or planted in a stored case, never
+    reaches a ticket."""
     shown = {}
     for name, value in case.values.items():
         placeholder = playbook.placeholders.get(name)
-        if placeholder is None or not isinstance(value, str) or len(value) > MAX_VALUE or redact(value) != value:
+        if placeholder is None or not isinstance(value, str):
             continue
         try:
-            shown[name] = validate(placeholder.kind, value, placeholder.label)
+            shown[name] = accept_value(placeholder, value)
         except InvalidValue:
             continue
     return shown
