@@ -181,7 +181,7 @@ def test_an_admin_walks_three_cases_in_the_playground(playground, tmp_path):
     live("c6-resumed", "Done")
     live("c6-resumed", "It failed")
     done = screen["c6-complete"]
-    assert "Recovery finished and checked" in done and "Congratulations" not in done
+    assert "Recovery finished: you confirmed each step" in done and "Congratulations" not in done
     assert stages["c6-complete"]["buttons"]["Done"] == 0
 
     # 2. A4 by the questions: How do I check?, Change an answer, a refused Done, Remove-Mailbox.

@@ -2,7 +2,7 @@
 // cases, and prints what was on screen at each stage as JSON, with a screenshot of each stage:
 //  1. C6 with the diagnostics: start, the UPN, the console output of the diagnostics pasted in one
 //     message, "What I read" confirmed with "who needs the mail" on the same card, the plan and the
-//     first command; 'resume' at a step; every step to "Recovery finished and checked".
+//     first command; 'resume' at a step; every step to "Recovery finished: you confirmed each step".
 //  2. A4 by the questions: "How do I check?", the answers, "Change an answer" on the plan card,
 //     a Done refused for a missing ExchangeGuid, Remove-Mailbox by the recorded ExchangeGuid.
 //  3. A9 with the diagnostics, to the step that waits for the mailbox to reconnect: the reminder
@@ -144,7 +144,7 @@ const COUNTED = ['Done', 'It failed', 'I have recorded them', 'Done: Yes', 'Done
     await done('Done', 'Step 4 of');
     await done('Done', 'Step 5 of');
     await done('Done', 'Step 6 of');
-    await done('Done', 'Recovery finished and checked');
+    await done('Done', 'Recovery finished: you confirmed each step');
     await stage('c6-complete');
 
     // --- 2. A4 by the questions -----------------------------------------------------------------
