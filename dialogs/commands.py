@@ -110,6 +110,7 @@ REGISTRY = Registry(
             ("cancel / stop", "put this case aside ('resume' brings it back)"),
         ),
         CommandSpec("put aside confirmed"),
+        CommandSpec("keep going"),  # the answer 'no' on the card that asked before closing or putting aside
         CommandSpec(
             "status",
             ("where am i",),

@@ -57,6 +57,7 @@ class MainDialog(ComponentDialog):
             actions.ChangeAnswer.action: self.change_answer,
             "cancel": self.cancel,
             "put aside confirmed": self.cancel,
+            "keep going": self.keep_going,
             "continue": self.resume,
             "resume": self.resume,
             "reopen": self.reopen,
@@ -307,6 +308,17 @@ class MainDialog(ComponentDialog):
         take_back(case, playbook, click.question)
         return await self.restart_walkthrough(dc, case, f"Answer it again: {question.prompt if question else ''}")
 
+    async def keep_going(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
+        """'Keep going' on the card that asked before closing or putting a case aside: that card
+        says so and loses its buttons, and the case carries on where it was."""
+        case = self.services.case(dc.context)
+        where = f"Case {said.case_id}" if said.case_id else "The case"
+        await replace(dc.context, dc.context.activity.reply_to_id, progress.choice_made_card(where, "Kept going."))
+        if case is not None and case.id == said.case_id and dc.stack:
+            await dc.reprompt_dialog()  # its card comes again at the bottom
+            return None
+        return await self.resume(dc, Said("resume", said.case_id))
+
     async def cancel(self, dc: DialogContext, said: Said) -> DialogTurnResult | None:
         book = self.services.casebook(dc.context)
         case = book.current
@@ -321,6 +333,9 @@ class MainDialog(ComponentDialog):
             )
             return None
         if said.name == "put aside confirmed":
+            if said.case_id != case.id:  # a card of another case, or one answered already
+                await say(dc.context, f"That card is no longer current. {describe_position(self.services, dc.context)}")
+                return None
             await replace(dc.context, dc.context.activity.reply_to_id, progress.choice_made_card(f"Case {case.id}", "Put aside."))
         await self.put_aside(dc.context, case, f"Put aside. Say 'resume {case.id}' to continue it.")
         book.current_id = None

@@ -153,7 +153,9 @@ async def test_cancel_asks_first_when_values_are_recorded_and_resume_brings_it_b
     await press_done(admin)
     records = await admin.say("stop")
     assert "Put case" in joined(records) and "put aside, nothing lost" not in joined(records)
-    await admin.press("Keep going")
+    records = await admin.press("Keep going")
+    asked = [r for r in records if r.kind == "update" and "Kept going." in joined([r])]
+    assert asked and not cards_of(asked)[0].get("actions")  # the question card cannot put it aside later
     assert "in progress" in joined(await admin.say("status"))
     await admin.say("quit")
     records = await admin.press("Put it aside")

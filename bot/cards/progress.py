@@ -150,6 +150,6 @@ def confirm_leaving_card(case: RecoveryCase, heading_text: str, why: str, go: st
         [heading(heading_text), text(f"Case {case.id} for {case.upn or 'no user yet'}.{held} {why}")],
         [
             submit(go, data(Command(go_command, case.id)), "destructive" if go_command == "start over confirmed" else None),
-            submit("Keep going", data(Command("resume", case.id)), "positive"),
+            submit("Keep going", data(Command("keep going", case.id)), "positive"),
         ],
     )
