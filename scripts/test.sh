@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python packages, npm tools, Chromium, the Adaptive Cards
-# schema), check the code with ruff, then run every test. Extra arguments go to pytest.
+# schema), check the code with ruff and mypy, then run every test. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh requirements-test.txt
@@ -29,4 +29,5 @@ PY
 fi
 
 .venv/bin/ruff check .
+.venv/bin/mypy  # setup.cfg [mypy]: app.py, bot, dialogs, zero errors
 .venv/bin/python -m pytest "$@"
