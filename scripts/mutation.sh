@@ -12,7 +12,8 @@ source scripts/setup.sh requirements-test.txt
 # mutmut and its own dependencies, pinned, installed once into .venv on demand.
 stamp=".venv/.installed-mutation-$(cat requirements-mutation.txt requirements-test.txt requirements.txt constraints.txt | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt -c constraints.txt
+  quietly "Installing mutmut (requirements-mutation.txt)" \
+    .venv/bin/python -m pip install --disable-pip-version-check -r requirements-mutation.txt -c constraints.txt
   touch "$stamp"
 fi
 
