@@ -7,7 +7,8 @@
 
 Each simulated admin walks a whole scenario (start, a UPN, three answers on cards, every step
 Done) over HTTP, as Teams sends it; replies reach a connector on loopback, and a reply's latency is
-from the POST to its arrival there. Figures go to bench/results.json and bench/RESULTS.md.
+from the POST to its arrival there. Figures go to bench/results.json and the top of bench/RESULTS.md
+(its sections, `## History` and the turns to the first command, are kept).
 Not part of the test run: it measures, it does not assert.
 """
 
@@ -36,6 +37,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results_md import write_figures  # noqa: E402
 from tests.processes import BotProcess, free_port, wait_until  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -524,7 +526,7 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "RESULTS.md").write_text(markdown(results))
+    write_figures(markdown(results), args.out / "RESULTS.md")  # its sections (## History) kept
     print(markdown(results))
 
 
