@@ -114,16 +114,19 @@ class Connector:
 
 # --- simulated admins --------------------------------------------------------------------------
 
-SCENARIO = [  # leaf C6: no on-prem AD, Entra soft-deleted, mailbox soft-deleted; 4 steps
+SCENARIO = [  # leaf C6: no on-prem AD, Entra soft-deleted, mailbox soft-deleted, the user returning; 6 steps
     {"text": "start"},
     {"value": {"action": "upn", "upn": UPN}},
     {"value": {"action": "answer", "question": "onprem", "option": "none"}},
     {"value": {"action": "answer", "question": "entra", "option": "soft_deleted"}},
     {"value": {"action": "answer", "question": "mailbox", "option": "soft_deleted"}},
+    {"value": {"action": "answer", "question": "mail_for", "option": "returning"}},
     {"value": {"action": "step", "step": "connect", "result": "done"}},
+    {"value": {"action": "step", "step": "connect_graph", "result": "done"}},
     {"value": {"action": "step", "step": "restore_deleted_user", "result": "done", "value.object_id": GUID}},
     {"value": {"action": "step", "step": "check_license", "result": "done"}},
     {"value": {"action": "step", "step": "verify_mailbox", "result": "done"}},
+    {"value": {"action": "step", "step": "closing_checklist", "result": "done"}},
 ]
 
 
@@ -389,10 +392,10 @@ async def fault_run(connector: Connector, work: Path, args) -> dict:
     bot = BotProcess({**env, "PORT": str(port)}, work / "faults.log").start()
     connector.throttle = 0.1
     scenario = [
-        *SCENARIO[:5],
+        *SCENARIO[:6],
         {"text": "escalate"},
         {"value": {"action": "escalation", "description": "bench escalation"}},
-        *SCENARIO[5:],
+        *SCENARIO[6:],
     ]
     recorded: dict[str, dict] = {}
 
@@ -496,6 +499,8 @@ def markdown(results: dict) -> str:
         f"{bot['storage']['cases_complete_with_every_step_done']}",
         history_line(results["history"]),
     ]
+    if bot["storage"]["cases_complete_with_every_step_done"] != bot["storage"]["cases"]:
+        lines += ["", "**Not every walk did the work measured (the scenario no longer fits the playbook?): not comparable.**"]
     if "faults" in results:
         f = results["faults"]
         lines += [
