@@ -112,7 +112,8 @@ def test_ticket_values_keeps_known_clean_well_formed_values_only():
         }
     )
     case.values["alias"] = 42  # planted in a stored case
-    assert ticket_values(case, playbook) == {"upn": "jane@contoso.com", "exchange_guid": GUID}
+    case.values["primary_smtp"] = "jane@contoso.com"  # after the refused ones: still kept
+    assert ticket_values(case, playbook) == {"upn": "jane@contoso.com", "exchange_guid": GUID, "primary_smtp": "jane@contoso.com"}
 
 
 def test_ticket_values_keeps_a_value_exactly_max_value_long():
