@@ -4,7 +4,8 @@ case of the diagnostics corpus (tests/diagnostics/corpus.py), with the pastes an
 
     .venv/bin/python bench/turns_to_first_command.py
 
-Figures go to bench/turns_to_first_command.json and bench/turns_to_first_command.md. It measures;
+Figures go to bench/turns_to_first_command.json and bench/turns_to_first_command.md, and a summary to
+the `## Turns to the first command` section of bench/RESULTS.md. It measures;
 the budget (4 turns cloud-only, 5 synced, with pastes) is asserted by tests/diagnostics.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.results_md import write_section  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.playbook import load_playbook  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -61,7 +64,14 @@ async def main() -> None:
     connector = Connector()
     await connector.start()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(state_store="sqlite", sqlite_path=f"{tmp}/s.sqlite3", turns_per_minute=0, diagnostics=True)
+        # With sign-in off the bot answers only its one loopback connector: here this script's.
+        settings = Settings(
+            state_store="sqlite",
+            sqlite_path=f"{tmp}/s.sqlite3",
+            turns_per_minute=0,
+            diagnostics=True,
+            local_service_url=connector.url,
+        )
         async with RunningBot(settings, clock=ManualClock(corpus.NOW)) as bot:
             for name in [*corpus.LEAVES, *corpus.SITUATIONS]:
                 case = corpus.CORPUS[name]
@@ -111,6 +121,32 @@ async def main() -> None:
         )
     (out / "turns_to_first_command.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    write_section("## Turns to the first command", summary(rows))
+
+
+def summary(rows: list[dict]) -> str:
+    """Median and most turns per way, cloud-only and synced, for bench/RESULTS.md."""
+    measured = [r for r in rows if "note" not in r]
+
+    def cell(key: str, synced: bool) -> str:
+        turns = sorted(r[key] for r in measured if r["synced"] == synced and key in r)
+        return f"{statistics.median(turns):g} / {turns[-1]}" if turns else "–"
+
+    lines = [
+        f"From 'start' to the first step card with commands, over the {len(measured)} cases of the diagnostics",
+        "corpus (median / most turns; a turn is one message or click). Per case:",
+        "[turns_to_first_command.md](turns_to_first_command.md).",
+        "",
+        "| way | cloud-only | synced |",
+        "|---|---|---|",
+    ]
+    for key, label in [
+        ("with_pastes_one_message", "all pastes in one message"),
+        ("with_pastes_one_per_place", "one paste per message"),
+        ("without_pastes", "without pastes (the questions)"),
+    ]:
+        lines.append(f"| {label} | {cell(key, False)} | {cell(key, True)} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 MANIFEST_DIR = Path(__file__).resolve().parents[1] / "manifest"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -91,7 +92,7 @@ def too_long(values: Mapping[str, str], template: Path = MANIFEST_DIR / "manifes
 
 
 def _at(manifest: dict, path: str) -> str:
-    node = manifest
+    node: Any = manifest
     for part in re.findall(r"[^.\[\]]+", path):
         node = node[int(part)] if isinstance(node, list) else node[part]
     return node

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure modules (setup.cfg [mutmut] says which, and which fast tests).
-# Not part of scripts/test.sh or CI (it takes minutes); run it before a stop that touches
-# bot/walkthrough/rules.py, bot/playbook/render.py, bot/playbook/values.py, bot/support/transcript.py,
-# bot/turn/access.py or bot/walkthrough/case.py. Prints the score per module and overall, and fails below
+# Not part of scripts/test.sh or CI (it takes about 35 minutes); run it in the background before a
+# stop that touches a module that only_mutate lists (walkthrough rules and case, playbook render and
+# values, transcript, redaction, access, the diagnostics reader and assessment). Prints the score per
+# module and overall, and fails below
 # MUTATION_MIN percent (85 unless set). Extra arguments go to `mutmut run` (mutant names).
 # Afterwards `.venv/bin/mutmut show NAME` shows one survivor, `.venv/bin/mutmut browse` all.
 set -euo pipefail
@@ -12,7 +13,8 @@ source scripts/setup.sh requirements-test.txt
 # mutmut and its own dependencies, pinned, installed once into .venv on demand.
 stamp=".venv/.installed-mutation-$(cat requirements-mutation.txt requirements-test.txt requirements.txt constraints.txt | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt -c constraints.txt
+  quietly "Installing mutmut (requirements-mutation.txt)" \
+    .venv/bin/python -m pip install --disable-pip-version-check -r requirements-mutation.txt -c constraints.txt
   touch "$stamp"
 fi
 

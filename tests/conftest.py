@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -161,15 +162,22 @@ def azurite(tmp_path):
 # The fast lane, `bash scripts/test.sh -m "not slow and not e2e"`, needs no Node, Azurite or Chromium.
 LANES = ("unit", "http", "slow", "e2e")
 HTTP_FIXTURES = {"bot", "admin", "make_admin", "connector"}
-SLOW_FIXTURES = {"azurite", "bot_process"}
+SLOW_FIXTURES = {"bot_process"}  # and every fixture named *azurite* (azurite, azurite_oauth, ...)
 SLOW_SOURCE = ("node_modules", "tests.processes import", "AzuriteProcess", "BotProcess")
+SLOW_CALLS = ("library_problems(",)  # node tests/js/check_cards.js: slow where a test itself calls it
 
 
 def _lane(item: pytest.Item) -> str:
     source = _module_source(item)
     if item.module.__name__.rsplit(".", 1)[-1].startswith("test_e2e"):
         return "e2e"
-    if SLOW_FIXTURES & set(item.fixturenames) or any(word in source for word in SLOW_SOURCE):
+    fixtures = set(item.fixturenames)
+    if (
+        SLOW_FIXTURES & fixtures
+        or any("azurite" in name for name in fixtures)
+        or any(word in source for word in SLOW_SOURCE)
+        or any(call in _function_source(item) for call in SLOW_CALLS)
+    ):
         return "slow"
     if HTTP_FIXTURES & set(item.fixturenames) or "RunningBot" in source or "Admin(" in source:
         return "http"
@@ -177,6 +185,14 @@ def _lane(item: pytest.Item) -> str:
 
 
 _SOURCES: dict[str, str] = {}
+
+
+def _function_source(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    try:
+        return inspect.getsource(function) if function is not None else ""
+    except (OSError, TypeError):
+        return ""
 
 
 def _module_source(item: pytest.Item) -> str:

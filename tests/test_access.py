@@ -75,6 +75,7 @@ class OpenIdServer:
     def close(self) -> None:
         self.serving.set()
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class LoopbackCredentials(ServiceClientCredentialsFactory):

@@ -34,6 +34,9 @@ GUID = "1b3f4c5d-0000-4e2f-9a8b-123456789abc"
         ),
         ("proxy_addresses", "SMTP:jane@contoso.com", "SMTP:jane@contoso.com"),
         ("hex", "00000000a1b2C3D4", "00000000a1b2C3D4"),
+        ("sam", " jsmith ", "jsmith"),
+        ("sam", "j.smith-2_x$", "j.smith-2_x$"),
+        ("sam", "a" * 20, "a" * 20),
     ],
 )
 def test_valid_values_are_kept_trimmed_and_normalised(kind, typed, kept):
@@ -115,6 +118,12 @@ def test_valid_values_are_kept_trimmed_and_normalised(kind, typed, kept):
             "The value must include the primary address, written SMTP: in capitals.",
         ),
         ("proxy_addresses", "SMTP:" + "x" * 7996, "The value is 8,001 characters long; it can have at most 8000."),
+        ("sam", " ", "The value is empty."),
+        ("sam", "a" * 1_001, "The value is 1,001 characters long; it can have at most 1000."),
+        ("sam", "a" * 21, "The value is 21 characters long; a sAMAccountName can have at most 20."),
+        ("sam", "jsmith@contoso", "The value contains @ (U+0040, commercial at), which a sAMAccountName cannot contain."),
+        ("sam", "j/s;mith", "The value contains / (U+002F, solidus), which a sAMAccountName cannot contain."),
+        ("sam", "jsmith.", "The value cannot end with a dot."),
     ],
 )
 def test_refusals_say_exactly_what_is_wrong(kind, typed, message):

@@ -129,6 +129,7 @@ def collector():
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
 
 
 async def test_otlp_endpoint_receives_the_turn_spans(collector, monkeypatch, settings, connector):
@@ -210,6 +211,7 @@ async def test_application_insights_receives_each_turn_as_a_request(tmp_path, co
     finally:
         process.stop()  # SIGTERM: the exporters flush on the way out
         server.shutdown()
+        server.server_close()
     assert process.process.returncode == 0
     requests = [e["data"]["baseData"] for e in Ingestion.envelopes if e["data"]["baseType"] == "RequestData"]
     assert [r["name"] for r in requests] == ["turn"]

@@ -62,7 +62,7 @@ CASE_STATES = {
 YOU_ARE_HERE = "you are here"
 
 
-def case_state(case: RecoveryCase) -> str:
+def case_state(case: RecoveryCase | CaseSummary) -> str:
     return CASE_STATES.get(case.status, case.status.replace("_", " "))
 
 
@@ -478,7 +478,9 @@ def where_in_questions(case: RecoveryCase, playbook: Playbook) -> str | None:
     if pending == "upn":
         return "which user's mailbox to recover"
     number, total = question_number(case, playbook, pending)
-    return f"question {number} of {total}: {playbook.question(pending).prompt}"
+    question = playbook.question(pending)
+    assert question is not None  # pending_question names only the playbook's own questions
+    return f"question {number} of {total}: {question.prompt}"
 
 
 def status_card(case: RecoveryCase, playbook: Playbook, now: datetime | None = None) -> Card:
@@ -494,10 +496,10 @@ def status_card(case: RecoveryCase, playbook: Playbook, now: datetime | None = N
         source = " (confirmed from Microsoft Graph)" if case.answered_by.get(question.id) == "graph" else ""
         rows.append((subject_of(question), option.label + source if option else "not answered"))
     for sub, value in case.answers.items():
-        question = playbook.subquestions.get(sub)
-        if question:
-            option = question.option(value)
-            rows.append((question.prompt, option.label if option else value))
+        subquestion = playbook.subquestions.get(sub)
+        if subquestion:
+            option = subquestion.option(value)
+            rows.append((subquestion.prompt, option.label if option else value))
     body = [heading(f"Status of case {case.id}"), *(deadline_lines(case, now) if case.is_open else []), facts(rows)]
     asking = where_in_questions(case, playbook)
     if asking:

@@ -153,7 +153,8 @@ def assess(
                     "neither Get-MgUser nor the deleted users return it (or the UPN is mistyped: check it).",
                 )
             )
-    finding = (graph_finding or {}).get("entra") if graph_finding and not graph_finding.get("error") else None
+    checked: Mapping[str, Any] = graph_finding if graph_finding and not graph_finding.get("error") else {}
+    finding = checked.get("entra")
     if finding:
         said = {"present": "present", "soft_deleted": "soft_deleted", "not_found": "hard_deleted"}[finding["state"]]
         if "entra" not in result.answers:
@@ -162,8 +163,9 @@ def assess(
             if said == "soft_deleted" and finding.get("deleted_at"):
                 result.deadline_starts.setdefault("entra_user", finding["deleted_at"])
         elif result.answers["entra"] != said:
+            assert graph is not None  # an "entra" answer so far came from the Graph paste
             result.disagreements.append(
-                f"Entra ID: the bot's Graph check ({str(graph_finding.get('checked_at', ''))[11:16]} UTC) says "
+                f"Entra ID: the bot's Graph check ({str(checked.get('checked_at', ''))[11:16]} UTC) says "
                 f"{STATE_WORDS['entra'][said]}, your diagnostic ({_time(graph)}) says "
                 f"{STATE_WORDS['entra'][result.answers['entra']]}."
             )

@@ -318,7 +318,8 @@ NORMALISERS = {"exo": _exo, "graph": _graph, "ad": _ad}
 
 def split_errors(errors: list[str]) -> tuple[list[str], list[str]]:
     """(not found: answers, other errors: the place was NOT CHECKED there)."""
-    found, failed = [], []
+    found: list[str] = []
+    failed: list[str] = []
     for error in errors:
         (found if any(p in error.lower() for p in NOT_FOUND) else failed).append(error)
     return found, failed
@@ -532,7 +533,8 @@ def merge(evidence: Mapping[str, Any] | None, reading: PasteReading) -> tuple[di
     notes = []
     for place, new in reading.readings.items():
         known = merged.get(place)
-        if known and parse_time(known.get("read_at"), "read_at") and parse_time(known["read_at"], "read_at") > new.read_at:
+        known_at = parse_time(known.get("read_at"), "read_at") if known else None
+        if known_at is not None and known_at > new.read_at:
             notes.append(f"The {PLACE_NAMES[place]} line is older than the one I already have; I kept the newer one.")
             continue
         merged[place] = new.data

@@ -91,6 +91,7 @@ class BufferingCloudAdapter(CloudAdapter):
             await self.card_ids.begin(conversation_id, first_send)
         for kind, activity, provisional in buffer.operations:
             if kind == "send":
+                assert provisional is not None  # OutgoingBuffer.send gives every send its provisional id
                 response = await self._send_now(context, activity)
                 if response is not None and response.id:
                     real[provisional] = response.id

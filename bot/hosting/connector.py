@@ -55,7 +55,7 @@ def to_wire(value: Any) -> Any:
     """An msrest model as the JSON the connector expects, by its attribute map. Dicts (card
     content, channel data) are already JSON and pass through untouched."""
     if isinstance(value, Model):
-        wire = {}
+        wire: dict[str, Any] = {}
         for name, spec in value._attribute_map.items():
             item = getattr(value, name, None)
             if item is None:

@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.storage import DocumentStore
 from bot.storage.ledger import TAKEOVER_SECONDS
@@ -46,9 +46,9 @@ class OutgoingBuffer:
 _PROVISIONAL_ID = re.compile(rf"{PROVISIONAL}[0-9a-f]{{12}}-[0-9]{{1,6}}")
 
 
-def is_provisional(activity_id: str | None) -> bool:
+def is_provisional(activity_id: str | None) -> TypeGuard[str]:
     """One of our own provisional ids, exactly as OutgoingBuffer makes them (never a sender's text)."""
-    return bool(activity_id) and bool(_PROVISIONAL_ID.fullmatch(activity_id))
+    return activity_id is not None and _PROVISIONAL_ID.fullmatch(activity_id) is not None
 
 
 # What a later turn learns of a card it cannot find a real id for.

@@ -27,7 +27,7 @@ import logging
 import re
 
 from aiohttp import web
-from botbuilder.core import Bot
+from botbuilder.core import Bot, InvokeResponse
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot import metrics
@@ -56,7 +56,7 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def run_turn(adapter, authenticated, activity: Activity, bot: Bot) -> tuple[TurnOutcome, object]:
+async def run_turn(adapter, authenticated, activity: Activity, bot: Bot) -> tuple[TurnOutcome, InvokeResponse | None]:
     """Run the turn through the SDK; (its outcome, the SDK's invoke response or None). The bot's
     on_turn returns the pipeline's outcome; the turn error handler (bot.hosting.adapter) replaces
     it with the error outcome in the same slot, since the SDK swallows the exception."""
@@ -75,7 +75,7 @@ async def run_turn(adapter, authenticated, activity: Activity, bot: Bot) -> tupl
     return slot.get("outcome", metrics.OK), response
 
 
-def http_answer(outcome: TurnOutcome, response) -> web.Response:
+def http_answer(outcome: TurnOutcome, response: InvokeResponse | None) -> web.Response:
     if outcome.name == "busy":  # the same activity is being processed elsewhere: retry it shortly
         return web.json_response({"error": "this activity is being processed; retry"}, status=503, headers={"Retry-After": "2"})
     if outcome.failed:  # the admin has been told; the channel (and the Azure Bot's health) are too
@@ -150,7 +150,7 @@ def create_app(
         except Exception:  # noqa: BLE001 - msrest raises several kinds on a wrong shape (RecursionError too)
             return json_error(400, "body is not an activity")
         with lifecycle.turn(), telemetry.turn(body.get("type")) as trace:
-            outcome, response = await run_turn(adapter, authenticated, activity, bot)
+            outcome, invoke = await run_turn(adapter, authenticated, activity, bot)
             duration_ms = trace.finish(outcome.name, outcome.case_id, outcome.error)
         if outcome.name == "foreign-tenant":  # nothing of another tenant's request is logged
             log.info("turn refused: foreign tenant")
@@ -164,7 +164,7 @@ def create_app(
                 duration_ms,
                 outcome.name,
             )
-        return http_answer(outcome, response)
+        return http_answer(outcome, invoke)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "counters": dict(telemetry.counters)})

@@ -212,9 +212,10 @@ class GraphClient:
             if status != 200:
                 raise GraphUnavailable(f"Microsoft Graph answered {status}")
             items.extend(body.get("value", []))
-            url = body.get("@odata.nextLink")
-            if not url:
+            next_link = body.get("@odata.nextLink")
+            if not isinstance(next_link, str) or not next_link:
                 break
+            url = next_link
         return items
 
     async def entra_state(self, upn: str) -> EntraFinding:

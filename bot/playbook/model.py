@@ -191,7 +191,9 @@ class Playbook:
         return self.subquestions.get(question_id)
 
     def leaf_for(self, answers: Mapping[str, str]) -> Leaf | None:
-        leaf_id = self.by_answers.get(tuple(answers.get(q.id) for q in self.questions))
+        if any(q.id not in answers for q in self.questions):
+            return None
+        leaf_id = self.by_answers.get(tuple(answers[q.id] for q in self.questions))
         return self.leaves[leaf_id] if leaf_id else None
 
     def leaf_for_situation(self, situation: str) -> Leaf | None:

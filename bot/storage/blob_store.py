@@ -76,7 +76,8 @@ class BlobDocumentStore(DocumentStore):
         # Few, quick retries: an admin waiting in Teams is better told "try again" than kept
         # waiting past Teams' 15 seconds.
         options = {
-            "retry_policy": LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=2),
+            # The SDK annotates both as int, yet it draws the wait with random.uniform: fractions work.
+            "retry_policy": LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=2),  # type: ignore[arg-type]
             "connection_timeout": timeout_seconds,
             "read_timeout": timeout_seconds,
             **client_options,

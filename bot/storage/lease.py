@@ -27,7 +27,9 @@ class Lease:
     def held(self, taken_at: float | None, now: float | None = None) -> bool:
         """Whether a lease taken at `taken_at` (0 or None: never taken, or released) still holds."""
         now = self.now() if now is None else now
-        return bool(taken_at) and now - float(taken_at) < self.seconds
+        if not taken_at:
+            return False
+        return now - float(taken_at) < self.seconds
 
     def lapsed(self, taken_at: float | None, now: float | None = None) -> bool:
         """Taken once and not held any more: its holder died (or is far too slow); take it over."""

@@ -108,7 +108,10 @@ class TicketStore:
         if await self.documents.insert_if_absent(PREFIX + ticket.ref, asdict(ticket)):
             await self._pending(add=ticket.ref)
             return ticket, True
-        return await self.load(ticket.ref), False
+        existing = await self.load(ticket.ref)
+        if existing is None:  # purged between the two calls: claim it afresh
+            return await self.claim(ticket)
+        return existing, False
 
     async def load(self, ref: str) -> Ticket | None:
         found = await self.documents.read([PREFIX + ref])

@@ -151,7 +151,8 @@ class TranscriptStore:
         saying how much was left out (what support, the admin or a handoff is sent stays bounded)."""
         turns = await self._turns(ref)
         entries = [Entry(**e) for turn in turns.values() for e in turn["entries"]]
-        kept, size = [], 0
+        kept: list[Entry] = []
+        size = 0
         for item in reversed(entries):
             size += len(item.text)
             if size > max_chars:

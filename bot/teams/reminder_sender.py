@@ -54,7 +54,7 @@ class TeamsReminderSender:
 
     async def deliver(self, reminder: Reminder) -> str:
         case = await self._case(reminder)
-        if not self.desk.still_wanted(reminder, case):
+        if case is None or not self.desk.still_wanted(reminder, case):
             log.info("reminder %s for case %s no longer fits the case: dropped", reminder.kind, reminder.case_id)
             return DROPPED
         if reminder.kind == "sla":
