@@ -122,3 +122,11 @@ async def test_a_purge_warning_goes_once_the_user_is_restored(person):
         await settle_dates(person)
     assert restored
     assert purge not in "\n".join(t for t in [flatten(c) for c in cards_of(await person.say("status"))])
+
+
+def test_a_plan_says_how_its_step_count_and_its_list_agree(every_card):
+    for leaf_id, text in plans(every_card).items():
+        listed = len(re.findall(r"^\d+\.: ", text, re.M))
+        said = re.search(r"Steps: (\d+)", text)
+        assert said, leaf_id
+        assert listed == int(said.group(1)) or "the list shows the steps of every route" in text, (leaf_id, listed)

@@ -209,6 +209,13 @@ def minutes_words(minutes: int) -> str:
     return f"{said} {rest} minute{'s' * (rest != 1)}" if rest else said
 
 
+def steps_said(leaf: Leaf, case: RecoveryCase, total: int) -> str:
+    """How many steps: the longest route, and why the list below is longer while an answer to come
+    decides between routes (each listed step says which answer it needs)."""
+    listed = sum(1 for s in leaf.steps if may_apply(s, case))
+    return str(total) if listed == total else f"{total} (the list shows the steps of every route an answer to come may take)"
+
+
 def plan_time(leaf: Leaf, case: RecoveryCase, playbook: Playbook) -> tuple[str, str]:
     """The plan's one statement of time: the waits of the steps that may apply, added up (the
     playbook's own estimate only where nothing waits)."""
@@ -245,7 +252,7 @@ def plan_card(leaf: Leaf, case: RecoveryCase, playbook: Playbook, now: datetime 
     body += [
         text(leaf.summary),
         *deadline_lines(case, now),
-        facts([("User", case.upn or ""), ("Steps", str(total)), plan_time(leaf, case, playbook)]),
+        facts([("User", case.upn or ""), ("Steps", steps_said(leaf, case, total)), plan_time(leaf, case, playbook)]),
     ]
     body.extend(data_loss_warning(f"Warning ({step.title}): {step.warning}") for step in warnings)
     route = route_rows(leaf, case, playbook)
