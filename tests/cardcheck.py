@@ -89,3 +89,19 @@ def library_problems(cards: list[dict]) -> list[list[str]]:
             card_problems.append(f"{name}: {event['message']}")
         problems.append(card_problems)
     return problems
+
+
+def rendered_as_markdown(node, found: list[str]) -> list[str]:
+    """Every text a Teams client renders with Markdown: TextBlocks and facts (not TextRuns)."""
+    if isinstance(node, dict):
+        if node.get("type") == "TextBlock":
+            found.append(node.get("text", ""))
+        if node.get("type") == "FactSet":
+            found.extend(f"{f['title']} {f['value']}" for f in node.get("facts", []))
+        if node.get("type") != "RichTextBlock":
+            for value in node.values():
+                rendered_as_markdown(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            rendered_as_markdown(item, found)
+    return found

@@ -18,7 +18,9 @@ if str(ROOT) not in sys.path:
 
 from app import Assembly, assemble, serve  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
+from bot.integrations.graph import GraphSettings  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from tests.graph_standin import TENANT, FakeMicrosoft, make_tls  # noqa: E402
 from tests.harness import Admin, Connector  # noqa: E402
 
 
@@ -151,6 +153,52 @@ def azurite(tmp_path):
     process = AzuriteProcess(tmp_path / "azurite").start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="module")
+def azurite_oauth(tmp_path_factory):
+    """Azurite over HTTPS (a certificate made here) checking Entra bearer tokens."""
+    from tests.processes import AzuriteProcess
+
+    tls_dir = tmp_path_factory.mktemp("azurite-tls")
+    ca_bundle, _ = make_tls(tls_dir)
+    tls = (str(tls_dir / "server.pem"), str(tls_dir / "server.key"))
+    process = AzuriteProcess(tmp_path_factory.mktemp("azurite-oauth"), tls=tls)
+    process.ca_bundle = ca_bundle
+    yield process.start()
+    process.stop()
+
+
+# --- the Graph stand-in -----------------------------------------------------------------------
+@pytest_asyncio.fixture
+async def microsoft(tmp_path):
+    """The Graph stand-in (tests/graph_standin.py) on loopback over HTTPS; its `settings` point a GraphClient at it."""
+    ca_bundle, context = make_tls(tmp_path)
+    fake = FakeMicrosoft()
+    app = web.Application()
+    app.router.add_post("/v1.0/users/{id}/checkMemberGroups", fake.check_member_groups)
+    app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", fake.openid)
+    app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
+    app.router.add_get("/v1.0/directory/deletedItems/microsoft.graph.user", fake.deleted)
+    app.router.add_get("/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.directoryRole", fake.roles_of)
+    app.router.add_get("/v1.0/users/{user}", fake.user)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    fake.base = f"https://127.0.0.1:{port}"
+    fake.settings = GraphSettings(
+        TENANT,
+        "bot-graph-app",
+        "graph-secret",
+        authority_host=fake.base,
+        endpoint=fake.base,
+        ca_bundle=ca_bundle,
+        timeout_seconds=1.0,
+    )
+    yield fake
+    await runner.cleanup()
 
 
 # --- lanes ---------------------------------------------------------------------------------

@@ -292,6 +292,19 @@ class Admin:
             await self.session.close()
 
 
+@dataclass
+class RoundRobinAdmin(Admin):
+    """An admin whose every message lands on the next bot instance, as behind a load balancer."""
+
+    urls: list[str] = field(default_factory=list)
+    turn: int = 0
+
+    async def post(self, body, headers=None, raw=None):
+        self.bot_url = self.urls[self.turn % len(self.urls)]
+        self.turn += 1
+        return await super().post(body, headers, raw)
+
+
 async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -6,6 +6,9 @@ PowerShell for the playbook's commands:
 statements split by newlines, `;` and `|`; single- and double-quoted strings; groups `( )`,
 `$( )`, `@( )`, `@{ }`, `{ }`, `[ ]`; variables; `-Parameter` and `-Parameter:value`; commas
 joining an array argument; and `$var = <command>` assignments.
+
+problems_in checks a block of the playbook's commands against the reference (the playbook's and
+the diagnostic scripts' tests use it).
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+
+from bot.playbook import Playbook, load_playbook, render_blocks
+from bot.playbook.model import CommandBlock
+from tests.walker import SAMPLE_VALUES
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "bot" / "playbook" / "reference" / "cmdlets.json"
@@ -348,3 +356,69 @@ def check_command(
 def is_retired(reference: Reference, name: str) -> bool:
     found = reference.find(name)
     return bool(found and found[1].get("retired"))
+
+
+# --- the playbook's commands against the reference ---------------------------------------------
+@cache
+def shipped_reference() -> Reference:
+    return load_reference()
+
+
+@cache
+def shipped_playbook() -> Playbook:
+    return load_playbook()
+
+
+# Which places a cmdlet may run in, by where the reference says it comes from.
+PLACES_BY_PRODUCT = {
+    "Microsoft Graph PowerShell v1.0": {"graph"},
+    "MSOnline module (retired)": {"graph"},
+    "Windows Server (ActiveDirectory module)": {"ad"},
+    "Microsoft Entra Connect Sync server (ADSync module)": {"entra_connect"},
+    "Exchange Online": {"exchange_online"},
+}
+
+
+def sample_values() -> dict[str, str]:
+    return {name: SAMPLE_VALUES[p.kind] for name, p in shipped_playbook().placeholders.items() if not p.derive}
+
+
+def allowed_places(entry: dict) -> set[str] | None:
+    """None: runs anywhere (PowerShell's own cmdlets)."""
+    places: set[str] = set()
+    for product in entry.get("products", []):
+        if product.startswith("Exchange Server"):
+            places.add("exchange_onprem")
+        places |= PLACES_BY_PRODUCT.get(product, set())
+    return places or None
+
+
+def problems_in(block: CommandBlock, dialect: str, where: str) -> list[str]:
+    """What is wrong with the commands of `block` in `dialect` against the reference, each problem
+    prefixed with `where`: rendered with sample values and again with every value unknown."""
+    playbook, reference = shipped_playbook(), shipped_reference()
+    problems: list[str] = []
+    for values in (sample_values(), {}):
+        for rendered in render_blocks([block], dialect, playbook, values):
+            try:
+                commands = commands_in(rendered.text)
+            except TokenizeError as exc:
+                problems.append(f"{where} [{dialect}]: does not tokenise: {exc}\n{rendered.text}")
+                continue
+            undefined = used_variables(rendered.text) - assigned_variables(rendered.text)
+            if undefined:
+                problems.append(f"{where} [{dialect}]: uses ${', $'.join(sorted(undefined))}, which the block never sets")
+            on_premises = "exchange_onprem" in block.runs_in
+            for command in commands:
+                for problem in check_command(command, reference, on_premises):
+                    problems.append(f"{where} [{dialect}]: {problem}")
+                found = reference.find(command.name)
+                if found is None:
+                    continue
+                name, entry = found
+                if dialect == "modern" and (entry.get("retired") or name in ("New-PSSession", "Import-PSSession")):
+                    problems.append(f"{where} [modern]: {name} is retired")
+                places = allowed_places(entry)
+                if places is not None and not places & set(block.runs_in):
+                    problems.append(f"{where} [{dialect}]: {name} runs in {sorted(places)}, the block says {list(block.runs_in)}")
+    return sorted(set(problems))

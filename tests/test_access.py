@@ -3,92 +3,20 @@ the tenant and admin allow-lists, the per-user rate limit, and the refusal to st
 
 from __future__ import annotations
 
-import base64
-import json
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import jwt
 import pytest
 import pytest_asyncio
-from botframework.connector.auth import ServiceClientCredentialsFactory
 from cryptography.hazmat.primitives.asymmetric import rsa
-from msrest.authentication import BasicTokenAuthentication
 
-from bot.settings import Settings
 from bot.storage import SqliteDocumentStore
 from bot.turn.access import AccessGate
 from tests.conftest import ROOT, RunningBot
+from tests.credentials import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, secured, token
 from tests.harness import Admin, texts_of
-
-APP_ID = "0b3f4c5d-1111-4e2f-9a8b-123456789abc"
-TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-KID = "loopback-key"
-
-
-def b64(number: int) -> str:
-    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-class OpenIdServer:
-    """The Bot Framework's OpenID metadata and signing keys, served on loopback from a thread
-    (the SDK fetches them with blocking `requests`)."""
-
-    def __init__(self, key) -> None:
-        numbers = key.public_key().public_numbers()
-        self.jwks = {
-            "keys": [
-                {"kty": "RSA", "use": "sig", "kid": KID, "n": b64(numbers.n), "e": b64(numbers.e), "endorsements": ["msteams"]}
-            ]
-        }
-        self.serving = threading.Event()  # clear it to make every fetch wait until it is set again
-        self.serving.set()
-        self.fetches = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                server.fetches += 1
-                server.serving.wait()
-                body = {
-                    "/openid": {"issuer": "https://api.botframework.com", "jwks_uri": f"{server.url}/keys"},
-                    "/keys": server.jwks,
-                }.get(self.path)
-                payload = json.dumps(body).encode()
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                return None
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.serving.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class LoopbackCredentials(ServiceClientCredentialsFactory):
-    """Outbound tokens for the loopback connector: Entra ID cannot be reached from here."""
-
-    async def is_valid_app_id(self, app_id: str) -> bool:
-        return app_id == APP_ID
-
-    async def is_authentication_disabled(self) -> bool:
-        return False
-
-    async def create_credentials(self, app_id, oauth_scope, login_endpoint, validate_authority):
-        return BasicTokenAuthentication({"access_token": "loopback-outbound-token"})
 
 
 @pytest.fixture(scope="module")
@@ -103,38 +31,10 @@ def openid(signing_key):
     server.close()
 
 
-def secured(settings: Settings, openid: OpenIdServer, **changes) -> Settings:
-    """The settings with authentication on against the loopback OpenID server."""
-    return replace(
-        settings,
-        app_id=APP_ID,
-        app_password="not-used",
-        app_type="SingleTenant",
-        app_tenant_id=TENANT,
-        openid_metadata_url=f"{openid.url}/openid",
-        service_url_hosts=("127.0.0.1",),  # the loopback connector, listed explicitly (auth on)
-        **changes,
-    )
-
-
 @pytest_asyncio.fixture
 async def secured_bot(settings, openid):
     async with RunningBot(secured(settings, openid), credentials_factory=LoopbackCredentials()) as running:
         yield running
-
-
-def token(key, service_url: str, kid: str = KID, **overrides) -> str:
-    """A Bot Framework channel token as Teams' connector sends it."""
-    now = int(time.time())
-    claims = {
-        "iss": "https://api.botframework.com",
-        "aud": APP_ID,
-        "serviceurl": service_url,
-        "nbf": now - 60,
-        "exp": now + 3600,
-        **overrides,
-    }
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
 async def test_good_tokens_pass_and_every_bad_kind_gets_401(secured_bot, connector, signing_key):

@@ -66,3 +66,38 @@ def test_imports_point_down_the_layers():
 def test_every_package_is_placed_in_the_layout():
     packages = {str(p.parent.relative_to(ROOT)) + "/" for p in (ROOT / "bot").rglob("__init__.py")} - {"bot/"}
     assert packages <= set(EDGE) | set(PLAIN_PACKAGES), packages - set(EDGE) - set(PLAIN_PACKAGES)
+
+
+# --- the tests' own layout ------------------------------------------------------------------
+# Fixtures live in conftest.py files and shared helpers in helper modules (tests/harness.py,
+# tests/walker.py, ...): no file under tests/ imports a test module (tests/**/test_*.py).
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, relative imports resolved; `from a import b` also counts a.b,
+    which is a module when b is one."""
+    package = list(path.relative_to(ROOT).parent.parts)
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def is_test_module(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] == "tests" and parts[-1].startswith("test_") and (ROOT / Path(*parts)).with_suffix(".py").is_file()
+
+
+def test_no_file_under_tests_imports_a_test_module():
+    imports = {str(p.relative_to(ROOT)): imported_modules(p) for p in sorted((ROOT / "tests").rglob("*.py"))}
+    from_tests = {path: sorted(n for n in names if is_test_module(n)) for path, names in imports.items()}
+    assert {path: names for path, names in from_tests.items() if names} == {}
+    assert is_test_module("tests.test_architecture") and is_test_module("tests.security.test_ticket_content")
+    assert not is_test_module("tests.harness") and not is_test_module("tests.harness.test_helper")
+    assert "tests.harness" in imports["tests/conftest.py"]  # the check sees imports

@@ -13,64 +13,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.playbook import DIALECTS, load_playbook, render_blocks
+from bot.playbook import DIALECTS, load_playbook
 from bot.playbook.model import CommandBlock
 from tests import powershell_reference as ps
-from tests.walker import SAMPLE_VALUES
+from tests.powershell_reference import problems_in
 
 playbook = load_playbook()
-reference = ps.load_reference()
-
-# Which places a cmdlet may run in, by where the reference says it comes from.
-PLACES_BY_PRODUCT = {
-    "Microsoft Graph PowerShell v1.0": {"graph"},
-    "MSOnline module (retired)": {"graph"},
-    "Windows Server (ActiveDirectory module)": {"ad"},
-    "Microsoft Entra Connect Sync server (ADSync module)": {"entra_connect"},
-    "Exchange Online": {"exchange_online"},
-}
-
-
-def sample_values() -> dict[str, str]:
-    return {name: SAMPLE_VALUES[p.kind] for name, p in playbook.placeholders.items() if not p.derive}
-
-
-def allowed_places(entry: dict) -> set[str] | None:
-    """None: runs anywhere (PowerShell's own cmdlets)."""
-    places: set[str] = set()
-    for product in entry.get("products", []):
-        if product.startswith("Exchange Server"):
-            places.add("exchange_onprem")
-        places |= PLACES_BY_PRODUCT.get(product, set())
-    return places or None
-
-
-def problems_in(block: CommandBlock, dialect: str, where: str) -> list[str]:
-    problems: list[str] = []
-    for values in (sample_values(), {}):
-        for rendered in render_blocks([block], dialect, playbook, values):
-            try:
-                commands = ps.commands_in(rendered.text)
-            except ps.TokenizeError as exc:
-                problems.append(f"{where} [{dialect}]: does not tokenise: {exc}\n{rendered.text}")
-                continue
-            undefined = ps.used_variables(rendered.text) - ps.assigned_variables(rendered.text)
-            if undefined:
-                problems.append(f"{where} [{dialect}]: uses ${', $'.join(sorted(undefined))}, which the block never sets")
-            on_premises = "exchange_onprem" in block.runs_in
-            for command in commands:
-                for problem in ps.check_command(command, reference, on_premises):
-                    problems.append(f"{where} [{dialect}]: {problem}")
-                found = reference.find(command.name)
-                if found is None:
-                    continue
-                name, entry = found
-                if dialect == "modern" and (entry.get("retired") or name in ("New-PSSession", "Import-PSSession")):
-                    problems.append(f"{where} [modern]: {name} is retired")
-                places = allowed_places(entry)
-                if places is not None and not places & set(block.runs_in):
-                    problems.append(f"{where} [{dialect}]: {name} runs in {sorted(places)}, the block says {list(block.runs_in)}")
-    return sorted(set(problems))
 
 
 def test_the_reference_is_the_projects_own_with_its_corrections_applied():

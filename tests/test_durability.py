@@ -7,12 +7,11 @@ import asyncio
 import json
 import re
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.storage import SqliteDocumentStore
 from bot.storage.keys import owner_scope
-from tests.harness import Admin, cards_of, find_action, joined
+from tests.harness import Admin, RoundRobinAdmin, cards_of, find_action, joined
 from tests.processes import BotProcess
 from tests.walker import UPN, path, walk_leaf
 
@@ -21,19 +20,6 @@ GUID = "0f1e2d3c-4b5a-4968-8776-655443322110"
 
 def last_title(records) -> str:
     return cards_of([r for r in records if r.kind == "send"])[-1]["body"][0]["text"]
-
-
-@dataclass
-class RoundRobinAdmin(Admin):
-    """An admin whose every message lands on the next bot instance, as behind a load balancer."""
-
-    urls: list[str] = field(default_factory=list)
-    turn: int = 0
-
-    async def post(self, body, headers=None, raw=None):
-        self.bot_url = self.urls[self.turn % len(self.urls)]
-        self.turn += 1
-        return await super().post(body, headers, raw)
 
 
 async def test_killed_bot_resumes_at_the_same_step_with_the_same_answers(tmp_path, connector):

@@ -11,10 +11,8 @@ import pytest_asyncio
 
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, channel_member, find_action, flatten, joined
+from tests.support_desk import ADMIN_UPN, SUPPORT_CHANNEL, escalate
 from tests.walker import UPN, walk_leaf
-
-SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
-ADMIN_UPN = "adele.vance@contoso.com"
 
 
 @pytest_asyncio.fixture
@@ -59,11 +57,6 @@ def settings(settings):
 def supporter(admin: Admin, thread_id: str, name: str = "Sam Support", aad_object_id: str | None = SAM_ID) -> Admin:
     """A support engineer in the support channel, or clicking in a ticket's thread there."""
     return channel_member(admin.bot_url, admin.connector, SUPPORT_CHANNEL, name, aad_object_id, thread_id)
-
-
-async def escalate(admin: Admin, description: str = "Remove-Mailbox failed: access denied") -> list:
-    await admin.say("escalate")
-    return await admin.press("Send to support", description=description)
 
 
 async def test_walkthrough_ending_in_escalation_makes_one_ticket_with_summary_and_transcript(requester, connector, playbook):

@@ -15,7 +15,7 @@ from bot.playbook import DEFAULT_PATH, Leaf, Playbook, Step, load_playbook
 from bot.storage import SqliteDocumentStore
 from tests.conftest import RunningBot, with_settings
 from tests.harness import Admin, Recorded, cards_of, find_action, flatten, joined
-from tests.test_playbook import EXPECTED
+from tests.playbook_table import EXPECTED
 from tests.walker import (
     UPN,
     button_titles,

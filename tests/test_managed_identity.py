@@ -15,9 +15,8 @@ from app import StartupRefused, build
 from bot.integrations.graph import GraphClient
 from tests.conftest import RunningBot
 from tests.entra import entra_token
+from tests.graph_standin import ADMIN_ID, UPN
 from tests.harness import Admin, cards_of, joined
-from tests.test_graph import ADMIN_ID, UPN, microsoft  # noqa: F401 - the Graph stand-in fixture
-from tests.test_stores import azurite_oauth  # noqa: F401 - Azurite over HTTPS checking Entra tokens
 
 IDENTITY_HEADER = "f5b3c9a2-identity-header"
 MI_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJvaWQiOiJtaSJ9."
@@ -74,7 +73,7 @@ async def identity(monkeypatch):
 
 
 @pytest.fixture
-def mi_settings(settings, microsoft):  # noqa: F811 - the fixture imported above
+def mi_settings(settings, microsoft):
     return replace(
         settings,
         graph_use_managed_identity=True,
@@ -88,7 +87,7 @@ async def test_graph_signs_in_with_the_app_service_identity_and_the_admin_confir
     identity,
     mi_settings,
     connector,
-    microsoft,  # noqa: F811
+    microsoft,
 ):
     async with RunningBot(mi_settings) as bot:
         admin = Admin(bot.url, connector, aad_object_id=ADMIN_ID)
@@ -103,7 +102,7 @@ async def test_graph_signs_in_with_the_app_service_identity_and_the_admin_confir
     assert "client_id" not in identity.requests[0]  # the system-assigned identity
 
 
-async def test_a_user_assigned_identity_is_asked_for_by_its_client_id(identity, mi_settings, microsoft):  # noqa: F811
+async def test_a_user_assigned_identity_is_asked_for_by_its_client_id(identity, mi_settings, microsoft):
     client = GraphClient(replace(mi_settings, azure_client_id=USER_ASSIGNED).graph)
     try:
         assert (await client.entra_state(UPN)).state == "present"
@@ -116,7 +115,7 @@ async def test_identity_endpoint_down_the_bot_says_graph_is_unavailable_and_asks
     identity,
     mi_settings,
     connector,
-    microsoft,  # noqa: F811
+    microsoft,
 ):
     await identity.stop()
     async with RunningBot(mi_settings) as bot:
@@ -167,7 +166,7 @@ async def test_blob_state_with_the_app_service_identity_keeps_the_case_across_re
     identity,
     settings,
     connector,
-    azurite_oauth,  # noqa: F811
+    azurite_oauth,
 ):
     blob = replace(
         settings,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 
 import pytest
 
 from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook
 from bot.playbook.loader import build_playbook
-
-RAW = tomllib.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+from tests.playbook_source import RAW, leaf, step
 
 
 def broken(mutate) -> str:
@@ -19,14 +17,6 @@ def broken(mutate) -> str:
     with pytest.raises(PlaybookError) as refused:
         build_playbook(data)
     return str(refused.value)
-
-
-def leaf(data, leaf_id):
-    return next(x for x in data["leaves"] if x["id"] == leaf_id)
-
-
-def step(data, leaf_id, step_id):
-    return next(s for s in leaf(data, leaf_id)["steps"] if step_id in (s.get("id"), s.get("use")))
 
 
 def test_the_shipped_playbook_loads():

@@ -11,22 +11,10 @@ import re
 import pytest
 
 from bot.playbook import load_playbook, render_blocks
-from bot.walkthrough.case import RecoveryCase
-from bot.walkthrough.rules import applicable_steps
+from tests.playbook_table import route
 
 playbook = load_playbook()
 DESTRUCTIVE_FOR_THE_SOURCE = re.compile(r"Remove-Mailbox|Remove-MgUser|Remove-MsolUser")
-
-
-def route(leaf_id: str, **answers: str) -> list:
-    """The steps an admin is shown for these sub-answers, in order (for a returning user unless
-    `mail_for` says otherwise)."""
-    leaf = playbook.leaves[leaf_id]
-    case = RecoveryCase("MR-TEST00", "admin")
-    case.answers.update(leaf.answers)
-    case.answers.setdefault("mail_for", "returning")
-    case.answers.update(answers)
-    return applicable_steps(case, leaf)
 
 
 def ids(steps) -> list[str]:

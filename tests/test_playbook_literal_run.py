@@ -19,7 +19,7 @@ from bot.playbook import DEFAULT_PATH, PlaybookError, load_playbook, render_bloc
 from bot.playbook.loader import PLACEHOLDER_RE, build_playbook
 from bot.playbook.model import OUTCOMES
 from bot.playbook.values import InvalidValue, validate
-from tests.test_playbook_defects import route
+from tests.playbook_table import route
 
 playbook = load_playbook()
 REFERENCE = json.loads((DEFAULT_PATH.parent / "reference" / "cmdlets.json").read_text(encoding="utf-8"))["cmdlets"]

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from bot.playbook import load_playbook
-from tests.test_playbook_defects import route
+from tests.playbook_table import route
 
 playbook = load_playbook()
 

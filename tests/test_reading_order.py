@@ -14,7 +14,7 @@ import pytest
 from bot.playbook import DEFAULT_PATH, PlaybookError, ps_quote
 from bot.playbook.loader import build_playbook
 from tests.harness import Recorded, cards_of, find_action, joined
-from tests.test_playbook import EXPECTED
+from tests.playbook_table import EXPECTED
 from tests.walker import SAMPLE_VALUES, UPN, button_titles, choose, inputs_for, walk_leaf
 
 LEARN_PAGES = {

@@ -20,22 +20,11 @@ from bot.walkthrough.deadlines import finish_before, to_ask
 from tests.cardcheck import library_problems, schema_problems
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, flatten, joined
+from tests.walker import B5, B7, open_case
 
 UPN = "o'brien@contoso.com"
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SUPPORT_CHANNEL = "19:support-channel@thread.tacv2"
-RETURNING = "The user, who is coming back"  # "Who needs this mailbox's content?", asked in every leaf
-B7 = ("Present (synced)", "Hard-deleted", "Present", RETURNING)  # step 1 is a 30-minute delta sync
-B5 = ("Present (synced)", "Soft-deleted", "Soft-deleted", RETURNING)  # both 30-day clocks run
-
-
-async def open_case(admin: Admin, answers: tuple[str, ...]) -> list:
-    await admin.say("start new")  # a new case even when one is open
-    await admin.press("Next", upn=UPN)
-    records = []
-    for label in answers:
-        records += await admin.press(label)
-    return records
 
 
 def reminders_in(admin: Admin, marker: str) -> list[dict]:

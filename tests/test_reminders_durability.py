@@ -8,10 +8,9 @@ import asyncio
 
 import aiohttp
 
-from tests.harness import Admin, cards_of, wait_for
+from tests.harness import Admin, RoundRobinAdmin, cards_of, wait_for
 from tests.processes import BotProcess
-from tests.test_durability import RoundRobinAdmin
-from tests.test_reminders import B7, open_case
+from tests.walker import B7, open_case
 
 FAST = {"WAIT_SCALE": "0.0003", "REMINDER_POLL_SECONDS": "0.1"}  # 30 minutes -> 0.54 s
 

@@ -12,25 +12,12 @@ from bot.storage import Conflict, MemoryDocumentStore, SqliteDocumentStore, Stor
 from bot.storage.blob_store import BlobDocumentStore
 from tests.entra import StorageTokenCredential
 from tests.processes import AzuriteProcess
-from tests.test_graph import make_tls
 
 
 @pytest.fixture(scope="module")
 def azurite(tmp_path_factory):
     process = AzuriteProcess(tmp_path_factory.mktemp("azurite")).start()
     yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def azurite_oauth(tmp_path_factory):
-    """Azurite over HTTPS (a certificate made here) checking Entra bearer tokens."""
-    tls_dir = tmp_path_factory.mktemp("azurite-tls")
-    ca_bundle, _ = make_tls(tls_dir)
-    tls = (str(tls_dir / "server.pem"), str(tls_dir / "server.key"))
-    process = AzuriteProcess(tmp_path_factory.mktemp("azurite-oauth"), tls=tls)
-    process.ca_bundle = ca_bundle
-    yield process.start()
     process.stop()
 
 

@@ -24,11 +24,11 @@ from bot.integrations import telemetry
 from bot.storage import MemoryDocumentStore, StoreUnavailable
 from bot.storage.blob_store import BlobDocumentStore
 from tests.conftest import RunningBot
+from tests.graph_standin import ADMIN_ID, TENANT, with_graph
 from tests.harness import Admin
+from tests.playbook_table import EXPECTED
 from tests.processes import BotProcess, free_port
-from tests.test_escalation import ADMIN_UPN, SUPPORT_CHANNEL, escalate
-from tests.test_graph import ADMIN_ID, TENANT, microsoft, with_graph  # noqa: F401 - the Graph stand-in fixture
-from tests.test_playbook import EXPECTED
+from tests.support_desk import ADMIN_UPN, SUPPORT_CHANNEL, escalate
 from tests.walker import UPN, walk_leaf
 
 
@@ -58,7 +58,7 @@ async def test_a_walkthrough_gives_a_span_per_turn_with_its_children_and_no_pers
     settings,
     connector,
     playbook,
-    microsoft,  # noqa: F811
+    microsoft,
 ):
     spans, reader = exported
     graph_settings = with_graph(settings, microsoft, allowed_tenants=(TENANT,))

@@ -8,7 +8,7 @@ import pytest
 from bot.cards.walkthrough import OUTCOME_HEADLINES
 from tests.cardcheck import library_problems, schema_problems
 from tests.harness import actions_of, cards_of, flatten
-from tests.test_playbook import EXPECTED
+from tests.playbook_table import EXPECTED
 from tests.walker import UPN, walk_leaf
 
 QUOTED_UPN = "'o''brien@contoso.com'"

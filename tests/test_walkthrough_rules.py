@@ -7,7 +7,7 @@ import copy
 from bot.playbook.loader import build_playbook
 from bot.walkthrough.case import RecoveryCase
 from bot.walkthrough.rules import complete_step, current_step, fail_step
-from tests.test_playbook_checks import RAW, leaf
+from tests.playbook_source import RAW, leaf
 
 A3 = {"onprem": "deleted", "entra": "present", "mailbox": "soft_deleted", "mail_for": "returning"}
 

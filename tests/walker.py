@@ -240,3 +240,18 @@ async def settle_dates(admin: Admin) -> list[Recorded]:
     while "I don't know" in button_titles(latest_card(admin)[0]):
         records += await admin.press("I don't know")
     return records
+
+
+# --- a case opened by pressing its answers' buttons (as the reminder tests do) ------------------
+RETURNING = "The user, who is coming back"  # "Who needs this mailbox's content?", asked in every leaf
+B7 = ("Present (synced)", "Hard-deleted", "Present", RETURNING)  # step 1 is a 30-minute delta sync
+B5 = ("Present (synced)", "Soft-deleted", "Soft-deleted", RETURNING)  # both 30-day clocks run
+
+
+async def open_case(admin: Admin, answers: tuple[str, ...]) -> list:
+    await admin.say("start new")  # a new case even when one is open
+    await admin.press("Next", upn=UPN)
+    records = []
+    for label in answers:
+        records += await admin.press(label)
+    return records

@@ -8,7 +8,7 @@ import pytest
 from bot.diagnostics.scripts import PLACES, READ_VERBS, SCRIPTS_PATH, ScriptsError, cmdlets_in, load_scripts, render_script
 from bot.playbook import load_playbook
 from tests import powershell_reference as ps
-from tests.test_cmdlet_reference import problems_in
+from tests.powershell_reference import problems_in
 
 playbook = load_playbook()
 scripts = load_scripts()

@@ -1,5 +1,5 @@
 """The attacker's bench: the bot with authentication on against the loopback OpenID metadata and
-keys (tests/test_access.py), its loopback connector listed explicitly in SERVICE_URL_HOSTS."""
+keys (tests/credentials.py), its loopback connector listed explicitly in SERVICE_URL_HOSTS."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest_asyncio
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import RunningBot
+from tests.credentials import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, secured, token
 from tests.harness import Admin
-from tests.test_access import APP_ID, TENANT, LoopbackCredentials, OpenIdServer, secured, token
 
 __all__ = ["APP_ID", "TENANT", "bearer", "secured", "signed_in"]
 

@@ -7,10 +7,10 @@ All with sign-in on."""
 from __future__ import annotations
 
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
+from tests.graph_standin import ADMIN_ID, with_graph
 from tests.harness import Admin, joined
 from tests.security.conftest import TENANT, secured, signed_in
-from tests.test_access import LoopbackCredentials
-from tests.test_graph import ADMIN_ID, microsoft, with_graph  # noqa: F401 - the Graph stand-in fixture
 from tests.walker import UPN
 
 
@@ -44,7 +44,7 @@ async def test_a_handoff_status_event_delivered_three_times_changes_the_ticket_o
     assert joined(admin.history()).count("Support hub: your case") == 1
 
 
-async def test_a_non_admins_conversation_update_gets_no_welcome_card(settings, openid, signing_key, connector, microsoft):  # noqa: F811
+async def test_a_non_admins_conversation_update_gets_no_welcome_card(settings, openid, signing_key, connector, microsoft):
     graph_settings = with_graph(secured(settings, openid), microsoft, graph_require_admin_role=True)
     async with RunningBot(graph_settings, credentials_factory=LoopbackCredentials()) as running:
         microsoft.roles = []  # an ordinary user of the tenant installs the bot

@@ -9,11 +9,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
+from tests.cardcheck import rendered_as_markdown
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, cards_of, channel_member, joined
 from tests.security.conftest import TENANT, secured, signed_in
-from tests.security.test_ticket_content import rendered_as_markdown
-from tests.test_access import LoopbackCredentials
 from tests.walker import UPN
 
 SUPPORT = "19:support@thread.tacv2"

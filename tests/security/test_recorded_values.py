@@ -8,9 +8,9 @@ from __future__ import annotations
 from bot.support.escalation import ticket_summary
 from bot.walkthrough.case import RecoveryCase
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, cards_of, joined, texts_of
 from tests.security.conftest import TENANT, secured, signed_in
-from tests.test_access import LoopbackCredentials
 from tests.walker import UPN, button_titles, inputs_for, settle_dates
 
 SUPPORT = "19:support@thread.tacv2"

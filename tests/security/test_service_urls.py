@@ -11,9 +11,9 @@ from botframework.connector.auth import ClaimsIdentity
 
 from app import StartupRefused, build
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, Connector
 from tests.security.conftest import TENANT, bearer, secured
-from tests.test_access import LoopbackCredentials
 
 
 async def test_a_token_for_a_foreign_service_url_gets_no_reply_and_no_token(settings, openid, signing_key, connector):

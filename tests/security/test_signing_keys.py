@@ -9,9 +9,9 @@ import threading
 import aiohttp
 
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, wait_for
 from tests.security.conftest import TENANT, bearer, secured
-from tests.test_access import LoopbackCredentials
 
 # Only so that a bot that blocks its event loop cannot hang the suite for ever: it lets the
 # endpoint go after this long, and the test then sees that /healthz did not answer before.

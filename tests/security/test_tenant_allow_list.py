@@ -11,9 +11,9 @@ import pytest
 from app import StartupRefused, build
 from bot.settings import Settings
 from tests.conftest import ROOT, RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, joined
 from tests.security.conftest import APP_ID, TENANT, bearer
-from tests.test_access import LoopbackCredentials
 
 STRANGER_TENANT = "11111111-2222-4333-8444-555555555555"
 

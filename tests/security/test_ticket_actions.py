@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest_asyncio
 
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, channel_member, flatten, joined
 from tests.security.conftest import TENANT, secured, signed_in
-from tests.test_access import LoopbackCredentials
 from tests.walker import UPN
 
 SUPPORT = "19:support@thread.tacv2"

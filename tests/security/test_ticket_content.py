@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tests.cardcheck import rendered_as_markdown
 from tests.conftest import RunningBot
 from tests.harness import Admin, cards_of, find_action, joined
 from tests.walker import UPN
@@ -13,22 +14,6 @@ from tests.walker import UPN
 SUPPORT = "19:support@thread.tacv2"
 LURE = "[Reset your MFA here](https://evil.example)"
 GUID = "6a1e2b3c-4d5e-4f60-8a9b-0c1d2e3f4a5b"
-
-
-def rendered_as_markdown(node, found: list[str]) -> list[str]:
-    """Every text a Teams client renders with Markdown: TextBlocks and facts (not TextRuns)."""
-    if isinstance(node, dict):
-        if node.get("type") == "TextBlock":
-            found.append(node.get("text", ""))
-        if node.get("type") == "FactSet":
-            found.extend(f"{f['title']} {f['value']}" for f in node.get("facts", []))
-        if node.get("type") != "RichTextBlock":
-            for value in node.values():
-                rendered_as_markdown(value, found)
-    elif isinstance(node, list):
-        for item in node:
-            rendered_as_markdown(item, found)
-    return found
 
 
 async def test_markdown_typed_by_the_admin_stays_inert_on_the_support_card(settings, connector):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 from tests.conftest import RunningBot
+from tests.credentials import LoopbackCredentials
 from tests.harness import Admin, cards_of
 from tests.security.conftest import TENANT, secured, signed_in
-from tests.test_access import LoopbackCredentials
 from tests.walker import UPN
 
 SUPPORT = "19:support@thread.tacv2"
