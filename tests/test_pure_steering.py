@@ -80,6 +80,18 @@ OTHER = make_leaf(
     {"entra": "present", "mailbox": "soft"},
     ask_first=("licence",),
 )
+# A failure path over a step that asks (so it is skipped unanswered), then a step that asks and
+# whose failure needs support.
+JUMPING = make_leaf(
+    "S4",
+    (
+        step("first"),
+        step("jump", on_failure="last"),
+        step("asks", ask="hybrid"),
+        step("last", ask="back", on_failure="support"),
+    ),
+    {"entra": "deleted", "mailbox": "active"},
+)
 SITUATED = make_leaf("S3", (step("look"),), {}, ask_first=("licence",), situation="orphan")
 PLACEHOLDERS = {
     "upn": Placeholder("upn", "UPN", "upn"),
@@ -94,11 +106,11 @@ PLAYBOOK = Playbook(
     questions=(ENTRA, MAILBOX),
     subquestions=MappingProxyType({"licence": LICENCE, "adfs": ADFS, "hybrid": HYBRID, "back": BACK}),
     placeholders=MappingProxyType(PLACEHOLDERS),
-    leaves=MappingProxyType({"S1": SELF, "S2": OTHER, "S3": SITUATED}),
+    leaves=MappingProxyType({"S1": SELF, "S2": OTHER, "S3": SITUATED, "S4": JUMPING}),
     complete_text="done",
     resources=(),
     support_always=(),
-    by_answers=MappingProxyType({("present", "active"): "S1", ("present", "soft"): "S2"}),
+    by_answers=MappingProxyType({("present", "active"): "S1", ("present", "soft"): "S2", ("deleted", "active"): "S4"}),
     by_situation=MappingProxyType({"orphan": "S3"}),
     ask_every_leaf=("licence",),
 )
@@ -180,6 +192,16 @@ def test_reopening_keeps_a_done_step_whose_failure_would_need_support():
     assert "fallback" in case.steps and "wait_back" not in case.steps and "back" not in case.answers
 
 
+def test_reopening_after_a_step_that_asks_failed_into_support_before_it_was_answered():
+    case = a_case(entra="deleted", mailbox="active")
+    passed(case, "done", "first", "jump")
+    passed(case, "failed", "last")
+    case.status = NEEDS_SUPPORT
+    reopen(case, PLAYBOOK)
+    assert set(case.steps) == {"first", "jump"} and case.status == OPEN
+    assert current_step(case, JUMPING).id == "asks"
+
+
 def test_reopening_a_case_without_a_scenario_just_opens_it():
     case = a_case(entra="present")
     case.status = NEEDS_SUPPORT
@@ -237,6 +259,14 @@ def test_taking_back_the_first_scoping_answer_keeps_the_other_scoping_answer():
     case = a_case(**SCOPED)
     take_back(case, PLAYBOOK, "entra")
     assert case.answers == {"mailbox": "active", "licence": "yes"}
+
+
+def test_an_answer_with_no_record_of_who_gave_it_is_taken_back_too():
+    case = a_case(**SCOPED, hybrid="yes")
+    del case.answered_by["hybrid"], case.answered_by["adfs"]  # as a version 2 case may have it
+    take_back(case, PLAYBOOK, "mailbox")
+    assert case.answers == {"entra": "present", "licence": "yes"}
+    assert case.answered_by == {"entra": "admin", "licence": "admin"}
 
 
 def test_the_plan_before_the_first_change_is_the_one_kept():
@@ -307,6 +337,15 @@ def test_stepping_back_after_a_failure_jump_reopens_the_failed_step_and_the_skip
     assert case.confirmed == ["cloud"]
     assert case.pending_failure is None
     assert current_step(case, SELF).id == "restore"
+
+
+def test_stepping_back_over_a_skipped_step_that_asks_reopens_the_failure_before_it():
+    case = a_case(entra="deleted", mailbox="active")
+    passed(case, "done", "first")
+    fail_step(case, JUMPING, JUMPING.step("jump"))
+    assert case.steps["asks"].status == "skipped" and "hybrid" not in case.answers
+    assert step_back(case, PLAYBOOK).id == "jump"
+    assert set(case.steps) == {"first"}
 
 
 def test_stepping_back_when_only_skipped_steps_are_left_reopens_them_all_and_gives_none():
