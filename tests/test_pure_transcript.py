@@ -11,7 +11,17 @@ import pytest
 import bot.support.transcript
 from bot.storage import MemoryDocumentStore
 from bot.support.redaction import redact
-from bot.support.transcript import MAX_ENTRY, Entry, TranscriptStore, TurnTranscript, card_text, entry, format_transcript
+from bot.support.transcript import (
+    FULL,
+    MAX_ENTRY,
+    MAX_TURNS,
+    Entry,
+    TranscriptStore,
+    TurnTranscript,
+    card_text,
+    entry,
+    format_transcript,
+)
 
 
 def masked(text: str) -> str:
@@ -195,3 +205,102 @@ async def test_a_long_transcript_is_read_as_its_most_recent_part_after_a_line_sa
         Entry("t5", "bot", "[5 earlier transcript entries left out: the transcript is long]")
     ]
     assert await store.read("MR-AAAAAA") == said, "the default limit is far above a short transcript"
+
+
+# --- the per-case turn budget and the key layout -----------------------------------------------
+
+
+async def test_a_transcript_keeps_max_turns_turns_says_so_at_the_last_and_drops_later_ones(monkeypatch):
+    monkeypatch.setattr(bot.support.transcript, "time", SimpleNamespace(time=Clock().time))
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents, max_turns=3)
+    ref = "tenant-1/owner-1/MR-ABC23456"
+    for n in range(1, 6):
+        await store.append(ref, [Entry(f"t{n}a", "admin", f"turn {n}"), Entry(f"t{n}b", "bot", f"reply {n}")])
+    assert len(await documents.read_prefix(f"transcripts/{ref}/")) == 3
+    assert (await documents.read([f"transcript-counts/{ref}"]))[f"transcript-counts/{ref}"][0] == {"turns": 3}
+    entries = await store.read(ref)
+    assert [e.text for e in entries] == ["turn 1", "reply 1", "turn 2", "reply 2", "turn 3", "reply 3", FULL.format(turns=3)]
+    assert entries[-1] == Entry(
+        "t3b",
+        "bot",
+        "[The transcript of this case is full (3 turns): later turns are not kept. Start a new case to keep a record.]",
+    )
+
+
+async def test_an_empty_turn_is_not_counted_against_the_budget():
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents, max_turns=1)
+    await store.append("MR-AAAAAA", [])
+    await store.append("MR-AAAAAA", [Entry("t1", "admin", "kept")])
+    assert [e.text for e in await store.read("MR-AAAAAA")] == ["kept", FULL.format(turns=1)]
+
+
+def test_a_store_keeps_a_thousand_turns_unless_told_otherwise():
+    assert MAX_TURNS == 1000 and TranscriptStore(MemoryDocumentStore()).max_turns == MAX_TURNS
+
+
+async def test_each_turn_is_one_document_keyed_by_ref_time_and_a_random_tail(monkeypatch):
+    monkeypatch.setattr(bot.support.transcript, "time", SimpleNamespace(time=Clock().time))
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents)
+    ref = "tenant-1/owner-1/MR-ABC23456"
+    await store.append(ref, [Entry("t1", "admin", "one")])
+    await store.append(ref, [Entry("t2", "admin", "two")])
+    stored = await documents.read_prefix("transcripts/")
+    keys = list(stored)
+    assert [re.fullmatch(rf"transcripts/{ref}/(\d{{10}}\.\d{{6}})-[0-9a-f]{{8}}", key).group(1) for key in keys] == [
+        "1800000000.500000",
+        "1800000001.000000",
+    ]
+    assert stored[keys[0]] == {"entries": [{"at": "t1", "speaker": "admin", "text": "one"}]}
+
+
+async def test_a_secret_across_the_cut_is_redacted_whole_before_the_entry_is_cut():
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents)
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlX2hlcmU"
+    await store.append("MR-AAAAAA", [Entry("t1", "admin", "x" * (MAX_ENTRY - 10) + " " + token + " end")])
+    (kept,) = await store.read("MR-AAAAAA")
+    assert len(kept.text) == MAX_ENTRY and "eyJ" not in kept.text
+    assert kept.text.startswith("x" * (MAX_ENTRY - 10) + " [redacted")
+
+
+async def test_a_case_numbered_before_v5_also_reads_what_it_wrote_under_its_number_in_time_order():
+    documents = MemoryDocumentStore()
+    old = "transcripts/MR-ABC234/1700000002.000000-aaaaaaaa"  # sorts before the ref's keys as text
+    await documents.write(old, {"entries": [{"at": "2", "speaker": "admin", "text": "under the number"}]}, None)
+    ref = "tenant-1/owner-1/MR-ABC234"
+    for at, text in (("1", "first"), ("3", "third")):
+        key = f"transcripts/{ref}/170000000{at}.000000-bbbbbbbb"
+        await documents.write(key, {"entries": [{"at": at, "speaker": "bot", "text": text}]}, None)
+    store = TranscriptStore(documents)
+    assert [e.text for e in await store.read(ref)] == ["first", "under the number", "third"]
+    assert [e.text for e in await store.read("MR-ABC234")] == ["under the number"], "a bare number reads only its own"
+    await store.delete([ref])
+    assert await documents.read_prefix("transcripts/") == {}
+
+
+async def test_a_case_numbered_since_v5_reads_only_under_its_ref():
+    documents = MemoryDocumentStore()
+    await documents.write(
+        "transcripts/MR-ABC23456/1700000001.000000-aaaaaaaa",
+        {"entries": [{"at": "1", "speaker": "admin", "text": "other owner"}]},
+        None,
+    )
+    store = TranscriptStore(documents)
+    ref = "tenant-1/owner-1/MR-ABC23456"
+    await store.append(ref, [Entry("2", "admin", "mine")])
+    assert [e.text for e in await store.read(ref)] == ["mine"]
+    await store.delete([ref])
+    assert list(await documents.read_prefix("transcripts/")) == ["transcripts/MR-ABC23456/1700000001.000000-aaaaaaaa"]
+
+
+async def test_deleting_a_transcript_resets_its_turn_count():
+    documents = MemoryDocumentStore()
+    store = TranscriptStore(documents, max_turns=1)
+    await store.append("t/o/MR-ABC23456", [Entry("1", "admin", "one")])
+    await store.delete(["t/o/MR-ABC23456"])
+    assert await documents.read_prefix("transcript-counts/") == {}
+    await store.append("t/o/MR-ABC23456", [Entry("2", "admin", "again")])
+    assert [e.text for e in await store.read("t/o/MR-ABC23456")] == ["again", FULL.format(turns=1)]
