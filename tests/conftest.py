@@ -254,3 +254,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if not any(item.get_closest_marker(lane) for lane in LANES):
             item.add_marker(getattr(pytest.mark, _lane(item)))
+
+
+@pytest.fixture
+def exported():
+    """Telemetry installed on in-memory exporters for the test: (spans, metric reader)."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from bot.integrations import telemetry
+
+    spans, reader = InMemorySpanExporter(), InMemoryMetricReader()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    telemetry.install(tracer_provider, MeterProvider(metric_readers=[reader]))
+    yield spans, reader
+    telemetry.uninstall()

@@ -14,11 +14,7 @@ from typing import ClassVar
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from bot.integrations import telemetry
 from bot.storage import MemoryDocumentStore, StoreUnavailable
@@ -30,16 +26,6 @@ from tests.playbook_table import EXPECTED
 from tests.processes import BotProcess, free_port
 from tests.support_desk import ADMIN_UPN, SUPPORT_CHANNEL, escalate
 from tests.walker import UPN, walk_leaf
-
-
-@pytest.fixture
-def exported():
-    spans, reader = InMemorySpanExporter(), InMemoryMetricReader()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
-    telemetry.install(tracer_provider, MeterProvider(metric_readers=[reader]))
-    yield spans, reader
-    telemetry.uninstall()
 
 
 def counter_values(reader: InMemoryMetricReader) -> dict[tuple[str, tuple], int]:

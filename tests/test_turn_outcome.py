@@ -4,27 +4,11 @@ error handler; it is still logged, traced and counted as failed, and answered 50
 from __future__ import annotations
 
 import aiohttp
-import pytest
-from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from bot.integrations import telemetry
 from tests.conftest import RunningBot
 from tests.harness import Admin, texts_of
-
-
-@pytest.fixture
-def exported():
-    spans, reader = InMemorySpanExporter(), InMemoryMetricReader()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
-    telemetry.install(tracer_provider, MeterProvider(metric_readers=[reader]))
-    yield spans, reader
-    telemetry.uninstall()
 
 
 def turn_counts(reader: InMemoryMetricReader) -> dict[str, int]:

@@ -127,13 +127,8 @@ class Telemetry:
         trace = TurnTrace(self, activity_type or "unknown")
         pipeline = self._pipeline
         if pipeline is None:
-            try:
+            with _finished(trace):
                 yield trace
-            except BaseException as exc:
-                trace.finish("error", error=type(exc).__name__)
-                raise
-            finally:
-                trace.finish("ok")  # only if the caller did not (a no-op otherwise)
             return
         from opentelemetry.trace import SpanKind
 
@@ -142,13 +137,8 @@ class Telemetry:
             "turn", kind=SpanKind.SERVER, attributes={"bot.activity_type": trace.activity_type}, **_QUIET
         ) as current:
             trace.span = current
-            try:
+            with _finished(trace):
                 yield trace
-            except BaseException as exc:
-                trace.finish("error", error=type(exc).__name__)
-                raise
-            finally:
-                trace.finish("ok")  # only if the caller did not (a no-op otherwise)
 
     def span(self, name: str, **attributes: Any) -> contextlib.AbstractContextManager:
         if self._pipeline is None:
@@ -158,6 +148,19 @@ class Telemetry:
     def traced_store(self, store: DocumentStore) -> DocumentStore:
         """The store with a span around each call; the store itself when nothing is exported."""
         return store if self._pipeline is None else TracedDocumentStore(store, self)
+
+
+@contextlib.contextmanager
+def _finished(trace: TurnTrace) -> Iterator[None]:
+    """A turn's trace always finishes: as an error when an exception escapes, else ok unless the
+    caller finished it with its own outcome (a second finish is a no-op)."""
+    try:
+        yield
+    except BaseException as exc:
+        trace.finish("error", error=type(exc).__name__)
+        raise
+    finally:
+        trace.finish("ok")
 
 
 DEFAULT = Telemetry()  # the process's one telemetry object (app.py injects it where turns run)
